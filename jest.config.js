@@ -1,0 +1,9 @@
+/** Unit tests and end-to-end tests share one runner; e2e files start their own processes. */
+module.exports = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }] },
+  testMatch: ['<rootDir>/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/.data/'],
+  testTimeout: 120000,
+  setupFiles: ['reflect-metadata'],
+};

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { SUBGRAPHS, GATEWAY_PORT, SANDBOX_PORT, SubgraphName, envPrefix } from './services';
+
+/**
+ * The one place that reads process.env. Every value has a working default for local development;
+ * `PORT_OFFSET` shifts every default port so a test run can bring up a second stack beside `npm start`.
+ */
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PORT_OFFSET: z.coerce.number().int().min(0).max(50000).default(0),
+  PORT: z.coerce.number().int().positive().optional(),
+  DATABASE_URL: z.string().url().optional(),
+  DB_PREFIX: z.string().regex(/^[a-z][a-z0-9_]*$/, 'lowercase letters, digits and _').default('groupbuy'),
+  EMBEDDED_PG_PORT: z.coerce.number().int().positive().default(5433),
+  EMBEDDED_PG_DIR: z.string().default('.data/postgres'),
+  INTERNAL_TOKEN: z.string().min(8).default('dev-internal-token-change-me'),
+  JWT_SECRET: z.string().min(16).default('dev-jwt-secret-change-me-please-32b'),
+  JWT_TTL_SECONDS: z.coerce.number().int().positive().default(7 * 24 * 3600),
+  XENDIT_SECRET_KEY: z.string().default('xnd_development_sandbox_key'),
+  XENDIT_API_URL: z.string().url().optional(),
+  XENDIT_CALLBACK_TOKEN: z.string().min(8).default('dev-xendit-callback-token'),
+  WHATSAPP_API_URL: z.string().url().optional(),
+  WHATSAPP_TOKEN: z.string().default('dev-whatsapp-token'),
+  WHATSAPP_PHONE_NUMBER_ID: z.string().default('100000000000001'),
+  PUBLIC_GATEWAY_URL: z.string().url().optional(),
+  HTTP_TIMEOUT_MS: z.coerce.number().int().positive().default(8000),
+  HTTP_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  EXPIRY_SWEEP_MS: z.coerce.number().int().positive().default(2000),
+  OUTBOX_RETRY_MS: z.coerce.number().int().positive().default(1000),
+  OTP_RATE_LIMIT_PER_PHONE: z.coerce.number().int().positive().default(5),
+  OTP_RATE_LIMIT_PER_ADDRESS: z.coerce.number().int().positive().default(120),
+  OTP_RESEND_SECONDS: z.coerce.number().int().min(0).default(30),
+  MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(10),
+  MAX_QUERY_COST: z.coerce.number().int().positive().default(20000),
+  SEED_DEMO_DATA: z.enum(['true', 'false']).default('true'),
+});
+
+export type Env = z.infer<typeof schema>;
+
+export interface Config extends Env {
+  /** The port this process listens on when it is the named subgraph. */
+  portOf(name: SubgraphName): number;
+  serviceUrl(name: SubgraphName): string;
+  gatewayPort: number;
+  gatewayUrl: string;
+  sandboxPort: number;
+  sandboxUrl: string;
+  xenditApiUrl: string;
+  whatsappApiUrl: string;
+  env: Record<string, string | undefined>;
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`Invalid configuration:\n${problems}`);
+  }
+  const values = parsed.data;
+  const offset = values.PORT_OFFSET;
+  const portOf = (name: SubgraphName) => SUBGRAPHS[name] + offset;
+  const gatewayPort = GATEWAY_PORT + offset;
+  const sandboxPort = SANDBOX_PORT + offset;
+  const sandboxUrl = env.SANDBOX_URL ?? `http://localhost:${sandboxPort}`;
+  const gatewayUrl = values.PUBLIC_GATEWAY_URL ?? `http://localhost:${gatewayPort}`;
+  return {
+    ...values,
+    portOf,
+    serviceUrl: (name) => env[`${envPrefix(name)}_SERVICE_URL`] ?? `http://localhost:${portOf(name)}`,
+    gatewayPort,
+    gatewayUrl,
+    sandboxPort,
+    sandboxUrl,
+    xenditApiUrl: (values.XENDIT_API_URL ?? sandboxUrl).replace(/\/+$/, ''),
+    whatsappApiUrl: (values.WHATSAPP_API_URL ?? sandboxUrl).replace(/\/+$/, ''),
+    env,
+  };
+}

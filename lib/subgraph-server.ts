@@ -1,0 +1,213 @@
+import http from 'node:http';
+import express, { type Request } from 'express';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { DocumentNode, GraphQLFormattedError } from 'graphql';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { Constructor, MigrationObject } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Config, loadConfig } from './config';
+import { createLogger, Logger, REQUEST_ID_HEADER, withRequestId } from './logger';
+import { SubgraphName } from './services';
+import { databaseName, ensureDatabase, resolveDatabaseServer, withDatabase } from './database';
+import { initOrm, Orm, sqlStatementCounter } from './orm';
+import { InternalClient } from './internal-client';
+import { Caller, callerFromHeaders, INTERNAL_TOKEN_HEADER, secretsEqual } from './internal-auth';
+import { SubgraphContext } from './context';
+import { restErrorHandler, sendError } from './rest';
+import { isAppError } from './errors';
+
+export interface SubgraphDeps {
+  name: SubgraphName;
+  config: Config;
+  orm: Orm;
+  logger: Logger;
+  client: InternalClient;
+}
+
+/** Something a subgraph runs beside its server (scheduler, outbox worker, event listener). */
+export interface BackgroundTask {
+  stop(): Promise<void> | void;
+}
+
+export interface SubgraphDefinition<Loaders> {
+  name: SubgraphName;
+  typeDefs: DocumentNode;
+  /** The subgraph's codegen-typed resolvers (`Resolvers<SubgraphContext<…>>`). */
+  resolvers: object;
+  entities: Constructor[];
+  migrations: MigrationObject[];
+  createLoaders: (em: EntityManager) => Loaders;
+  /** Internal REST endpoints, mounted at the app root (paths start with /api). */
+  rest?: (app: express.Express, deps: SubgraphDeps) => void;
+  /** Idempotent demo data, run on start when SEED_DEMO_DATA is true. */
+  seed?: (em: EntityManager, deps: SubgraphDeps) => Promise<void>;
+  background?: (deps: SubgraphDeps) => Promise<BackgroundTask[]> | BackgroundTask[];
+}
+
+export interface RunningSubgraph {
+  url: string;
+  deps: SubgraphDeps;
+  stop(): Promise<void>;
+}
+
+/**
+ * The one way a subgraph starts: its own database (created and migrated), Apollo subgraph on
+ * /graphql (HTTP and graphql-ws), internal REST, `/health`, all on one HTTP server that shuts down
+ * gracefully. Everything but `/health` needs the internal token: only the gateway is public.
+ */
+export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Loaders>): Promise<RunningSubgraph> {
+  const config = loadConfig();
+  const logger = createLogger(definition.name, config.LOG_LEVEL);
+  const server = await resolveDatabaseServer(config, logger);
+  const database = databaseName(config, definition.name);
+  await ensureDatabase(server.url, database);
+  const orm = await initOrm({
+    clientUrl: withDatabase(server.url, database),
+    entities: definition.entities,
+    migrations: definition.migrations,
+    logger,
+  });
+  const client = new InternalClient(config);
+  const deps: SubgraphDeps = { name: definition.name, config, orm, logger, client };
+
+  if (definition.seed && config.SEED_DEMO_DATA === 'true') await definition.seed(orm.em.fork(), deps);
+
+  const schema = buildSubgraphSchema({
+    typeDefs: definition.typeDefs,
+    resolvers: definition.resolvers as GraphQLResolverMap<unknown>,
+  });
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+
+  const contextFor = (caller: Caller | null): SubgraphContext<Loaders> => {
+    const em = orm.em.fork();
+    return { em, caller, loaders: definition.createLoaders(em), config, client, logger };
+  };
+
+  const wsCleanup = useServer(
+    {
+      schema,
+      onConnect: (ctx) => secretsEqual(ctx.connectionParams?.internalToken as string | undefined, config.INTERNAL_TOKEN),
+      context: (ctx) => contextFor(callerFromHeaders((ctx.connectionParams ?? {}) as Record<string, string>)),
+    },
+    wsServer,
+  );
+
+  const apollo = new ApolloServer<SubgraphContext<Loaders>>({
+    schema,
+    formatError: formatErrorFor(logger),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      // No Apollo Studio here: federated tracing would only cost time on every fetch.
+      ApolloServerPluginInlineTraceDisabled(),
+      drainWebSockets(wsCleanup),
+    ],
+  });
+  await apollo.start();
+
+  let graphqlRequests = 0;
+  app.get('/health', async (_req, res) => {
+    try {
+      await orm.em.getConnection().execute('select 1');
+      res.json({ status: 'ok', service: definition.name });
+    } catch {
+      res.status(503).json({ status: 'unavailable', service: definition.name });
+    }
+  });
+  app.use((req, res, next) => {
+    withRequestId(req.header(REQUEST_ID_HEADER), () => {
+      if (!secretsEqual(req.header(INTERNAL_TOKEN_HEADER), config.INTERNAL_TOKEN)) {
+        sendError(res, 401, 'UNAUTHENTICATED', 'This service is internal: call it through the gateway');
+        return;
+      }
+      next();
+    });
+  });
+  // Lets tests and benchmarks count statements and fetches per operation (entity batching).
+  app.get('/internal/metrics', (_req, res) => {
+    res.json({ sqlStatements: sqlStatementCounter.count, graphqlRequests });
+  });
+  app.use(
+    '/graphql',
+    (req, _res, next) => {
+      if (req.method === 'POST') graphqlRequests += 1;
+      next();
+    },
+    express.json({ limit: '2mb' }),
+    expressMiddleware(apollo, { context: async ({ req }) => contextFor(callerFromHeaders(req.headers)) }),
+  );
+  definition.rest?.(app, deps);
+  app.use((_req: Request, res: express.Response) => sendError(res, 404, 'NOT_FOUND', 'No such endpoint'));
+  app.use(restErrorHandler(logger));
+
+  const port = config.PORT ?? config.portOf(definition.name);
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(port, resolve);
+  });
+  const tasks = definition.background ? await definition.background(deps) : [];
+  const url = `http://localhost:${port}`;
+  logger.info({ url }, `${definition.name} subgraph ready`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      for (const task of tasks) await task.stop();
+      await apollo.stop();
+      await orm.close();
+      await server.stop();
+    })());
+  return { url, deps, stop };
+}
+
+/** Runs a subgraph as a process: start, log, stop cleanly on SIGINT/SIGTERM. */
+export function runSubgraphProcess<Loaders>(definition: SubgraphDefinition<Loaders>): void {
+  startSubgraph(definition).then(
+    (running) => {
+      const shutdown = () => {
+        running.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
+    },
+    (error) => {
+      console.error(`${definition.name} failed to start:`, error);
+      process.exit(1);
+    },
+  );
+}
+
+/** Business refusals keep their code; anything unexpected is logged and hidden. */
+export function formatErrorFor(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = (error as { originalError?: unknown })?.originalError;
+    if (isAppError(original) || isAppError(error)) return formatted;
+    const code = formatted.extensions?.code;
+    if (code && code !== 'INTERNAL_SERVER_ERROR') return formatted;
+    logger.error({ err: original ?? error }, 'unexpected GraphQL failure');
+    return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  };
+}
+
+function drainWebSockets(cleanup: { dispose(): void | Promise<void> }): ApolloServerPlugin {
+  return {
+    async serverWillStart() {
+      return {
+        async drainServer() {
+          await cleanup.dispose();
+        },
+      };
+    },
+  };
+}

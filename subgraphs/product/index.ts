@@ -1,0 +1,25 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import gql from 'graphql-tag';
+import { runSubgraphProcess, SubgraphDefinition } from '../../lib/subgraph-server';
+import { resolvers } from './resolvers';
+import { createLoaders } from './loaders';
+import { mountRest } from './rest';
+import { seedCatalog } from './seed';
+import { migrations } from './migrations';
+import { Category } from './entities/category.entity';
+import { Product } from './entities/product.entity';
+import { Variant } from './entities/variant.entity';
+
+export const productSubgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
+  name: 'product',
+  typeDefs: gql(fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8')),
+  resolvers,
+  entities: [Category, Product, Variant],
+  migrations,
+  createLoaders,
+  rest: mountRest,
+  seed: seedCatalog,
+};
+
+if (require.main === module) runSubgraphProcess(productSubgraph);

@@ -1,0 +1,135 @@
+import { z } from 'zod';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Category } from './entities/category.entity';
+import { Product } from './entities/product.entity';
+import { Variant } from './entities/variant.entity';
+import { badInput, conflict, forbidden, isUniqueViolation, notFound } from '../../lib/errors';
+import { idSchema, nonEmpty, parseInput, rupiah } from '../../lib/validation';
+import { paginate, PageArgs } from '../../lib/pagination';
+import { Caller } from '../../lib/internal-auth';
+import { InternalClient } from '../../lib/internal-client';
+import { isId } from '../../lib/ids';
+
+const createCategorySchema = z.object({ name: nonEmpty(120), parentId: idSchema.nullish() });
+
+const createProductSchema = z.object({
+  factoryId: idSchema,
+  categoryId: idSchema,
+  name: nonEmpty(200),
+  description: z.string().max(5000).nullish(),
+  basePrice: rupiah,
+  variants: z
+    .array(z.object({ sku: nonEmpty(64), name: nonEmpty(200), price: rupiah }))
+    .min(1, 'a product needs at least one variant')
+    .max(100),
+});
+
+export interface ProductFilter {
+  search?: string | null;
+  categoryId?: string | null;
+  factoryId?: string | null;
+}
+
+/** The snapshot order takes of a variant (DESIGN.md §2: GET /api/products/id/:id). */
+export interface ProductSnapshot {
+  id: string;
+  name: string;
+  basePrice: number;
+  currency: string;
+  factoryId: string;
+  categoryId: string;
+  categoryName: string | null;
+  variants: { id: string; sku: string; name: string; price: number }[];
+}
+
+export class CatalogService {
+  constructor(private readonly em: EntityManager, private readonly client?: InternalClient) {}
+
+  categories(): Promise<Category[]> {
+    return this.em.find(Category, {}, { orderBy: { name: 'asc' } });
+  }
+
+  async createCategory(input: unknown): Promise<Category> {
+    const { name, parentId } = parseInput(createCategorySchema, input);
+    if (parentId && !(await this.em.findOne(Category, { id: parentId }))) throw badInput('parentId: no such category');
+    const category = this.em.create(Category, { name, parentId: parentId ?? null });
+    await this.em.persistAndFlush(category);
+    return category;
+  }
+
+  async product(id: string): Promise<Product | null> {
+    if (!isId(id)) return null;
+    return this.em.findOne(Product, { id });
+  }
+
+  listProducts(filter: ProductFilter, page: PageArgs) {
+    const where: Record<string, unknown> = {};
+    if (filter.search?.trim()) where.name = { $ilike: `%${filter.search.trim().replace(/[%_\\]/g, '\\$&')}%` };
+    if (filter.categoryId) where.categoryId = isId(filter.categoryId) ? filter.categoryId : null;
+    if (filter.factoryId) where.factoryId = isId(filter.factoryId) ? filter.factoryId : null;
+    return paginate(this.em, Product, where, page);
+  }
+
+  /** Only the owner of the factory (or an admin) may add products to it. */
+  async createProduct(caller: Caller, input: unknown): Promise<Product> {
+    const parsed = parseInput(createProductSchema, input);
+    const skus = parsed.variants.map((v) => v.sku);
+    if (new Set(skus).size !== skus.length) throw badInput('variants: SKUs must be unique');
+    if (!(await this.em.findOne(Category, { id: parsed.categoryId }))) throw badInput('categoryId: no such category');
+    const factory = await this.requireClient().get<{ id: string; ownerId: string }>(
+      'factory',
+      `/api/factories/${parsed.factoryId}`,
+    );
+    if (caller.role !== 'ADMIN' && factory.ownerId !== caller.userId) {
+      throw forbidden('Only the owner of this factory can add products to it');
+    }
+    try {
+      return await this.em.transactional(async (em) => {
+        const product = em.create(Product, {
+          factoryId: parsed.factoryId,
+          categoryId: parsed.categoryId,
+          name: parsed.name,
+          description: parsed.description ?? null,
+          basePrice: parsed.basePrice,
+        });
+        for (const variant of parsed.variants) em.create(Variant, { ...variant, productId: product.id });
+        return product;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict('A variant with one of these SKUs already exists');
+      throw error;
+    }
+  }
+
+  /** The product with its variants, for callers that snapshot prices (order, group buying). */
+  async snapshot(productId: string): Promise<ProductSnapshot> {
+    const product = await this.product(productId);
+    if (!product) throw notFound('No product with this id');
+    const [variants, category] = await Promise.all([
+      this.em.find(Variant, { productId }, { orderBy: { id: 'asc' } }),
+      this.em.findOne(Category, { id: product.categoryId }),
+    ]);
+    return {
+      id: product.id,
+      name: product.name,
+      basePrice: product.basePrice,
+      currency: product.currency,
+      factoryId: product.factoryId,
+      categoryId: product.categoryId,
+      categoryName: category?.name ?? null,
+      variants: variants.map((v) => ({ id: v.id, sku: v.sku, name: v.name, price: v.price })),
+    };
+  }
+
+  /** The product a variant belongs to, snapshotted (order items name variants only). */
+  async snapshotByVariant(variantId: string): Promise<ProductSnapshot> {
+    const variant = isId(variantId) ? await this.em.findOne(Variant, { id: variantId }) : null;
+    if (!variant) throw notFound('No variant with this id');
+    return this.snapshot(variant.productId);
+  }
+
+  private requireClient(): InternalClient {
+    if (!this.client) throw new Error('CatalogService needs an InternalClient for this operation');
+    return this.client;
+  }
+}
