@@ -24,6 +24,8 @@ const schema = z.object({
   WHATSAPP_TOKEN: z.string().default('dev-whatsapp-token'),
   WHATSAPP_PHONE_NUMBER_ID: z.string().default('100000000000001'),
   PUBLIC_GATEWAY_URL: z.string().url().optional(),
+  /** Where the sandbox delivers Xendit callbacks; the gateway's webhook shim by default. */
+  XENDIT_WEBHOOK_BASE_URL: z.string().url().optional(),
   HTTP_TIMEOUT_MS: z.coerce.number().int().positive().default(8000),
   HTTP_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   EXPIRY_SWEEP_MS: z.coerce.number().int().positive().default(2000),
@@ -48,6 +50,7 @@ export interface Config extends Env {
   sandboxUrl: string;
   xenditApiUrl: string;
   whatsappApiUrl: string;
+  xenditWebhookBaseUrl: string;
   env: Record<string, string | undefined>;
 }
 
@@ -74,6 +77,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sandboxUrl,
     xenditApiUrl: (values.XENDIT_API_URL ?? sandboxUrl).replace(/\/+$/, ''),
     whatsappApiUrl: (values.WHATSAPP_API_URL ?? sandboxUrl).replace(/\/+$/, ''),
+    xenditWebhookBaseUrl: (values.XENDIT_WEBHOOK_BASE_URL ?? gatewayUrl).replace(/\/+$/, ''),
     env,
   };
 }

@@ -1,19 +1,15 @@
-import { SubgraphName } from '../lib/services';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SUBGRAPHS, SubgraphName } from '../lib/services';
 import type { SubgraphDefinition } from '../lib/subgraph-server';
 
-/** The subgraphs that exist so far, by name; loaded lazily so one process loads one domain. */
-const modules: Partial<Record<SubgraphName, () => SubgraphDefinition<unknown>>> = {
-  product: () => require('./product').productSubgraph,
-};
+/** A subgraph exists once its folder has an index.ts exporting `subgraph`. */
+export const IMPLEMENTED_SUBGRAPHS = (Object.keys(SUBGRAPHS) as SubgraphName[]).filter((name) =>
+  fs.existsSync(path.join(__dirname, name, 'index.ts')),
+);
 
-export const IMPLEMENTED_SUBGRAPHS = Object.keys(modules) as SubgraphName[];
-
+/** Loads one domain's definition (only that domain's entities and resolvers). */
 export function loadSubgraph(name: SubgraphName): SubgraphDefinition<unknown> {
-  const load = modules[name];
-  if (!load) throw new Error(`The ${name} subgraph is not implemented yet`);
-  return load();
-}
-
-export function subgraphEntryPoint(name: SubgraphName): string {
-  return require.resolve(`./${name}/index.ts`);
+  if (!IMPLEMENTED_SUBGRAPHS.includes(name)) throw new Error(`The ${name} subgraph is not implemented yet`);
+  return require(`./${name}`).subgraph;
 }

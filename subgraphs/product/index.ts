@@ -11,7 +11,7 @@ import { Category } from './entities/category.entity';
 import { Product } from './entities/product.entity';
 import { Variant } from './entities/variant.entity';
 
-export const productSubgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
+export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
   name: 'product',
   typeDefs: gql(fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8')),
   resolvers,
@@ -22,4 +22,4 @@ export const productSubgraph: SubgraphDefinition<ReturnType<typeof createLoaders
   seed: seedCatalog,
 };
 
-if (require.main === module) runSubgraphProcess(productSubgraph);
+if (require.main === module) runSubgraphProcess(subgraph);

@@ -1,0 +1,121 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import express from 'express';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
+import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { Config, loadConfig } from '../lib/config';
+import { createLogger, currentRequestId, Logger, REQUEST_ID_HEADER, withRequestId } from '../lib/logger';
+import { Caller, identityHeaders, INTERNAL_TOKEN_HEADER } from '../lib/internal-auth';
+import { InternalClient } from '../lib/internal-client';
+import { isSubgraphName, SubgraphName } from '../lib/services';
+import { formatErrorFor } from '../lib/subgraph-server';
+import { readSupergraphConfig, SUPERGRAPH_SDL } from './compose';
+import { operationLimits } from './limits';
+import { resolveCaller } from './identity';
+import { SessionDirectory } from './session-directory';
+import { mountWebhookShim } from './webhook-shim';
+import { mountSubscriptions } from './subscriptions';
+
+export interface GatewayContext {
+  caller: Caller | null;
+  requestId: string;
+}
+
+/** Passes the caller and request id to subgraphs, always together with the internal token. */
+class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  constructor(url: string, private readonly internalToken: string) {
+    // Undici's fetch keeps connections to subgraphs alive (make-fetch-happen's default does less well).
+    super({ url, fetcher: fetch as never });
+  }
+
+  willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    const headers = request.http!.headers;
+    headers.set(INTERNAL_TOKEN_HEADER, this.internalToken);
+    if (context?.requestId) headers.set(REQUEST_ID_HEADER, context.requestId);
+    for (const [name, value] of Object.entries(identityHeaders(context?.caller ?? null))) headers.set(name, value);
+  }
+}
+
+export interface RunningGateway {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startGateway(config: Config = loadConfig(), logger: Logger = createLogger('gateway', config.LOG_LEVEL)): Promise<RunningGateway> {
+  const subgraphs = readSupergraphConfig().map((entry) => entry.name).filter(isSubgraphName) as SubgraphName[];
+  const client = new InternalClient(config);
+  const sessions = new SessionDirectory(client, logger, subgraphs.includes('auth'));
+  sessions.start();
+
+  const supergraphSdl = fs.readFileSync(SUPERGRAPH_SDL, 'utf8');
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    buildService: ({ name }) =>
+      new SubgraphDataSource(`${isSubgraphName(name) ? config.serviceUrl(name) : ''}/graphql`, config.INTERNAL_TOKEN),
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+  const subscriptions = await mountSubscriptions({ httpServer, config, logger, sessions, supergraphSdl });
+
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    validationRules: operationLimits(config),
+    formatError: formatErrorFor(logger),
+    introspection: config.NODE_ENV !== 'production',
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      { serverWillStart: async () => ({ drainServer: () => subscriptions.stop() }) },
+      config.NODE_ENV === 'production'
+        ? ApolloServerPluginLandingPageProductionDefault()
+        : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+    ],
+  });
+  await apollo.start();
+
+  app.get('/health', async (_req, res) => {
+    const checks = await Promise.all(
+      subgraphs.map(async (name) => {
+        try {
+          const response = await fetch(`${config.serviceUrl(name)}/health`, { signal: AbortSignal.timeout(2000) });
+          return [name, response.ok ? 'ok' : `status ${response.status}`] as const;
+        } catch {
+          return [name, 'unreachable'] as const;
+        }
+      }),
+    );
+    const healthy = checks.every(([, state]) => state === 'ok');
+    res.status(healthy ? 200 : 503).json({ status: healthy ? 'ok' : 'degraded', subgraphs: Object.fromEntries(checks) });
+  });
+  app.use((req, _res, next) => withRequestId(req.header(REQUEST_ID_HEADER), next));
+  mountWebhookShim(app, config, logger);
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => ({
+        caller: await resolveCaller(req.header('authorization'), req.headers, config, sessions),
+        requestId: currentRequestId()!,
+      }),
+    }),
+  );
+  app.get('/', (_req, res) => res.redirect('/graphql'));
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.gatewayPort, resolve);
+  });
+  const url = `http://localhost:${config.gatewayPort}`;
+  logger.info({ url: `${url}/graphql` }, 'gateway ready');
+  return {
+    url,
+    stop: async () => {
+      sessions.stop();
+      await apollo.stop();
+    },
+  };
+}

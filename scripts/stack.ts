@@ -1,0 +1,116 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SubgraphName, SUBGRAPHS, GATEWAY_PORT, SANDBOX_PORT } from '../lib/services';
+
+const ROOT = path.join(__dirname, '..');
+
+export type ProcessName = SubgraphName | 'gateway' | 'sandbox';
+
+export interface StackOptions {
+  subgraphs: SubgraphName[];
+  gateway?: boolean;
+  sandbox?: boolean;
+  /** Environment for every process (DATABASE_URL, DB_PREFIX, PORT_OFFSET …). */
+  env: Record<string, string>;
+  /** Where each process's output goes; inherits the terminal when unset. */
+  logDir?: string;
+  readyTimeoutMs?: number;
+}
+
+/**
+ * Runs every service in its own OS process (`node --import tsx`), waits for each `/health`, and can
+ * kill or restart one — what `npm start` does and what end-to-end tests need for crash scenarios.
+ */
+export class Stack {
+  private readonly children = new Map<ProcessName, ChildProcess>();
+  private readonly offset: number;
+
+  constructor(private readonly options: StackOptions) {
+    this.offset = Number(options.env.PORT_OFFSET ?? 0);
+  }
+
+  get names(): ProcessName[] {
+    return [
+      ...(this.options.sandbox ? (['sandbox'] as const) : []),
+      ...this.options.subgraphs,
+      ...(this.options.gateway ? (['gateway'] as const) : []),
+    ];
+  }
+
+  portOf(name: ProcessName): number {
+    if (name === 'gateway') return GATEWAY_PORT + this.offset;
+    if (name === 'sandbox') return SANDBOX_PORT + this.offset;
+    return SUBGRAPHS[name] + this.offset;
+  }
+
+  urlOf(name: ProcessName): string {
+    return `http://localhost:${this.portOf(name)}`;
+  }
+
+  async start(): Promise<void> {
+    const [sandbox, rest] = [this.names.filter((n) => n === 'sandbox'), this.names.filter((n) => n !== 'sandbox' && n !== 'gateway')];
+    await Promise.all(sandbox.map((name) => this.startOne(name)));
+    await Promise.all(rest.map((name) => this.startOne(name)));
+    if (this.options.gateway) await this.startOne('gateway');
+  }
+
+  async startOne(name: ProcessName, extraEnv: Record<string, string> = {}): Promise<void> {
+    if (this.children.get(name)?.exitCode === null) throw new Error(`${name} is already running`);
+    const entry =
+      name === 'gateway' ? 'gateway/index.ts' : name === 'sandbox' ? 'sandbox/index.ts' : `subgraphs/${name}/index.ts`;
+    const out = this.options.logDir ? fs.openSync(path.join(this.options.logDir, `${name}.log`), 'a') : 'inherit';
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
+      cwd: ROOT,
+      env: { ...process.env, ...this.options.env, ...extraEnv },
+      stdio: ['ignore', out, out],
+    });
+    this.children.set(name, child);
+    await this.waitUntilHealthy(name, child);
+  }
+
+  /** Kills one process (SIGKILL simulates a crash) and waits until it is gone. */
+  async kill(name: ProcessName, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.children.get(name);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+  }
+
+  async restart(name: ProcessName, extraEnv: Record<string, string> = {}): Promise<void> {
+    await this.kill(name, 'SIGTERM');
+    await this.startOne(name, extraEnv);
+  }
+
+  async stop(): Promise<void> {
+    // Gateway first so nothing new comes in, then the subgraphs, then the sandbox.
+    const order = [...this.names].reverse();
+    for (const name of order) {
+      const child = this.children.get(name);
+      if (!child || child.exitCode !== null || child.signalCode !== null) continue;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+  }
+
+  private async waitUntilHealthy(name: ProcessName, child: ChildProcess): Promise<void> {
+    const deadline = Date.now() + (this.options.readyTimeoutMs ?? 90_000);
+    const url = `${this.urlOf(name)}/health`;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} while starting`);
+      try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+        // The gateway answers 503 while a subgraph is down; it is up all the same.
+        if (response.ok || name === 'gateway') return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    throw new Error(`${name} did not become healthy at ${url}`);
+  }
+}
