@@ -4,6 +4,7 @@ import { Config } from './config';
 import { InternalClient } from './internal-client';
 import { Logger } from './logger';
 import { forbidden, unauthenticated } from './errors';
+import type { EventListener } from './events';
 
 /** What every resolver gets: its own EntityManager fork, the caller, and per-request loaders. */
 export interface SubgraphContext<Loaders = unknown> {
@@ -13,6 +14,8 @@ export interface SubgraphContext<Loaders = unknown> {
   config: Config;
   client: InternalClient;
   logger: Logger;
+  /** Present when the subgraph declares eventChannels (subscriptions). */
+  events?: EventListener;
 }
 
 export function requireCaller(caller: Caller | null): Caller {

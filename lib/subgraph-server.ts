@@ -21,11 +21,14 @@ import { Caller, callerFromHeaders, INTERNAL_TOKEN_HEADER, secretsEqual } from '
 import { SubgraphContext } from './context';
 import { restErrorHandler, sendError } from './rest';
 import { isAppError } from './errors';
+import { EventListener } from './events';
 
 export interface SubgraphDeps {
   name: SubgraphName;
   config: Config;
   orm: Orm;
+  /** This subgraph's own database (for LISTEN connections). */
+  databaseUrl: string;
   logger: Logger;
   client: InternalClient;
 }
@@ -48,6 +51,8 @@ export interface SubgraphDefinition<Loaders> {
   /** Idempotent demo data, run on start when SEED_DEMO_DATA is true. */
   seed?: (em: EntityManager, deps: SubgraphDeps) => Promise<void>;
   background?: (deps: SubgraphDeps) => Promise<BackgroundTask[]> | BackgroundTask[];
+  /** LISTEN channels whose events feed this subgraph's subscriptions (`context.events`). */
+  eventChannels?: string[];
 }
 
 export interface RunningSubgraph {
@@ -67,14 +72,15 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
   const server = await resolveDatabaseServer(config, logger);
   const database = databaseName(config, definition.name);
   await ensureDatabase(server.url, database);
+  const databaseUrl = withDatabase(server.url, database);
   const orm = await initOrm({
-    clientUrl: withDatabase(server.url, database),
+    clientUrl: databaseUrl,
     entities: definition.entities,
     migrations: definition.migrations,
     logger,
   });
   const client = new InternalClient(config);
-  const deps: SubgraphDeps = { name: definition.name, config, orm, logger, client };
+  const deps: SubgraphDeps = { name: definition.name, config, orm, databaseUrl, logger, client };
 
   if (definition.seed && config.SEED_DEMO_DATA === 'true') await definition.seed(orm.em.fork(), deps);
 
@@ -87,9 +93,12 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
   const httpServer = http.createServer(app);
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
 
+  const events = definition.eventChannels?.length
+    ? await new EventListener(databaseUrl, definition.eventChannels, logger).start()
+    : undefined;
   const contextFor = (caller: Caller | null): SubgraphContext<Loaders> => {
     const em = orm.em.fork();
-    return { em, caller, loaders: definition.createLoaders(em), config, client, logger };
+    return { em, caller, loaders: definition.createLoaders(em), config, client, logger, events };
   };
 
   const wsCleanup = useServer(
@@ -161,6 +170,7 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
   const stop = () =>
     (stopping ??= (async () => {
       for (const task of tasks) await task.stop();
+      await events?.stop();
       await apollo.stop();
       await orm.close();
       await server.stop();
