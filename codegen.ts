@@ -9,7 +9,9 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
  */
 const subgraphs = fs
   .readdirSync(path.join(__dirname, 'subgraphs'))
-  .filter((name) => fs.existsSync(path.join(__dirname, 'subgraphs', name, 'schema.graphql')));
+  .filter((name) => fs.existsSync(path.join(__dirname, 'subgraphs', name, 'schema.graphql')))
+  // `CODEGEN_ONLY=<name> npm run codegen` regenerates one subgraph.
+  .filter((name) => !process.env.CODEGEN_ONLY || process.env.CODEGEN_ONLY === name);
 
 /** Each GraphQL type with an entity file (`entities/<kebab-name>.entity.ts`) resolves from that entity class. */
 function entityMappers(subgraph: string): Record<string, string> {

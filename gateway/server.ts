@@ -8,7 +8,7 @@ import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPag
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { Config, loadConfig } from '../lib/config';
 import { createLogger, currentRequestId, Logger, REQUEST_ID_HEADER, withRequestId } from '../lib/logger';
-import { Caller, identityHeaders, INTERNAL_TOKEN_HEADER } from '../lib/internal-auth';
+import { Caller, CLIENT_ADDRESS_HEADER, identityHeaders, INTERNAL_TOKEN_HEADER } from '../lib/internal-auth';
 import { InternalClient } from '../lib/internal-client';
 import { isSubgraphName, SubgraphName } from '../lib/services';
 import { formatErrorFor } from '../lib/subgraph-server';
@@ -22,6 +22,7 @@ import { mountSubscriptions } from './subscriptions';
 export interface GatewayContext {
   caller: Caller | null;
   requestId: string;
+  clientAddress?: string;
 }
 
 /** Passes the caller and request id to subgraphs, always together with the internal token. */
@@ -35,6 +36,7 @@ class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     const headers = request.http!.headers;
     headers.set(INTERNAL_TOKEN_HEADER, this.internalToken);
     if (context?.requestId) headers.set(REQUEST_ID_HEADER, context.requestId);
+    if (context?.clientAddress) headers.set(CLIENT_ADDRESS_HEADER, context.clientAddress);
     for (const [name, value] of Object.entries(identityHeaders(context?.caller ?? null))) headers.set(name, value);
   }
 }
@@ -100,6 +102,7 @@ export async function startGateway(config: Config = loadConfig(), logger: Logger
       context: async ({ req }) => ({
         caller: await resolveCaller(req.header('authorization'), req.headers, config, sessions),
         requestId: currentRequestId()!,
+        clientAddress: req.socket.remoteAddress,
       }),
     }),
   );

@@ -4,6 +4,8 @@ export const INTERNAL_TOKEN_HEADER = 'x-internal-token';
 export const USER_ID_HEADER = 'x-user-id';
 export const USER_ROLE_HEADER = 'x-user-role';
 export const SESSION_ID_HEADER = 'x-session-id';
+/** The public client's address as the gateway saw it (rate limits per client). */
+export const CLIENT_ADDRESS_HEADER = 'x-client-address';
 
 export type Role = 'BUYER' | 'FACTORY_OWNER' | 'ADMIN';
 export const ROLES: readonly Role[] = ['BUYER', 'FACTORY_OWNER', 'ADMIN'];
