@@ -10,6 +10,8 @@ import type { EventListener } from './events';
 export interface SubgraphContext<Loaders = unknown> {
   em: EntityManager;
   caller: Caller | null;
+  /** The public client's address, as forwarded by the gateway (rate limits). */
+  clientAddress?: string;
   loaders: Loaders;
   config: Config;
   client: InternalClient;

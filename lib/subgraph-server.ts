@@ -17,7 +17,7 @@ import { SubgraphName } from './services';
 import { databaseName, ensureDatabase, resolveDatabaseServer, withDatabase } from './database';
 import { initOrm, Orm, sqlStatementCounter } from './orm';
 import { InternalClient } from './internal-client';
-import { Caller, callerFromHeaders, INTERNAL_TOKEN_HEADER, secretsEqual } from './internal-auth';
+import { Caller, callerFromHeaders, CLIENT_ADDRESS_HEADER, INTERNAL_TOKEN_HEADER, secretsEqual } from './internal-auth';
 import { SubgraphContext } from './context';
 import { restErrorHandler, sendError } from './rest';
 import { isAppError } from './errors';
@@ -96,9 +96,9 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
   const events = definition.eventChannels?.length
     ? await new EventListener(databaseUrl, definition.eventChannels, logger).start()
     : undefined;
-  const contextFor = (caller: Caller | null): SubgraphContext<Loaders> => {
+  const contextFor = (caller: Caller | null, clientAddress?: string): SubgraphContext<Loaders> => {
     const em = orm.em.fork();
-    return { em, caller, loaders: definition.createLoaders(em), config, client, logger, events };
+    return { em, caller, clientAddress, loaders: definition.createLoaders(em), config, client, logger, events };
   };
 
   const wsCleanup = useServer(
@@ -151,7 +151,9 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
       next();
     },
     express.json({ limit: '2mb' }),
-    expressMiddleware(apollo, { context: async ({ req }) => contextFor(callerFromHeaders(req.headers)) }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => contextFor(callerFromHeaders(req.headers), req.header(CLIENT_ADDRESS_HEADER)),
+    }),
   );
   definition.rest?.(app, deps);
   app.use((_req: Request, res: express.Response) => sendError(res, 404, 'NOT_FOUND', 'No such endpoint'));
