@@ -1,8 +1,8 @@
 import { Entity, Index, LockMode, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { newId } from './ids';
-import { SubgraphName } from './services';
-import { SubgraphDeps, BackgroundTask } from './subgraph-server';
+import type { SubgraphName } from './services';
+import type { SubgraphDeps, BackgroundTask } from './subgraph-server';
 import { isAppError } from './errors';
 
 /**
