@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import type { ExecutionResult } from 'graphql';
 import http from 'node:http';
 import express from 'express';
 import { ApolloServer } from '@apollo/server';
@@ -62,7 +64,20 @@ export async function startGateway(config: Config = loadConfig(), logger: Logger
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
-  const subscriptions = await mountSubscriptions({ httpServer, config, logger, sessions, supergraphSdl });
+  const subscriptions = await mountSubscriptions({
+    httpServer,
+    config,
+    logger,
+    sessions,
+    supergraphSdl,
+    execute: async (query, variables, caller) => {
+      const response = await apollo.executeOperation(
+        { query, variables },
+        { contextValue: { caller, requestId: currentRequestId() ?? randomUUID() } },
+      );
+      return response.body.kind === 'single' ? (response.body.singleResult as ExecutionResult) : { errors: [] };
+    },
+  });
 
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
