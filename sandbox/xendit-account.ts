@@ -184,6 +184,11 @@ export class XenditAccount {
     return record;
   }
 
+  /** The invoice as its checkout page shows it, if there is one. */
+  invoiceForCheckout(invoiceId: string): XenditInvoice | undefined {
+    return this.invoices.has(invoiceId) ? this.findInvoice(invoiceId).invoice : undefined;
+  }
+
   listInvoices(filter: { externalId?: string; limit: number }): XenditInvoice[] {
     const newestFirst = [...this.invoices.values()].map((record) => record.invoice).reverse();
     newestFirst.forEach(expireWhenDue);
@@ -200,7 +205,11 @@ export class XenditAccount {
     const { invoice } = this.findInvoice(invoiceId);
     if (invoice.status === 'EXPIRED') return invoice;
     if (invoice.status !== 'PENDING') {
-      throw new XenditError(400, 'INVOICE_NOT_FOUND_ERROR', `Invoice ${invoiceId} is ${invoice.status} and can no longer be expired`);
+      throw new XenditError(
+        400,
+        'INVOICE_NOT_FOUND_ERROR',
+        `Invoice ${invoiceId} is ${invoice.status} and can no longer be expired`,
+      );
     }
     invoice.status = 'EXPIRED';
     invoice.updated = new Date().toISOString();
@@ -247,12 +256,19 @@ export class XenditAccount {
    * Creates a PENDING refund, or answers the refund already made under the same idempotency key. A key
    * reused for a different request is refused, as Xendit does.
    */
-  createRefund(input: CreateRefundInput, idempotencyKey: string | undefined): { refund: XenditRefund; created: boolean } {
+  createRefund(
+    input: CreateRefundInput,
+    idempotencyKey: string | undefined,
+  ): { refund: XenditRefund; created: boolean } {
     const fingerprint = JSON.stringify([input.invoice_id, input.payment_request_id, input.amount, input.reason]);
     const earlier = idempotencyKey === undefined ? undefined : this.refundIdempotency.get(idempotencyKey);
     if (earlier) {
       if (earlier.fingerprint !== fingerprint) {
-        throw new XenditError(409, 'IDEMPOTENCY_ERROR', 'The idempotency key was already used for a different refund request');
+        throw new XenditError(
+          409,
+          'IDEMPOTENCY_ERROR',
+          'The idempotency key was already used for a different refund request',
+        );
       }
       return { refund: this.findRefund(earlier.refundId).refund, created: false };
     }
@@ -264,10 +280,18 @@ export class XenditAccount {
     const invoice = this.invoices.get(input.invoice_id)?.invoice;
     if (!invoice) throw new XenditError(404, 'DATA_NOT_FOUND', `Invoice ${input.invoice_id} not found`);
     if ((invoice.status !== 'PAID' && invoice.status !== 'SETTLED') || !invoice.payment_id || !invoice.paid_amount) {
-      throw new XenditError(400, 'INELIGIBLE_TRANSACTION', `Invoice ${invoice.id} is ${invoice.status}: only paid invoices can be refunded`);
+      throw new XenditError(
+        400,
+        'INELIGIBLE_TRANSACTION',
+        `Invoice ${invoice.id} is ${invoice.status}: only paid invoices can be refunded`,
+      );
     }
     if (input.currency && input.currency !== invoice.currency) {
-      throw new XenditError(400, 'API_VALIDATION_ERROR', `currency must be ${invoice.currency}, the currency of the payment`);
+      throw new XenditError(
+        400,
+        'API_VALIDATION_ERROR',
+        `currency must be ${invoice.currency}, the currency of the payment`,
+      );
     }
     const refundable = invoice.paid_amount - this.refundedAmount(invoice.id);
     if (refundable <= 0) {
@@ -343,7 +367,11 @@ export class XenditAccount {
   private findPendingInvoice(invoiceId: string, becoming: string): InvoiceRecord {
     const record = this.findInvoice(invoiceId);
     if (record.invoice.status !== 'PENDING') {
-      throw new XenditError(409, 'INVOICE_NOT_PENDING', `Invoice ${invoiceId} is ${record.invoice.status}, it cannot be ${becoming}`);
+      throw new XenditError(
+        409,
+        'INVOICE_NOT_PENDING',
+        `Invoice ${invoiceId} is ${record.invoice.status}, it cannot be ${becoming}`,
+      );
     }
     return record;
   }

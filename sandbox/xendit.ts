@@ -52,12 +52,16 @@ export function xenditRouter(account: XenditAccount, options: { secretKey: strin
     const limit = Math.min(Math.max(Number(req.query.limit) || 10, 1), 100);
     res.json(account.listInvoices({ externalId, limit }));
   });
-  router.get('/v2/invoices/:invoiceId', ...api('invoices'), (req, res) => {
+  router.get('/v2/invoices/:invoiceId', ...api('invoices'), (req: Request<{ invoiceId: string }>, res: Response) => {
     res.json(account.findInvoice(req.params.invoiceId).invoice);
   });
-  router.post('/invoices/:invoiceId/expire\\!', ...api('invoices'), (req, res) => {
-    res.json(account.expireInvoice(req.params.invoiceId));
-  });
+  router.post(
+    '/invoices/:invoiceId/expire\\!',
+    ...api('invoices'),
+    (req: Request<{ invoiceId: string }>, res: Response) => {
+      res.json(account.expireInvoice(req.params.invoiceId));
+    },
+  );
 
   router.post('/refunds', ...api('refunds'), (req, res) => {
     const input = parseBody(createRefundSchema, req.body);
@@ -65,10 +69,12 @@ export function xenditRouter(account: XenditAccount, options: { secretKey: strin
     res.json(refund);
     // Like Xendit, the answer says PENDING and the outcome follows by callback.
     if (created) {
-      account.completeRefund(refund.id).catch((error) => options.logger.error({ err: error }, 'refund completion failed'));
+      account
+        .completeRefund(refund.id)
+        .catch((error) => options.logger.error({ err: error }, 'refund completion failed'));
     }
   });
-  router.get('/refunds/:refundId', ...api('refunds'), (req, res) => {
+  router.get('/refunds/:refundId', ...api('refunds'), (req: Request<{ refundId: string }>, res: Response) => {
     res.json(account.findRefund(req.params.refundId).refund);
   });
 
