@@ -1,6 +1,16 @@
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
+import type { GraphQLError, ValidationContext } from 'graphql';
 import { Config } from '../lib/config';
+
+/**
+ * Report a refusal as a validation error: the rules' default is to throw, which Apollo treats as an
+ * unexpected failure (INTERNAL_SERVER_ERROR, message hidden).
+ */
+const reportRejection = {
+  propagateOnRejection: false,
+  onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(error)],
+};
 
 /** Validation rules that refuse abusive operations before any subgraph is called. */
 export function operationLimits(config: Config) {
@@ -10,7 +20,8 @@ export function operationLimits(config: Config) {
       flattenFragments: true,
       exposeLimits: true,
       errorMessage: 'Query is too deep',
+      ...reportRejection,
     }),
-    costLimitRule({ maxCost: config.MAX_QUERY_COST, exposeLimits: true, errorMessage: 'Query is too expensive' }),
+    costLimitRule({ maxCost: config.MAX_QUERY_COST, exposeLimits: true, errorMessage: 'Query is too expensive', ...reportRejection }),
   ];
 }

@@ -27,7 +27,7 @@ export async function initOrm(options: {
     entities: options.entities,
     metadataProvider: ReflectMetadataProvider,
     extensions: [Migrator],
-    migrations: { migrationsList: options.migrations, transactional: true, allOrNothing: true },
+    migrations: { migrationsList: options.migrations, transactional: true, allOrNothing: true, silent: true },
     pool: { min: 0, max: options.poolMax ?? 20 },
     allowGlobalContext: false,
     forceUtcTimezone: true,

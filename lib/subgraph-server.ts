@@ -22,6 +22,7 @@ import { SubgraphContext } from './context';
 import { restErrorHandler, sendError } from './rest';
 import { isAppError } from './errors';
 import { EventListener } from './events';
+import { runAsProcess } from './process';
 
 export interface SubgraphDeps {
   name: SubgraphName;
@@ -180,24 +181,9 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
   return { url, deps, stop };
 }
 
-/** Runs a subgraph as a process: start, log, stop cleanly on SIGINT/SIGTERM. */
+/** Runs a subgraph as a process (lib/process.ts). */
 export function runSubgraphProcess<Loaders>(definition: SubgraphDefinition<Loaders>): void {
-  startSubgraph(definition).then(
-    (running) => {
-      const shutdown = () => {
-        running.stop().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once('SIGINT', shutdown);
-      process.once('SIGTERM', shutdown);
-    },
-    (error) => {
-      console.error(`${definition.name} failed to start:`, error);
-      process.exit(1);
-    },
-  );
+  runAsProcess(definition.name, () => startSubgraph(definition));
 }
 
 /** Business refusals keep their code; anything unexpected is logged and hidden. */

@@ -63,7 +63,8 @@ export class Stack {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
       cwd: ROOT,
       env: { ...process.env, ...this.options.env, ...extraEnv },
-      stdio: ['ignore', out, out],
+      // The IPC channel lets a child notice when the launcher dies, however it dies (lib/process.ts).
+      stdio: ['ignore', out, out, 'ipc'],
     });
     this.children.set(name, child);
     await this.waitUntilHealthy(name, child);

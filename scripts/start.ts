@@ -29,6 +29,7 @@ async function main() {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+  process.on('SIGHUP', shutdown);
   await stack.start();
   console.log('\nGroup-buying supergraph is up:');
   console.log(`  GraphQL (Sandbox explorer): ${stack.urlOf('gateway')}/graphql`);

@@ -22,7 +22,8 @@ function isFree(port: number): Promise<boolean> {
 /** A PORT_OFFSET under which the gateway, sandbox and every subgraph port are free. */
 export async function freePortOffset(basePorts: number[]): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt += 1) {
-    const offset = 10000 + Math.floor(Math.random() * 500) * 100;
+    // Stays within PORT_OFFSET's validated range (lib/config.ts: at most 50000).
+    const offset = 10000 + Math.floor(Math.random() * 401) * 100;
     const checks = await Promise.all(basePorts.map((port) => isFree(port + offset)));
     if (checks.every(Boolean)) return offset;
   }

@@ -1,0 +1,12 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { entityLoader } from '../../lib/loaders';
+import { SubgraphContext } from '../../lib/context';
+import { Address } from './entities/address.entity';
+
+export function createLoaders(em: EntityManager) {
+  return {
+    address: entityLoader(em, Address),
+  };
+}
+
+export type AddressContext = SubgraphContext<ReturnType<typeof createLoaders>>;

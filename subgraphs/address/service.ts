@@ -1,0 +1,115 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Address } from './entities/address.entity';
+import { notFound } from '../../lib/errors';
+import { parseInput } from '../../lib/validation';
+import { Caller } from '../../lib/internal-auth';
+import { isId } from '../../lib/ids';
+import { createAddressSchema, updateAddressSchema } from './validation';
+
+/** What other services need of an address (docs/internal-api.md: GET /api/addresses/:addressId). */
+export interface AddressSnapshot {
+  id: string;
+  userId: string;
+  label: string | null;
+  recipientName: string;
+  phone: string;
+  line1: string;
+  line2: string | null;
+  city: string;
+  province: string;
+  postalCode: string;
+}
+
+/**
+ * Who may see an address: its owner and admins; a call without a user is another subgraph resolving
+ * a reference for a caller it has already checked (an order for its buyer).
+ */
+export function canSee(caller: Caller | null, address: Address): boolean {
+  return !caller || caller.role === 'ADMIN' || caller.userId === address.userId;
+}
+
+export class AddressService {
+  constructor(private readonly em: EntityManager) {}
+
+  myAddresses(userId: string): Promise<Address[]> {
+    return this.em.find(Address, { userId }, { orderBy: { isDefault: 'desc', id: 'asc' } });
+  }
+
+  /** Null both for a missing address and for one the caller may not see (no hint that it exists). */
+  async visibleAddress(caller: Caller, id: string): Promise<Address | null> {
+    const address = isId(id) ? await this.em.findOne(Address, { id }) : null;
+    return address && canSee(caller, address) ? address : null;
+  }
+
+  /** A user's first address becomes the default whatever the input says. */
+  async createAddress(caller: Caller, input: unknown): Promise<Address> {
+    const { isDefault, ...fields } = parseInput(createAddressSchema, input);
+    return this.em.transactional(async (em) => {
+      await lockAddressBook(em, caller.userId);
+      const isFirst = (await em.count(Address, { userId: caller.userId })) === 0;
+      if (isDefault && !isFirst) await clearDefault(em, caller.userId);
+      return em.create(Address, { ...fields, userId: caller.userId, isDefault: isFirst || Boolean(isDefault) });
+    });
+  }
+
+  async updateAddress(caller: Caller, id: string, input: unknown): Promise<Address> {
+    const patch = parseInput(updateAddressSchema, input);
+    const address = await this.ownAddress(this.em, caller, id);
+    for (const [field, value] of Object.entries(patch)) {
+      if (value !== undefined) Object.assign(address, { [field]: value });
+    }
+    await this.em.flush();
+    return address;
+  }
+
+  /** Deleting the default hands the default to the oldest remaining address. */
+  async deleteAddress(caller: Caller, id: string): Promise<boolean> {
+    return this.em.transactional(async (em) => {
+      await lockAddressBook(em, caller.userId);
+      const address = await this.ownAddress(em, caller, id);
+      em.remove(address);
+      // The old default must be gone before another takes its place (one default per user, per statement).
+      await em.flush();
+      if (address.isDefault) {
+        const successor = await em.findOne(Address, { userId: caller.userId }, { orderBy: { id: 'asc' } });
+        if (successor) successor.isDefault = true;
+      }
+      return true;
+    });
+  }
+
+  async setDefaultAddress(caller: Caller, id: string): Promise<Address> {
+    return this.em.transactional(async (em) => {
+      await lockAddressBook(em, caller.userId);
+      const address = await this.ownAddress(em, caller, id);
+      if (!address.isDefault) {
+        await clearDefault(em, caller.userId);
+        address.isDefault = true;
+      }
+      return address;
+    });
+  }
+
+  async snapshot(id: string): Promise<AddressSnapshot> {
+    const address = isId(id) ? await this.em.findOne(Address, { id }) : null;
+    if (!address) throw notFound('No address with this id');
+    const { userId, label, recipientName, phone, line1, line2, city, province, postalCode } = address;
+    return { id, userId, label: label ?? null, recipientName, phone, line1, line2: line2 ?? null, city, province, postalCode };
+  }
+
+  /** Someone else's address is NOT_FOUND, like one that does not exist. */
+  private async ownAddress(em: EntityManager, caller: Caller, id: string): Promise<Address> {
+    const address = isId(id) ? await em.findOne(Address, { id, userId: caller.userId }) : null;
+    if (!address) throw notFound('No address with this id');
+    return address;
+  }
+}
+
+/** Serialises changes to one user's addresses so concurrent requests cannot leave two defaults or none. */
+async function lockAddressBook(em: EntityManager, userId: string): Promise<void> {
+  await em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`addresses:${userId}`]);
+}
+
+async function clearDefault(em: EntityManager, userId: string): Promise<void> {
+  await em.nativeUpdate(Address, { userId, isDefault: true }, { isDefault: false });
+}

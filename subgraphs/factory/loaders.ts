@@ -1,0 +1,12 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { entityLoader } from '../../lib/loaders';
+import { SubgraphContext } from '../../lib/context';
+import { Factory } from './entities/factory.entity';
+
+export function createLoaders(em: EntityManager) {
+  return {
+    factory: entityLoader(em, Factory),
+  };
+}
+
+export type FactoryContext = SubgraphContext<ReturnType<typeof createLoaders>>;

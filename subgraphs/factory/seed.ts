@@ -1,0 +1,8 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { DEMO_FACTORIES } from '../../lib/demo-data';
+import { Factory } from './entities/factory.entity';
+
+/** Demo factories; upserts by fixed id so every start leaves exactly one copy. */
+export async function seedFactories(em: EntityManager): Promise<void> {
+  for (const factory of DEMO_FACTORIES) await em.upsert(Factory, { ...factory });
+}

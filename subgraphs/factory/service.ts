@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Factory } from './entities/factory.entity';
+import { forbidden, notFound } from '../../lib/errors';
+import { nonEmpty, parseInput } from '../../lib/validation';
+import { paginate, PageArgs } from '../../lib/pagination';
+import { Caller } from '../../lib/internal-auth';
+import { enqueue } from '../../lib/outbox';
+import { isId } from '../../lib/ids';
+
+/** Blank text means "no description", not an empty one. */
+const description = z
+  .string()
+  .trim()
+  .max(5000)
+  .nullish()
+  .transform((text) => text || null);
+
+export const createFactorySchema = z.object({ name: nonEmpty(200), city: nonEmpty(120), description });
+
+/** Every field optional; a required field given as null is refused by its schema. */
+export const updateFactorySchema = z.object({
+  name: nonEmpty(200).optional(),
+  city: nonEmpty(120).optional(),
+  description: description.optional(),
+});
+
+/** What other services need of a factory (docs/internal-api.md: GET /api/factories/:id). */
+export interface FactorySummary {
+  id: string;
+  ownerId: string;
+  name: string;
+  city: string;
+}
+
+export class FactoryService {
+  constructor(private readonly em: EntityManager) {}
+
+  async factory(id: string): Promise<Factory | null> {
+    if (!isId(id)) return null;
+    return this.em.findOne(Factory, { id });
+  }
+
+  listFactories(page: PageArgs) {
+    return paginate(this.em, Factory, {}, page);
+  }
+
+  ownedBy(userId: string): Promise<Factory[]> {
+    if (!isId(userId)) return Promise.resolve([]);
+    return this.em.find(Factory, { ownerId: userId }, { orderBy: { id: 'asc' } });
+  }
+
+  /**
+   * The caller becomes the owner. The role change goes through the outbox in the same transaction, so
+   * a factory never exists without its owner eventually being promoted, even while auth is down.
+   */
+  async createFactory(caller: Caller, input: unknown): Promise<Factory> {
+    const parsed = parseInput(createFactorySchema, input);
+    return this.em.transactional(async (em) => {
+      const factory = em.create(Factory, { ...parsed, ownerId: caller.userId });
+      await enqueue(em, {
+        dedupeKey: `promote-owner:${caller.userId}`,
+        service: 'auth',
+        path: `/api/auth/users/${caller.userId}/role`,
+        body: { role: 'FACTORY_OWNER' },
+      });
+      return factory;
+    });
+  }
+
+  async updateFactory(caller: Caller, id: string, input: unknown): Promise<Factory> {
+    const patch = parseInput(updateFactorySchema, input);
+    const factory = await this.factory(id);
+    if (!factory) throw notFound('No factory with this id');
+    if (caller.role !== 'ADMIN' && factory.ownerId !== caller.userId) {
+      throw forbidden('Only the owner of this factory can change it');
+    }
+    if (patch.name !== undefined) factory.name = patch.name;
+    if (patch.city !== undefined) factory.city = patch.city;
+    if (patch.description !== undefined) factory.description = patch.description;
+    await this.em.flush();
+    return factory;
+  }
+
+  async summary(id: string): Promise<FactorySummary> {
+    const factory = await this.factory(id);
+    if (!factory) throw notFound('No factory with this id');
+    return { id: factory.id, ownerId: factory.ownerId, name: factory.name, city: factory.city };
+  }
+}
