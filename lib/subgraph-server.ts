@@ -134,6 +134,7 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
   });
   app.use((req, res, next) => {
     withRequestId(req.header(REQUEST_ID_HEADER), () => {
+      logger.debug({ method: req.method, path: req.path }, 'request');
       if (!secretsEqual(req.header(INTERNAL_TOKEN_HEADER), config.INTERNAL_TOKEN)) {
         sendError(res, 401, 'UNAUTHENTICATED', 'This service is internal: call it through the gateway');
         return;

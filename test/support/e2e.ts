@@ -27,6 +27,8 @@ export interface TestStack {
   gatewayUrl: string;
   sandboxUrl: string;
   env: Record<string, string>;
+  /** Where each process writes its log (`<name>.log`). */
+  logDir: string;
   serviceUrl(name: SubgraphName): string;
   graphql<T = any>(query: string, variables?: Record<string, unknown>, as?: RequestAs): Promise<GraphQLResponse<T>>;
   /** Internal REST call to a subgraph with the internal token. */
@@ -83,6 +85,7 @@ export async function startTestStack(options: {
     gatewayUrl,
     sandboxUrl: stack.urlOf('sandbox'),
     env,
+    logDir,
     serviceUrl: (name) => stack.urlOf(name),
     async graphql(query, variables, as) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
