@@ -17,6 +17,9 @@ const subgraphs = fs
 function entityMappers(subgraph: string): Record<string, string> {
   const dir = path.join(__dirname, 'subgraphs', subgraph, 'entities');
   if (!fs.existsSync(dir)) return {};
+  // Tables without a GraphQL type of the same name (ledger entries, webhook events) map to nothing.
+  const schemaText = fs.readFileSync(path.join(__dirname, 'subgraphs', subgraph, 'schema.graphql'), 'utf8');
+  const inSchema = (typeName: string) => new RegExp(`\\btype\\s+${typeName}\\b`).test(schemaText);
   return Object.fromEntries(
     fs
       .readdirSync(dir)
@@ -25,7 +28,8 @@ function entityMappers(subgraph: string): Record<string, string> {
         const base = file.replace(/\.entity\.ts$/, '');
         const typeName = base.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase());
         return [typeName, `../entities/${base}.entity#${typeName}`];
-      }),
+      })
+      .filter(([typeName]) => inSchema(typeName)),
   );
 }
 

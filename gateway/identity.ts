@@ -29,7 +29,9 @@ export async function resolveCaller(
     const match = /^Bearer\s+(.+)$/i.exec(authorization.trim());
     if (!match) throw rejectToken('Authorization must be "Bearer <token>"');
     const claims = await verifySessionToken(match[1], config.JWT_SECRET);
-    if (!claims || sessions.isRevoked(claims.sessionId)) throw rejectToken();
+    if (!claims) throw rejectToken();
+    await sessions.ready();
+    if (sessions.isRevoked(claims.sessionId)) throw rejectToken();
     return { ...claims, role: sessions.currentRole(claims.userId) ?? claims.role };
   }
   if (secretsEqual(first(headers[INTERNAL_TOKEN_HEADER]), config.INTERNAL_TOKEN)) return callerFromHeaders(headers);

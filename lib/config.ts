@@ -33,6 +33,11 @@ const schema = z.object({
   OTP_RATE_LIMIT_PER_PHONE: z.coerce.number().int().positive().default(5),
   OTP_RATE_LIMIT_PER_ADDRESS: z.coerce.number().int().positive().default(120),
   OTP_RESEND_SECONDS: z.coerce.number().int().min(0).default(30),
+  /** How long a one-time code stays valid (tests shorten it to reach the expiry path). */
+  OTP_TTL_SECONDS: z.coerce.number().int().positive().default(300),
+  /** The approved WhatsApp authentication template that carries the one-time code. */
+  WHATSAPP_OTP_TEMPLATE: z.string().min(1).default('otp_login'),
+  WHATSAPP_OTP_LANGUAGE: z.string().min(2).default('id'),
   MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(10),
   MAX_QUERY_COST: z.coerce.number().int().positive().default(20000),
   SEED_DEMO_DATA: z.enum(['true', 'false']).default('true'),

@@ -1,0 +1,38 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import gql from 'graphql-tag';
+import { runSubgraphProcess, SubgraphDefinition, SubgraphDeps } from '../../lib/subgraph-server';
+import { resolvers } from './resolvers';
+import { createLoaders } from './loaders';
+import { mountRest } from './rest';
+import { migrations } from './migrations';
+import { AuthService } from './service';
+import { User } from './entities/user.entity';
+import { Session } from './entities/session';
+import { OtpCode } from './entities/otp-code';
+import { RateLimitBucket } from './entities/rate-limit-bucket';
+import { SessionChange } from './entities/session-change';
+
+export const AUTH_ENTITIES = [User, Session, OtpCode, RateLimitBucket, SessionChange];
+
+/** Keeps the rate-limit and code tables small; any replica may run it, the deletes are idempotent. */
+function pruneTask({ orm, config, logger }: SubgraphDeps) {
+  const timer = setInterval(() => {
+    new AuthService(orm.em.fork(), config).pruneExpired().catch((error) => logger.warn({ err: error }, 'OTP prune failed'));
+  }, 10 * 60_000);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
+
+export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
+  name: 'auth',
+  typeDefs: gql(fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8')),
+  resolvers,
+  entities: AUTH_ENTITIES,
+  migrations,
+  createLoaders,
+  rest: mountRest,
+  background: (deps) => [pruneTask(deps)],
+};
+
+if (require.main === module) runSubgraphProcess(subgraph);

@@ -1,0 +1,12 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { entityLoader } from '../../lib/loaders';
+import { SubgraphContext } from '../../lib/context';
+import { User } from './entities/user.entity';
+
+export function createLoaders(em: EntityManager) {
+  return {
+    user: entityLoader(em, User),
+  };
+}
+
+export type AuthContext = SubgraphContext<ReturnType<typeof createLoaders>>;

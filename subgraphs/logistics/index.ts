@@ -1,0 +1,25 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import gql from 'graphql-tag';
+import { runSubgraphProcess, SubgraphDefinition } from '../../lib/subgraph-server';
+import { OutboxMessage, startOutboxWorker } from '../../lib/outbox';
+import { resolvers } from './resolvers';
+import { createLoaders } from './loaders';
+import { mountRest } from './rest';
+import { migrations } from './migrations';
+import { Shipment } from './entities/shipment.entity';
+import { TrackingEvent } from './entities/tracking-event.entity';
+
+export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
+  name: 'logistics',
+  typeDefs: gql(fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8')),
+  resolvers,
+  entities: [Shipment, TrackingEvent, OutboxMessage],
+  migrations,
+  createLoaders,
+  rest: mountRest,
+  // Delivers the order status callbacks and buyer notifications that status changes enqueue.
+  background: (deps) => [startOutboxWorker(deps)],
+};
+
+if (require.main === module) runSubgraphProcess(subgraph);

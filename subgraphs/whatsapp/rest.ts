@@ -1,0 +1,40 @@
+import express from 'express';
+import { z } from 'zod';
+import { route, sendError } from '../../lib/rest';
+import { badInput } from '../../lib/errors';
+import { parseInput } from '../../lib/validation';
+import { SubgraphDeps } from '../../lib/subgraph-server';
+import { CloudApiError, isRetryable, PAIR_RATE_LIMIT, sendOtpMessage, UNDELIVERABLE } from './cloud-api';
+
+const sendOtpSchema = z.object({
+  phone: z.string().regex(/^\+[1-9]\d{7,14}$/, 'must be E.164, e.g. +6281234567890'),
+  code: z.string().regex(/^\d{4,8}$/, 'must be 4 to 8 digits'),
+});
+
+/**
+ * Internal REST (docs/internal-api.md, whatsapp): 400 BAD_USER_INPUT when the recipient cannot get the
+ * message, 502 when the Cloud API refused it for another reason (our configuration: token, template),
+ * 503 when it stayed unavailable through every retry.
+ */
+export function mountRest(app: express.Express, { config, logger }: SubgraphDeps) {
+  app.post(
+    '/api/whatsapp/send-otp',
+    express.json({ limit: '16kb' }),
+    route(async (req, res) => {
+      const { phone, code } = parseInput(sendOtpSchema, req.body);
+      try {
+        return { messageId: await sendOtpMessage(config, logger, phone, code) };
+      } catch (error) {
+        if (!(error instanceof CloudApiError)) throw error;
+        if (error.graphCode === UNDELIVERABLE) throw badInput('This number cannot receive WhatsApp messages');
+        if (error.graphCode === PAIR_RATE_LIMIT) {
+          throw badInput('WhatsApp limits how often one number can be messaged: wait a few seconds and try again');
+        }
+        logger.error({ status: error.status, graphCode: error.graphCode, err: error.message }, 'WhatsApp Cloud API refused the OTP');
+        if (isRetryable(error)) sendError(res, 503, 'INTERNAL_SERVER_ERROR', 'WhatsApp is unavailable right now');
+        else sendError(res, 502, 'INTERNAL_SERVER_ERROR', `WhatsApp refused the message (code ${error.graphCode ?? error.status})`);
+        return undefined;
+      }
+    }),
+  );
+}
