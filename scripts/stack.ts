@@ -56,7 +56,9 @@ export class Stack {
   }
 
   async startOne(name: ProcessName, extraEnv: Record<string, string> = {}): Promise<void> {
-    if (this.children.get(name)?.exitCode === null) throw new Error(`${name} is already running`);
+    const previous = this.children.get(name);
+    // A child killed by a signal keeps exitCode null: only signalCode tells that it is gone.
+    if (previous && previous.exitCode === null && previous.signalCode === null) throw new Error(`${name} is already running`);
     const entry =
       name === 'gateway' ? 'gateway/index.ts' : name === 'sandbox' ? 'sandbox/index.ts' : `subgraphs/${name}/index.ts`;
     const out = this.options.logDir ? fs.openSync(path.join(this.options.logDir, `${name}.log`), 'a') : 'inherit';
