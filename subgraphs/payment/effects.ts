@@ -1,0 +1,86 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { enqueue } from '../../lib/outbox';
+import { newId } from '../../lib/ids';
+import { Payment } from './entities/payment.entity';
+import { Refund } from './entities/refund.entity';
+import { LedgerEntry } from './entities/ledger-entry';
+import { isBalanced, LedgerKind, Posting } from './ledger';
+
+/**
+ * The side effects of a payment transition, written in its transaction: ledger legs, and outbox
+ * messages that tell the owner (order or group-buying), notification and wallet after it commits.
+ */
+
+export function postLedger(tx: EntityManager, kind: LedgerKind, postings: Posting[], refs: { paymentId: string; refundId?: string }): void {
+  if (!isBalanced(postings)) throw new Error(`Unbalanced ${kind} posting`);
+  const groupId = newId();
+  for (const posting of postings) {
+    tx.create(LedgerEntry, { groupId, kind, account: posting.account, amount: posting.amount, paymentId: refs.paymentId, refundId: refs.refundId ?? null });
+  }
+}
+
+type OwnerStatus = 'PAID' | 'EXPIRED' | 'FAILED' | 'REFUNDED';
+
+/** Order for regular payments, group-buying for escrow payments; both idempotent per payment + status. */
+export async function tellOwner(tx: EntityManager, payment: Payment, status: OwnerStatus): Promise<void> {
+  if (payment.isInEscrow && payment.participantId) {
+    await enqueue(tx, {
+      dedupeKey: `participant-status:${payment.id}:${status}`,
+      service: 'group-buying',
+      path: '/api/group-buying/participants/payment-status',
+      body: { participantId: payment.participantId, sessionId: payment.sessionId, paymentId: payment.id, status },
+    });
+  } else if (payment.orderId) {
+    await enqueue(tx, {
+      dedupeKey: `order-status:${payment.id}:${status}`,
+      service: 'order',
+      path: '/api/orders/payment-status',
+      body: { orderId: payment.orderId, paymentId: payment.id, status },
+    });
+  }
+}
+
+export type NotificationType = 'PAYMENT_SUCCEEDED' | 'PAYMENT_FAILED' | 'REFUND_COMPLETED' | 'ESCROW_RELEASED';
+
+const rupiah = (amount: number) => `Rp${amount.toLocaleString('id-ID')}`;
+
+function message(type: NotificationType, payment: Payment): { title: string; body: string } {
+  const what = `${rupiah(payment.amount)} for ${payment.description}`;
+  switch (type) {
+    case 'PAYMENT_SUCCEEDED':
+      return { title: 'Payment received', body: `We received your payment of ${what}.` };
+    case 'PAYMENT_FAILED':
+      return { title: 'Payment not completed', body: `Your invoice of ${what} expired before it was paid.` };
+    case 'REFUND_COMPLETED':
+      return { title: 'Refund completed', body: `Your payment of ${what} was refunded.` };
+    case 'ESCROW_RELEASED':
+      return { title: 'Payment released to the factory', body: `Your payment of ${what} was released to the factory.` };
+  }
+}
+
+/** One notification per payment and type (the dedupe key makes retries and replays harmless). */
+export async function notifyBuyer(tx: EntityManager, type: NotificationType, payment: Payment, extra: { refundId?: string } = {}): Promise<void> {
+  const dedupeKey = `payment:${payment.id}:${type}`;
+  await enqueue(tx, {
+    dedupeKey: `notify:${dedupeKey}`,
+    service: 'notification',
+    path: '/api/notifications',
+    body: {
+      dedupeKey,
+      userId: payment.userId,
+      type,
+      ...message(type, payment),
+      data: { paymentId: payment.id, orderId: payment.orderId ?? null, sessionId: payment.sessionId ?? null, ...extra },
+    },
+  });
+}
+
+/** The wallet credit of a WALLET refund, idempotent at the wallet per refund id. */
+export async function creditWallet(tx: EntityManager, refund: Refund, payment: Payment): Promise<void> {
+  await enqueue(tx, {
+    dedupeKey: `wallet-credit:${refund.id}`,
+    service: 'wallet',
+    path: '/api/wallets/credit',
+    body: { userId: refund.userId, amount: refund.amount, reference: refund.id, description: `Refund of ${payment.description}` },
+  });
+}

@@ -1,0 +1,26 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import gql from 'graphql-tag';
+import { runSubgraphProcess, SubgraphDefinition } from '../../lib/subgraph-server';
+import { OutboxMessage, startOutboxWorker } from '../../lib/outbox';
+import { resolvers } from './resolvers';
+import { createLoaders } from './loaders';
+import { mountRest } from './rest';
+import { migrations } from './migrations';
+import { Payment } from './entities/payment.entity';
+import { Refund } from './entities/refund.entity';
+import { LedgerEntry } from './entities/ledger-entry';
+import { WebhookEvent } from './entities/webhook-event';
+
+export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
+  name: 'payment',
+  typeDefs: gql(fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8')),
+  resolvers,
+  entities: [Payment, Refund, LedgerEntry, WebhookEvent, OutboxMessage],
+  migrations,
+  createLoaders,
+  rest: (app, deps) => mountRest(app, deps),
+  background: (deps) => [startOutboxWorker(deps)],
+};
+
+if (require.main === module) runSubgraphProcess(subgraph);

@@ -1,0 +1,86 @@
+/**
+ * Double-entry postings (DESIGN.md §5) as pure functions.
+ *
+ * Sign convention: a debit is positive, a credit negative, and every group sums to zero. Asset accounts
+ * (`gateway_clearing`: money Xendit holds for us) therefore carry positive balances; liabilities
+ * (`escrow`, `buyer_refunds`, `factory_payable:<factoryId>`, `wallet:<userId>`) carry negative ones. The
+ * escrow liability we report is the negated balance of `escrow`, which must equal the sum of HELD
+ * escrow payments.
+ *
+ * Movements:
+ *  - PAYMENT_CAPTURED (regular paid):   gateway_clearing +a, factory_payable:<factory|unknown> −a
+ *  - ESCROW_HELD (escrow paid):         gateway_clearing +a, escrow −a
+ *  - ESCROW_RELEASED:                   escrow +a, factory_payable:<factory> −a
+ *  - REFUND_RESERVED (refund started):  escrow +a, buyer_refunds −a
+ *  - REFUND_SETTLED (Xendit refunded):  buyer_refunds +a, gateway_clearing −a
+ *  - WALLET_REFUND:                     escrow +a, wallet:<user> −a
+ */
+export type LedgerKind =
+  | 'PAYMENT_CAPTURED'
+  | 'ESCROW_HELD'
+  | 'ESCROW_RELEASED'
+  | 'REFUND_RESERVED'
+  | 'REFUND_SETTLED'
+  | 'WALLET_REFUND';
+
+/** The movements that take money out of escrow; a payment may have at most one of them. */
+export const ESCROW_EXIT_KINDS: LedgerKind[] = ['ESCROW_RELEASED', 'REFUND_RESERVED', 'WALLET_REFUND'];
+
+export interface Posting {
+  account: string;
+  amount: number;
+}
+
+export const ACCOUNTS = {
+  gatewayClearing: 'gateway_clearing',
+  escrow: 'escrow',
+  buyerRefunds: 'buyer_refunds',
+  factoryPayable: (factoryId: string | null | undefined) => `factory_payable:${factoryId ?? 'unknown'}`,
+  wallet: (userId: string) => `wallet:${userId}`,
+} as const;
+
+export interface PaymentFacts {
+  amount: number;
+  isInEscrow: boolean;
+  factoryId?: string | null;
+  userId: string;
+}
+
+function pair(debit: string, credit: string, amount: number): Posting[] {
+  if (!Number.isSafeInteger(amount) || amount <= 0) throw new Error(`A ledger movement needs a positive whole amount, got ${amount}`);
+  return [
+    { account: debit, amount },
+    { account: credit, amount: -amount },
+  ];
+}
+
+export function capturePostings(payment: PaymentFacts): { kind: LedgerKind; postings: Posting[] } {
+  return payment.isInEscrow
+    ? { kind: 'ESCROW_HELD', postings: pair(ACCOUNTS.gatewayClearing, ACCOUNTS.escrow, payment.amount) }
+    : { kind: 'PAYMENT_CAPTURED', postings: pair(ACCOUNTS.gatewayClearing, ACCOUNTS.factoryPayable(payment.factoryId), payment.amount) };
+}
+
+export function releasePostings(payment: PaymentFacts): Posting[] {
+  return pair(ACCOUNTS.escrow, ACCOUNTS.factoryPayable(payment.factoryId), payment.amount);
+}
+
+export function refundReservePostings(amount: number): Posting[] {
+  return pair(ACCOUNTS.escrow, ACCOUNTS.buyerRefunds, amount);
+}
+
+export function refundSettlePostings(amount: number): Posting[] {
+  return pair(ACCOUNTS.buyerRefunds, ACCOUNTS.gatewayClearing, amount);
+}
+
+export function walletRefundPostings(amount: number, userId: string): Posting[] {
+  return pair(ACCOUNTS.escrow, ACCOUNTS.wallet(userId), amount);
+}
+
+export function isBalanced(postings: Posting[]): boolean {
+  return postings.reduce((sum, p) => sum + p.amount, 0) === 0;
+}
+
+/** Escrow liability from the escrow account's balance, in the same (positive) terms as HELD payments. */
+export function escrowLiability(escrowAccountBalance: number): number {
+  return 0 - escrowAccountBalance; // never -0
+}

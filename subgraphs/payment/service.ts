@@ -1,0 +1,403 @@
+import { z } from 'zod';
+import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Payment } from './entities/payment.entity';
+import { Refund } from './entities/refund.entity';
+import { badInput, conflict, forbidden, isUniqueViolation, notFound } from '../../lib/errors';
+import { idSchema, nonEmpty, parseInput, rupiah } from '../../lib/validation';
+import { paginate, PageArgs } from '../../lib/pagination';
+import { Caller } from '../../lib/internal-auth';
+import { isId, newId } from '../../lib/ids';
+import type { Logger } from '../../lib/logger';
+import { ESCROW_TRANSITIONS, PAYMENT_TRANSITIONS, PaymentStatus, sourcesOf } from './states';
+import {
+  ESCROW_EXIT_KINDS,
+  escrowLiability,
+  refundReservePostings,
+  releasePostings,
+  walletRefundPostings,
+} from './ledger';
+import { creditWallet, notifyBuyer, postLedger, tellOwner } from './effects';
+import { PaymentGateway, REFUND_REASONS, RefundReason } from './xendit';
+
+/** Regular invoices stay payable for a day, Xendit's default. */
+const REGULAR_INVOICE_SECONDS = 24 * 3600;
+
+const createSchema = z.object({
+  orderId: idSchema,
+  userId: idSchema,
+  amount: rupiah,
+  description: nonEmpty(500),
+  /** Not in the contract's minimal body; when given, the ledger credits that factory. */
+  factoryId: idSchema.nullish(),
+});
+
+const escrowSchema = z.object({
+  sessionId: idSchema,
+  participantId: idSchema,
+  userId: idSchema,
+  factoryId: idSchema,
+  amount: rupiah,
+  expiresAt: z.string().datetime({ offset: true }).transform((value) => new Date(value)),
+  description: nonEmpty(500),
+  refundTo: z.enum(['ORIGINAL_METHOD', 'WALLET']).nullish(),
+});
+
+const sessionSchema = z.object({ sessionId: idSchema });
+const refundSessionSchema = z.object({ sessionId: idSchema, reason: nonEmpty(200).default('CANCELLATION') });
+const linkSchema = z.object({
+  links: z.array(z.object({ participantId: idSchema, orderId: idSchema })).min(1).max(1000),
+});
+
+/** What creating a payment answers (docs/internal-api.md). */
+export interface PaymentCreated {
+  id: string;
+  status: string;
+  invoiceUrl: string | null;
+  amount: number;
+}
+
+export interface RefundView {
+  id: string;
+  paymentId: string;
+  amount: number;
+  status: string;
+  destination: string;
+}
+
+export interface LedgerInvariants {
+  ok: boolean;
+  sum: number;
+  /** The escrow liability (the negated balance of the `escrow` account; see ledger.ts). */
+  escrowBalance: number;
+  heldEscrowTotal: number;
+  doubleSettled: string[];
+  unbalancedGroups: string[];
+}
+
+export function paymentView(payment: Payment) {
+  return {
+    id: payment.id,
+    userId: payment.userId,
+    orderId: payment.orderId ?? null,
+    sessionId: payment.sessionId ?? null,
+    participantId: payment.participantId ?? null,
+    amount: payment.amount,
+    currency: payment.currency,
+    status: payment.status,
+    isInEscrow: payment.isInEscrow,
+    escrowStatus: payment.escrowStatus ?? null,
+    invoiceId: payment.invoiceId ?? null,
+    invoiceUrl: payment.invoiceUrl ?? null,
+    paidAt: payment.paidAt?.toISOString() ?? null,
+    createdAt: payment.createdAt.toISOString(),
+  };
+}
+
+const created = (payment: Payment): PaymentCreated => ({
+  id: payment.id,
+  status: payment.status,
+  invoiceUrl: payment.invoiceUrl ?? null,
+  amount: payment.amount,
+});
+
+const refundView = (refund: Refund): RefundView => ({
+  id: refund.id,
+  paymentId: refund.paymentId,
+  amount: refund.amount,
+  status: refund.status,
+  destination: refund.destination,
+});
+
+/**
+ * Moves one payment to `to` if its current status allows it (the transition table gives the sources),
+ * in one statement, so concurrent callers cannot both win. Returns the updated row, or null.
+ */
+export async function claimPayment(tx: EntityManager, paymentId: string, to: PaymentStatus, alsoSet = ''): Promise<Payment | null> {
+  const rows = await tx.execute(
+    `update payments set status = ?, updated_at = now()${alsoSet} where id = ? and status in (?) returning *`,
+    [to, paymentId, sourcesOf(PAYMENT_TRANSITIONS, to)],
+  );
+  return rows[0] ? tx.map(Payment, rows[0]) : null;
+}
+
+export class PaymentService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly gateway?: PaymentGateway,
+    private readonly logger?: Logger,
+  ) {}
+
+  /** POST /api/payments — one payment per order; a retry answers the same payment and invoice. */
+  async createRegular(input: unknown): Promise<PaymentCreated> {
+    const p = parseInput(createSchema, input);
+    await this.em
+      .createQueryBuilder(Payment)
+      .insert({
+        id: newId(),
+        userId: p.userId,
+        orderId: p.orderId,
+        factoryId: p.factoryId ?? null,
+        isInEscrow: false,
+        amount: p.amount,
+        description: p.description,
+      })
+      .onConflict('order_id')
+      .ignore()
+      .execute();
+    return created(await this.ensureInvoice({ orderId: p.orderId }, p));
+  }
+
+  /** POST /api/payments/escrow — one payment per participant; the invoice expires by the session's end. */
+  async createEscrow(input: unknown): Promise<PaymentCreated> {
+    const p = parseInput(escrowSchema, input);
+    if (p.expiresAt.getTime() - Date.now() < 1000) throw badInput('expiresAt: the session has already ended');
+    await this.em
+      .createQueryBuilder(Payment)
+      .insert({
+        id: newId(),
+        userId: p.userId,
+        sessionId: p.sessionId,
+        participantId: p.participantId,
+        factoryId: p.factoryId,
+        isInEscrow: true,
+        amount: p.amount,
+        description: p.description,
+        refundTo: p.refundTo ?? 'ORIGINAL_METHOD',
+        expiresAt: p.expiresAt,
+      })
+      .onConflict('participant_id')
+      .ignore()
+      .execute();
+    return created(await this.ensureInvoice({ participantId: p.participantId }, p));
+  }
+
+  /**
+   * Gives a PENDING payment its invoice, once: the row is locked so concurrent retries wait for the
+   * first, and an invoice made by an attempt whose answer was lost is found by external id and reused.
+   */
+  private ensureInvoice(where: { orderId: string } | { participantId: string }, expected: { userId: string; amount: number }): Promise<Payment> {
+    const gateway = this.requireGateway();
+    return this.em.transactional(async (tx) => {
+      const payment = await tx.findOneOrFail(Payment, where, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (payment.userId !== expected.userId || payment.amount !== expected.amount) {
+        throw conflict('A payment with this key already exists for a different buyer or amount');
+      }
+      if (payment.invoiceUrl || payment.status !== 'PENDING') return payment;
+      const seconds = payment.expiresAt ? Math.floor((payment.expiresAt.getTime() - Date.now()) / 1000) : REGULAR_INVOICE_SECONDS;
+      if (seconds < 1) throw badInput('expiresAt: the session has already ended');
+      const invoice =
+        (await gateway.findPendingInvoice(payment.id, payment.amount)) ??
+        (await gateway.createInvoice({
+          externalId: payment.id,
+          amount: payment.amount,
+          description: payment.description,
+          invoiceDurationSeconds: seconds,
+        }));
+      payment.invoiceId = invoice.id;
+      payment.invoiceUrl = invoice.invoiceUrl;
+      return payment;
+    });
+  }
+
+  /**
+   * POST /api/payments/expire-session — expires the session's unpaid escrow invoices at Xendit first
+   * (Xendit decides whether the buyer paid in time), then here with the owner told and the buyer notified.
+   * Answers how many of the session's escrow payments are EXPIRED, the same on every call.
+   */
+  async expireSession(input: unknown): Promise<{ expired: number }> {
+    const { sessionId } = parseInput(sessionSchema, input);
+    const gateway = this.requireGateway();
+    const pending = await this.em.find(Payment, { sessionId, isInEscrow: true, status: 'PENDING' }, { orderBy: { id: 'asc' } });
+    for (const payment of pending) {
+      if (payment.invoiceId && (await gateway.expireInvoice(payment.invoiceId)) === 'PAID') continue;
+      await this.em.fork().transactional(async (tx) => {
+        const expired = await claimPayment(tx, payment.id, 'EXPIRED');
+        if (!expired) return;
+        await tellOwner(tx, expired, 'EXPIRED');
+        await notifyBuyer(tx, 'PAYMENT_FAILED', expired);
+      });
+    }
+    return { expired: await this.em.fork().count(Payment, { sessionId, isInEscrow: true, status: 'EXPIRED' }) };
+  }
+
+  /**
+   * POST /api/payments/release-escrow — one transaction for the whole session: every HELD payment is
+   * claimed by one statement and gets its ledger pair; a second or concurrent call finds nothing HELD.
+   * Answers how many of the session's payments are released, the same on every call.
+   */
+  async releaseEscrow(input: unknown): Promise<{ released: number }> {
+    const { sessionId } = parseInput(sessionSchema, input);
+    return this.em.transactional(async (tx) => {
+      const rows = await tx.execute(
+        `update payments set escrow_status = 'RELEASED', released_at = now(), updated_at = now()
+         where session_id = ? and is_in_escrow and status = 'PAID' and escrow_status in (?) returning *`,
+        [sessionId, sourcesOf(ESCROW_TRANSITIONS, 'RELEASED')],
+      );
+      for (const row of rows) {
+        const payment = tx.map(Payment, row);
+        postLedger(tx, 'ESCROW_RELEASED', releasePostings(payment), { paymentId: payment.id });
+        await notifyBuyer(tx, 'ESCROW_RELEASED', payment);
+      }
+      return { released: await tx.count(Payment, { sessionId, escrowStatus: 'RELEASED' }) };
+    });
+  }
+
+  /**
+   * POST /api/payments/refund-session — step 1 (one transaction): every HELD payment of the session is
+   * claimed for refund, gets its refund row (unique per payment) and ledger legs; wallet refunds
+   * complete right there. Step 2: each PENDING refund not yet accepted by Xendit is sent with its own id
+   * as idempotency key. A crash between or during the steps is finished by calling again.
+   */
+  async refundSession(input: unknown): Promise<{ refunds: RefundView[] }> {
+    const { sessionId, reason } = parseInput(refundSessionSchema, input);
+    const gateway = this.requireGateway();
+    await this.em.fork().transactional(async (tx) => {
+      const rows = await tx.execute(
+        `update payments set escrow_status = 'REFUNDED', updated_at = now()
+         where session_id = ? and is_in_escrow and status = 'PAID' and escrow_status in (?) returning *`,
+        [sessionId, sourcesOf(ESCROW_TRANSITIONS, 'REFUNDED')],
+      );
+      for (const row of rows) {
+        const payment = tx.map(Payment, row);
+        const toWallet = payment.refundTo === 'WALLET';
+        const refund = tx.create(Refund, {
+          paymentId: payment.id,
+          sessionId,
+          userId: payment.userId,
+          amount: payment.amount,
+          destination: payment.refundTo,
+          reason,
+          status: toWallet ? 'SUCCEEDED' : 'PENDING',
+          completedAt: toWallet ? new Date() : null,
+        });
+        if (!toWallet) {
+          postLedger(tx, 'REFUND_RESERVED', refundReservePostings(payment.amount), { paymentId: payment.id, refundId: refund.id });
+          continue;
+        }
+        postLedger(tx, 'WALLET_REFUND', walletRefundPostings(payment.amount, payment.userId), { paymentId: payment.id, refundId: refund.id });
+        const refunded = await claimPayment(tx, payment.id, 'REFUNDED');
+        if (!refunded) throw new Error(`Payment ${payment.id} was HELD but not PAID`);
+        await creditWallet(tx, refund, refunded);
+        await tellOwner(tx, refunded, 'REFUNDED');
+        await notifyBuyer(tx, 'REFUND_COMPLETED', refunded, { refundId: refund.id });
+      }
+    });
+
+    const unsent = await this.em.fork().find(
+      Refund,
+      { sessionId, destination: 'ORIGINAL_METHOD', status: 'PENDING', xenditRefundId: null },
+      { orderBy: { id: 'asc' } },
+    );
+    let transientFailure: unknown;
+    for (const refund of unsent) {
+      try {
+        await this.submitRefund(gateway, refund);
+      } catch (error) {
+        transientFailure = error;
+      }
+    }
+    // Step 2 is resumable: an error makes the caller retry, and the retry sends only what is left.
+    if (transientFailure) throw transientFailure;
+    const refunds = await this.em.fork().find(Refund, { sessionId }, { orderBy: { id: 'asc' } });
+    return { refunds: refunds.map(refundView) };
+  }
+
+  private async submitRefund(gateway: PaymentGateway, refund: Refund): Promise<void> {
+    const payment = await this.em.fork().findOneOrFail(Payment, { id: refund.paymentId });
+    if (!payment.invoiceId) throw new Error(`Payment ${payment.id} has no invoice to refund`);
+    const xenditReason: RefundReason = (REFUND_REASONS as readonly string[]).includes(refund.reason)
+      ? (refund.reason as RefundReason)
+      : 'CANCELLATION';
+    try {
+      const accepted = await gateway.createRefund({ refundId: refund.id, invoiceId: payment.invoiceId, amount: refund.amount, reason: xenditReason });
+      await this.em.fork().execute('update refunds set xendit_refund_id = ? where id = ? and xendit_refund_id is null', [accepted.id, refund.id]);
+    } catch (error) {
+      const status = Number((error as { status?: unknown }).status);
+      if (!(status >= 400 && status < 500 && status !== 409 && status !== 429)) throw error;
+      // Xendit refused this refund for good: the money stays in buyer_refunds for an operator.
+      const code = String((error as { errorCode?: unknown }).errorCode ?? status);
+      this.logger?.error({ refundId: refund.id, code }, 'Xendit refused a refund');
+      await this.em.fork().execute(`update refunds set status = 'FAILED', failure_code = ? where id = ? and status = 'PENDING'`, [code, refund.id]);
+    }
+  }
+
+  /** POST /api/payments/link-orders — escrow payments learn their bulk order; relinking the same pair is a no-op. */
+  async linkOrders(input: unknown): Promise<{ linked: number }> {
+    const { links } = parseInput(linkSchema, input);
+    try {
+      return await this.em.transactional(async (tx) => {
+        for (const link of links) {
+          const rows = await tx.execute(
+            'update payments set order_id = ?, updated_at = now() where participant_id = ? and (order_id is null or order_id = ?) returning id',
+            [link.orderId, link.participantId, link.orderId],
+          );
+          if (rows.length) continue;
+          const payment = await tx.findOne(Payment, { participantId: link.participantId });
+          if (!payment) throw notFound(`No payment for participant ${link.participantId}`);
+          throw conflict(`The payment of participant ${link.participantId} is linked to another order`);
+        }
+        return { linked: links.length };
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict('One of these orders already has a payment');
+      throw error;
+    }
+  }
+
+  async byOrder(orderId: string) {
+    const payment = isId(orderId) ? await this.em.findOne(Payment, { orderId }) : null;
+    if (!payment) throw notFound('No payment for this order');
+    return paymentView(payment);
+  }
+
+  /** GET /api/payments/ledger/invariants (DESIGN.md §5), cheap enough to run after every test. */
+  async ledgerInvariants(): Promise<LedgerInvariants> {
+    const one = async (sql: string, params: unknown[] = []) => Number((await this.em.execute(sql, params))[0]?.total ?? 0);
+    const ids = async (sql: string, params: unknown[] = []) =>
+      (await this.em.execute<{ id: string }[]>(sql, params)).map((row) => String(row.id));
+    const [sum, escrowAccount, heldEscrowTotal, doubleSettled, unbalancedGroups] = await Promise.all([
+      one('select coalesce(sum(amount), 0) as total from transaction_ledger'),
+      one(`select coalesce(sum(amount), 0) as total from transaction_ledger where account = 'escrow'`),
+      one(`select coalesce(sum(amount), 0) as total from payments where escrow_status = 'HELD'`),
+      ids(
+        `select payment_id as id from transaction_ledger where kind in (?) group by payment_id having count(distinct group_id) > 1
+         union select payment_id as id from transaction_ledger where kind = 'REFUND_SETTLED' group by payment_id having count(distinct group_id) > 1`,
+        [ESCROW_EXIT_KINDS],
+      ),
+      ids('select group_id as id from transaction_ledger group by group_id having sum(amount) <> 0'),
+    ]);
+    const escrowBalance = escrowLiability(escrowAccount);
+    return {
+      ok: sum === 0 && escrowBalance === heldEscrowTotal && doubleSettled.length === 0 && unbalancedGroups.length === 0,
+      sum,
+      escrowBalance,
+      heldEscrowTotal,
+      doubleSettled,
+      unbalancedGroups,
+    };
+  }
+
+  private requireGateway(): PaymentGateway {
+    if (!this.gateway) throw new Error('PaymentService needs a PaymentGateway for this operation');
+    return this.gateway;
+  }
+
+  // GraphQL reads.
+
+  myPayments(caller: Caller, page: PageArgs) {
+    return paginate(this.em, Payment, { userId: caller.userId }, page, { newestFirst: true });
+  }
+
+  /** The owner or an admin sees a payment; anyone else is refused. */
+  async payment(caller: Caller, id: string): Promise<Payment | null> {
+    const payment = isId(id) ? await this.em.findOne(Payment, { id }) : null;
+    if (!payment) return null;
+    if (!canSee(caller, payment)) throw forbidden('This payment belongs to someone else');
+    return payment;
+  }
+}
+
+export function canSee(caller: Caller | null, payment: Payment): boolean {
+  return caller?.role === 'ADMIN' || caller?.userId === payment.userId;
+}

@@ -1,0 +1,36 @@
+import { Transitions } from '../../lib/state-machine';
+
+export type PaymentStatus = 'PENDING' | 'PAID' | 'EXPIRED' | 'FAILED' | 'REFUNDED';
+export type EscrowStatus = 'HELD' | 'RELEASED' | 'REFUNDED';
+export type RefundStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
+export type RefundDestination = 'ORIGINAL_METHOD' | 'WALLET';
+
+/** DESIGN.md §4: PENDING → PAID → REFUNDED; PENDING → EXPIRED | FAILED. */
+export const PAYMENT_TRANSITIONS: Transitions<PaymentStatus> = {
+  PENDING: ['PAID', 'EXPIRED', 'FAILED'],
+  PAID: ['REFUNDED'],
+  EXPIRED: [],
+  FAILED: [],
+  REFUNDED: [],
+};
+
+/**
+ * Escrow money is HELD once paid and leaves exactly once: RELEASED to the factory or REFUNDED to the
+ * buyer. The refund claim happens when the refund is started, so a release can never race it.
+ */
+export const ESCROW_TRANSITIONS: Transitions<EscrowStatus> = {
+  HELD: ['RELEASED', 'REFUNDED'],
+  RELEASED: [],
+  REFUNDED: [],
+};
+
+export const REFUND_TRANSITIONS: Transitions<RefundStatus> = {
+  PENDING: ['SUCCEEDED', 'FAILED'],
+  SUCCEEDED: [],
+  FAILED: [],
+};
+
+/** The states a claim may move from to reach `to`: the `WHERE status IN (…)` of an atomic claim. */
+export function sourcesOf<S extends string>(table: Transitions<S>, to: S): S[] {
+  return (Object.keys(table) as S[]).filter((from) => table[from].includes(to));
+}
