@@ -2,7 +2,18 @@ import http from 'node:http';
 import { WebSocketServer, WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { createClient, type Client } from 'graphql-ws';
-import { GraphQLError, GraphQLSchema, parse, print, specifiedRules, validate, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import {
+  GraphQLError,
+  GraphQLSchema,
+  parse,
+  print,
+  specifiedRules,
+  validate,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type FormattedExecutionResult,
+  type GraphQLFormattedError,
+} from 'graphql';
 import { Supergraph } from '@apollo/federation-internals';
 import { Config } from '../lib/config';
 import { Logger } from '../lib/logger';
@@ -69,35 +80,57 @@ export async function mountSubscriptions(options: {
     return client;
   };
 
-  async function* federatedSubscribe(args: ExecutionArgs, plan: SubscriptionPlan): AsyncGenerator<ExecutionResult> {
+  /**
+   * A hand-written iterator rather than an async generator: a generator cannot be returned while it
+   * awaits the next upstream event, so a leaving client would keep its upstream subscription open.
+   */
+  function federatedSubscribe(args: ExecutionArgs, plan: SubscriptionPlan): AsyncIterableIterator<ExecutionResult> {
     const { caller } = args.contextValue as SubscriptionContext;
     const variables = (args.variableValues ?? {}) as Record<string, unknown>;
     const events = upstreamFor(plan.subgraph, caller).iterate<Record<string, unknown>>({
       query: plan.upstreamQuery,
       variables,
     });
-    try {
-      for await (const event of events) {
-        const payload = event.data?.[plan.responseKey] as Record<string, unknown> | null | undefined;
-        if (event.errors?.length || !payload || !plan.completionQuery) {
-          yield event as ExecutionResult;
-          continue;
+    let finished = false;
+
+    const complete = async (event: FormattedExecutionResult<Record<string, unknown>, unknown>): Promise<ExecutionResult> => {
+      const payload = event.data?.[plan.responseKey] as Record<string, unknown> | null | undefined;
+      if (event.errors?.length || !payload || !plan.completionQuery) return asExecutionResult(event);
+      const completion = await options.execute(plan.completionQuery, { ...variables, __entityId: payload.id }, caller);
+      const completed = completion.data ? Object.values(completion.data)[0] : null;
+      return asExecutionResult({
+        // The owner's values are the ones at commit time; the rest comes from the other subgraphs.
+        data: { [plan.responseKey]: deepMerge(completed, payload) },
+        errors: completion.errors,
+      });
+    };
+
+    return {
+      async next() {
+        if (finished) return { done: true, value: undefined };
+        try {
+          const event = await events.next();
+          if (event.done) {
+            finished = true;
+            return { done: true, value: undefined };
+          }
+          return { done: false, value: await complete(event.value) };
+        } catch (error) {
+          // The owner refused the operation (graphql-ws `error` message) or went away for good.
+          finished = true;
+          const upstreamErrors = Array.isArray(error) ? error : [{ message: (error as Error)?.message ?? 'Subscription failed' }];
+          return { done: false, value: asExecutionResult({ errors: upstreamErrors }) };
         }
-        const completion = await options.execute(plan.completionQuery, { ...variables, __entityId: payload.id }, caller);
-        const completed = completion.data ? Object.values(completion.data)[0] : null;
-        yield {
-          // The owner's values are the ones at commit time; the rest comes from the other subgraphs.
-          data: { [plan.responseKey]: deepMerge(completed, payload) },
-          ...(completion.errors?.length ? { errors: completion.errors } : {}),
-        } as ExecutionResult;
-      }
-    } catch (error) {
-      // The owner refused the operation (graphql-ws `error` message) or went away for good.
-      const upstreamErrors = Array.isArray(error) ? error : [{ message: (error as Error)?.message ?? 'Subscription failed' }];
-      yield { errors: upstreamErrors.map((e) => new GraphQLError(e.message, { extensions: e.extensions })) };
-    } finally {
-      await events.return?.();
-    }
+      },
+      async return() {
+        finished = true;
+        await events.return?.();
+        return { done: true, value: undefined };
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
   }
 
   const wsServer = new WebSocketServer({ server: options.httpServer, path: '/graphql' });
@@ -169,6 +202,20 @@ function deepMerge(base: unknown, over: unknown): unknown {
   const merged: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) merged[key] = deepMerge(base[key], value);
   return merged;
+}
+
+/** graphql-ws serialises GraphQLError instances; upstream and completion errors arrive formatted. */
+function asExecutionResult(result: { data?: unknown; errors?: readonly GraphQLFormattedError[] }): ExecutionResult {
+  return {
+    ...(result.data !== undefined ? { data: result.data as ExecutionResult['data'] } : {}),
+    ...(result.errors?.length
+      ? {
+          errors: result.errors.map(
+            (e) => new GraphQLError(e.message, { extensions: e.extensions, path: e.path as (string | number)[] | undefined }),
+          ),
+        }
+      : {}),
+  };
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

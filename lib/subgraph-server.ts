@@ -142,9 +142,9 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
       next();
     });
   });
-  // Lets tests and benchmarks count statements and fetches per operation (entity batching).
+  // Lets tests and benchmarks count statements and fetches per operation (entity batching) and open sockets.
   app.get('/internal/metrics', (_req, res) => {
-    res.json({ sqlStatements: sqlStatementCounter.count, graphqlRequests });
+    res.json({ sqlStatements: sqlStatementCounter.count, graphqlRequests, wsConnections: wsServer.clients.size });
   });
   app.use(
     '/graphql',
