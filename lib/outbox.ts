@@ -4,6 +4,7 @@ import { newId } from './ids';
 import type { SubgraphName } from './services';
 import type { SubgraphDeps, BackgroundTask } from './subgraph-server';
 import { isAppError } from './errors';
+import { EventListener, publishOnCommit } from './events';
 
 /**
  * A call to another service that must happen after this transaction commits, even if the callee is
@@ -62,7 +63,11 @@ export async function enqueue(
     .onConflict('dedupe_key')
     .ignore()
     .execute();
+  // Wakes the workers the moment this transaction commits, instead of at their next poll.
+  await publishOnCommit(em, OUTBOX_CHANNEL, {});
 }
+
+const OUTBOX_CHANNEL = 'outbox_enqueued';
 
 /**
  * Delivers pending messages in order of creation. Each batch is claimed with FOR UPDATE SKIP LOCKED so
@@ -98,16 +103,39 @@ export function startOutboxWorker(deps: SubgraphDeps, intervalMs = deps.config.O
     });
   };
 
-  const flush = () => (running ??= deliverBatch().finally(() => (running = undefined)));
-  const timer = setInterval(() => {
+  // A wake-up during a run asks for one more run: the message may have committed after the batch query.
+  let again = false;
+  const flush = (): Promise<number> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = deliverBatch().finally(() => {
+      running = undefined;
+      if (again && !stopped) {
+        again = false;
+        void flush().catch((error) => deps.logger.error({ err: error }, 'outbox worker failed'));
+      }
+    });
+    return running;
+  };
+  const deliverSoon = () => {
     if (!stopped) flush().catch((error) => deps.logger.error({ err: error }, 'outbox worker failed'));
-  }, intervalMs);
+  };
+  const wakeUps = new EventListener(deps.databaseUrl, [OUTBOX_CHANNEL], deps.logger);
+  void wakeUps.start().then(
+    () => wakeUps.pubsub.subscribe(OUTBOX_CHANNEL, deliverSoon),
+    (error) => deps.logger.warn({ err: error }, 'outbox wake-ups unavailable; polling only'),
+  );
+  // Polling still retries failed deliveries after their backoff, and covers a lost listener connection.
+  const timer = setInterval(deliverSoon, intervalMs);
   timer.unref();
   return {
     flush,
     async stop() {
       stopped = true;
       clearInterval(timer);
+      await wakeUps.stop();
       await running?.catch(() => undefined);
     },
   };
