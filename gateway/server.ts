@@ -19,6 +19,7 @@ import { operationLimits } from './limits';
 import { resolveCaller } from './identity';
 import { SessionDirectory } from './session-directory';
 import { mountWebhookShim } from './webhook-shim';
+import { mountDemo } from './demo';
 import { mountSubscriptions } from './subscriptions';
 
 export interface GatewayContext {
@@ -110,6 +111,7 @@ export async function startGateway(config: Config = loadConfig(), logger: Logger
   });
   app.use((req, _res, next) => withRequestId(req.header(REQUEST_ID_HEADER), next));
   mountWebhookShim(app, config, logger);
+  mountDemo(app, config);
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),

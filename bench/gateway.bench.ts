@@ -1,0 +1,265 @@
+/**
+ * `npm run bench:gateway`: requests/s and p50/p99 of the federated `myOrders` query (order → product →
+ * factory, address, payment) through our gateway, Hive Gateway and a plain @apollo/gateway, all from the
+ * same composed supergraph.graphql and the same subgraph processes, each gateway in its own process.
+ * Env: BENCH_SECONDS (per gateway, default 10), BENCH_CONCURRENCY (default 16), DATABASE_URL (else an
+ * embedded PostgreSQL in a temp folder).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import http from 'node:http';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Stack } from '../scripts/stack';
+import { loadConfig } from '../lib/config';
+import { createLogger } from '../lib/logger';
+import { dropDatabases, resolveDatabaseServer } from '../lib/database';
+import { GATEWAY_PORT, SANDBOX_PORT, SUBGRAPHS, SubgraphName } from '../lib/services';
+import { identityHeaders, INTERNAL_TOKEN_HEADER, USER_ID_HEADER, USER_ROLE_HEADER } from '../lib/internal-auth';
+import { newId } from '../lib/ids';
+import { DEMO_PRODUCTS } from '../lib/demo-data';
+import { SUPERGRAPH_SDL } from '../gateway/compose';
+import { freePort, freePortOffset } from '../test/support/ports';
+
+const INTERNAL_TOKEN = 'bench-internal-token-0123456789';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const ORDERS = 20;
+const SUBGRAPHS_USED: SubgraphName[] = ['product', 'factory', 'address', 'warehouse', 'order', 'payment'];
+
+const QUERY = `query($first: Int) { myOrders(first: $first) { totalCount edges { node {
+  id status total createdAt
+  items { quantity unitPrice productName product { id name factory { id name } } variant { id sku } }
+  shippingAddress { id city }
+  payment { id status }
+} } } }`;
+
+/** The supergraph with each subgraph's routing URL moved by the stack's port offset. */
+function supergraphAt(offset: number): string {
+  return fs
+    .readFileSync(SUPERGRAPH_SDL, 'utf8')
+    .replace(/url: "http:\/\/localhost:(\d+)\/graphql"/g, (_m, port: string) => `url: "http://localhost:${Number(port) + offset}/graphql"`);
+}
+
+// ---- gateway processes (the same file, run with --serve) ----
+
+async function serveHive(port: number, supergraph: string) {
+  const { createGatewayRuntime } = await import('@graphql-hive/gateway-runtime');
+  const runtime = createGatewayRuntime({
+    supergraph,
+    logging: false,
+    propagateHeaders: {
+      // Like our gateway: the internal token plus the caller's identity on every subgraph fetch.
+      fromClientToSubgraphs: ({ request }) => ({
+        [INTERNAL_TOKEN_HEADER]: INTERNAL_TOKEN,
+        [USER_ID_HEADER]: request.headers.get(USER_ID_HEADER),
+        [USER_ROLE_HEADER]: request.headers.get(USER_ROLE_HEADER),
+      }),
+    },
+  });
+  http.createServer(runtime).listen(port, '127.0.0.1');
+}
+
+async function serveApollo(port: number, supergraph: string) {
+  const { ApolloServer } = await import('@apollo/server');
+  const { startStandaloneServer } = await import('@apollo/server/standalone');
+  const { ApolloGateway, RemoteGraphQLDataSource } = await import('@apollo/gateway');
+  type Context = { headers: http.IncomingHttpHeaders };
+  // Defaults throughout; only the headers our subgraphs require are added.
+  const gateway = new ApolloGateway({
+    supergraphSdl: supergraph,
+    buildService: ({ url }) =>
+      new RemoteGraphQLDataSource<Context>({
+        url,
+        willSendRequest({ request, context }) {
+          request.http!.headers.set(INTERNAL_TOKEN_HEADER, INTERNAL_TOKEN);
+          for (const name of [USER_ID_HEADER, USER_ROLE_HEADER]) {
+            const value = context.headers?.[name];
+            if (typeof value === 'string') request.http!.headers.set(name, value);
+          }
+        },
+      }),
+  });
+  const server = new ApolloServer<Context>({ gateway });
+  await startStandaloneServer(server, { listen: { port, host: '127.0.0.1' }, context: async ({ req }) => ({ headers: req.headers }) });
+}
+
+// ---- load ----
+
+interface Result {
+  requests: number;
+  errors: number;
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+async function answer(url: string, headers: Record<string, string>): Promise<{ ok: boolean; json: { errors?: unknown; data?: { myOrders?: { edges: unknown[] } } } }> {
+  const body = JSON.stringify({ query: QUERY, variables: { first: ORDERS } });
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  return { ok: response.ok, json: (await response.json()) as never };
+}
+
+/** One myOrders request; false when it failed or answered anything but the full page. */
+async function query(url: string, headers: Record<string, string>): Promise<boolean> {
+  try {
+    const { ok, json } = await answer(url, headers);
+    return ok && !json.errors && json.data?.myOrders?.edges.length === ORDERS;
+  } catch {
+    return false;
+  }
+}
+
+/** Fixed concurrency for a fixed time: each client sends its next request when the last one answered. */
+async function load(url: string, headers: Record<string, string>, seconds: number): Promise<Result> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const deadline = performance.now() + seconds * 1000;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const start = performance.now();
+      if (!(await query(url, headers))) errors += 1;
+      latencies.push(performance.now() - start);
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+  return { requests: latencies.length, errors, rps: latencies.length / elapsed, p50: pct(50), p99: pct(99) };
+}
+
+async function waitForGraphql(url: string, child?: ChildProcess) {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new Error(`gateway process exited with ${child.exitCode}`);
+    try {
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+      if (response.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+function spawnGateway(kind: 'hive' | 'apollo', port: number, sdlFile: string, logFile: string): ChildProcess {
+  const out = fs.openSync(logFile, 'a');
+  return spawn(process.execPath, ['--import', 'tsx', __filename, '--serve', kind, String(port), sdlFile], { stdio: ['ignore', out, out] });
+}
+
+async function graphqlAs(gatewayUrl: string, headers: Record<string, string>, query: string, variables: Record<string, unknown>) {
+  const response = await fetch(`${gatewayUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
+  const json = (await response.json()) as { data?: any; errors?: unknown };
+  if (json.errors) throw new Error(JSON.stringify(json.errors));
+  return json.data;
+}
+
+async function main() {
+  const config = loadConfig({ ...process.env, NODE_ENV: 'test' });
+  const logger = createLogger('bench', 'warn');
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-gateway-'));
+  // Its own temp folder: embedded PostgreSQL runs as another user, who must own the whole path.
+  const pgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-gateway-pg-'));
+  const db = await resolveDatabaseServer(config, logger, { dataDir: pgDir, port: await freePort(), persistent: false });
+  const prefix = `bench${Date.now().toString(36)}`;
+  const offset = await freePortOffset([...Object.values(SUBGRAPHS), GATEWAY_PORT, SANDBOX_PORT]);
+  const stack = new Stack({
+    subgraphs: SUBGRAPHS_USED,
+    gateway: true,
+    sandbox: true,
+    logDir: workDir,
+    env: { NODE_ENV: 'test', LOG_LEVEL: 'warn', DATABASE_URL: db.url, DB_PREFIX: prefix, PORT_OFFSET: String(offset), INTERNAL_TOKEN, SEED_DEMO_DATA: 'true' },
+  });
+  const children: ChildProcess[] = [];
+  try {
+    await stack.start();
+    const gatewayUrl = stack.urlOf('gateway');
+    const caller = { userId: newId(), role: 'BUYER' as const };
+    const headers = { [INTERNAL_TOKEN_HEADER]: INTERNAL_TOKEN, ...identityHeaders(caller) };
+    const address = await graphqlAs(gatewayUrl, headers, `mutation($i: CreateAddressInput!) { createAddress(input: $i) { id } }`, {
+      i: { recipientName: 'Bench', phone: '081234567890', line1: 'Jl. Bench 1', city: 'Bandung', province: 'Jawa Barat', postalCode: '40111' },
+    });
+    for (let i = 0; i < ORDERS; i += 1) {
+      await graphqlAs(gatewayUrl, headers, `mutation($i: CreateOrderInput!) { createOrder(input: $i) { order { id } } }`, {
+        i: { addressId: address.createAddress.id, items: [{ variantId: DEMO_PRODUCTS[i % 3].variants[0].id, quantity: 1 }] },
+      });
+    }
+
+    const sdlFile = path.join(workDir, 'supergraph.graphql');
+    fs.writeFileSync(sdlFile, supergraphAt(offset));
+    const targets: { name: string; url: string }[] = [{ name: 'ours (@apollo/gateway, tuned)', url: `${gatewayUrl}/graphql` }];
+    const notes: string[] = [];
+    for (const kind of ['hive', 'apollo'] as const) {
+      const port = await freePort();
+      const child = spawnGateway(kind, port, sdlFile, path.join(workDir, `${kind}.log`));
+      children.push(child);
+      const url = `http://127.0.0.1:${port}/graphql`;
+      try {
+        await waitForGraphql(url, child);
+        targets.push({ name: kind === 'hive' ? 'Hive Gateway' : 'plain @apollo/gateway', url });
+      } catch (error) {
+        const log = fs.readFileSync(path.join(workDir, `${kind}.log`), 'utf8').trim().split('\n').slice(-5).join(' | ');
+        notes.push(`${kind} gateway could not run here: ${(error as Error).message}: ${log}`);
+      }
+    }
+
+    // Every gateway must give the same answer, or the comparison means nothing.
+    const reference = JSON.stringify((await answer(targets[0].url, headers)).json);
+    for (const target of targets.slice(1)) {
+      if (JSON.stringify((await answer(target.url, headers)).json) !== reference) throw new Error(`${target.name} answers differently from ours`);
+    }
+    // Subgraph fetches and SQL statements one query costs behind each gateway (explains the ratios).
+    const totals = async () => {
+      const all = await Promise.all(
+        SUBGRAPHS_USED.map(async (name) => {
+          const response = await fetch(`${stack.urlOf(name)}/internal/metrics`, { headers: { [INTERNAL_TOKEN_HEADER]: INTERNAL_TOKEN } });
+          return (await response.json()) as { sqlStatements: number; graphqlRequests: number };
+        }),
+      );
+      return { fetches: all.reduce((n, m) => n + m.graphqlRequests, 0), sql: all.reduce((n, m) => n + m.sqlStatements, 0) };
+    };
+    const results: { name: string; result: Result; perQuery: { fetches: number; sql: number } }[] = [];
+    for (const target of targets) {
+      await load(target.url, headers, Math.min(2, SECONDS)); // warm-up: query plans, connections, JIT
+      const before = await totals();
+      for (let i = 0; i < 5; i += 1) await query(target.url, headers);
+      const after = await totals();
+      const perQuery = { fetches: (after.fetches - before.fetches) / 5, sql: (after.sql - before.sql) / 5 };
+      const result = await load(target.url, headers, SECONDS);
+      results.push({ name: target.name, result, perQuery });
+    }
+    const base = results[0].result;
+    console.log(`\nmyOrders(first: ${ORDERS}) with product/factory/address/payment; ${CONCURRENCY} concurrent clients, ${SECONDS}s each, loopback, ${os.cpus().length} cores`);
+    console.log('gateway                         req/s    p50 ms   p99 ms  errors  req/s vs ours  p99 vs ours  fetches/q  sql/q');
+    for (const { name, result, perQuery } of results) {
+      console.log(
+        `${name.padEnd(30)} ${result.rps.toFixed(1).padStart(7)} ${result.p50.toFixed(1).padStart(9)} ${result.p99.toFixed(1).padStart(8)} ${String(result.errors).padStart(7)} ${(result.rps / base.rps).toFixed(2).padStart(14)}x ${(result.p99 / base.p99).toFixed(2).padStart(11)}x ${perQuery.fetches.toFixed(1).padStart(10)} ${perQuery.sql.toFixed(1).padStart(6)}`,
+      );
+    }
+    for (const note of notes) console.log(`note: ${note}`);
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await stack.stop();
+    await dropDatabases(db.url, prefix).catch(() => undefined);
+    await db.stop();
+    fs.rmSync(workDir, { recursive: true, force: true });
+    fs.rmSync(pgDir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--serve') {
+  const [, , , kind, port, sdlFile] = process.argv;
+  const supergraph = fs.readFileSync(sdlFile, 'utf8');
+  (kind === 'hive' ? serveHive : serveApollo)(Number(port), supergraph).catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+} else {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,27 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import gql from 'graphql-tag';
+import { runSubgraphProcess, SubgraphDefinition } from '../../lib/subgraph-server';
+import { OutboxMessage, startOutboxWorker } from '../../lib/outbox';
+import { resolvers } from './resolvers';
+import { createLoaders } from './loaders';
+import { mountRest } from './rest';
+import { migrations } from './migrations';
+import { GroupBuyingSession } from './entities/group-buying-session.entity';
+import { GroupParticipant } from './entities/group-participant.entity';
+import { SESSION_PROGRESS } from './session-store';
+import { startExpiryScheduler } from './settlement';
+
+export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
+  name: 'group-buying',
+  typeDefs: gql(fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8')),
+  resolvers,
+  entities: [GroupBuyingSession, GroupParticipant, OutboxMessage],
+  migrations,
+  createLoaders,
+  rest: mountRest,
+  background: (deps) => [startOutboxWorker(deps), startExpiryScheduler(deps)],
+  eventChannels: [SESSION_PROGRESS],
+};
+
+if (require.main === module) runSubgraphProcess(subgraph);

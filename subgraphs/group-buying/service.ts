@@ -1,0 +1,354 @@
+import { z } from 'zod';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { GroupBuyingSession } from './entities/group-buying-session.entity';
+import { GroupParticipant } from './entities/group-participant.entity';
+import { AppError, badInput, conflict, forbidden, isAppError, isUniqueViolation, notFound } from '../../lib/errors';
+import { idSchema, parseInput, rupiah } from '../../lib/validation';
+import { paginate, PageArgs } from '../../lib/pagination';
+import { assertTransition } from '../../lib/state-machine';
+import { Caller } from '../../lib/internal-auth';
+import { InternalClient } from '../../lib/internal-client';
+import { enqueue } from '../../lib/outbox';
+import { Logger } from '../../lib/logger';
+import { isId } from '../../lib/ids';
+import {
+  PARTICIPANT_TRANSITIONS,
+  remainingQuantity,
+  SESSION_STATUSES,
+  SESSION_TRANSITIONS,
+  SessionStatus,
+  statesLeadingTo,
+} from './state';
+import { publishProgress, updateSession } from './session-store';
+import { SessionSettlement } from './settlement';
+
+const YEAR_MS = 366 * 24 * 3600 * 1000;
+
+const createSessionSchema = z
+  .object({
+    productId: idSchema,
+    variantId: idSchema,
+    moq: z.number().int().min(1, 'must be at least 1').max(1_000_000),
+    groupPrice: rupiah,
+    endsAt: z.coerce
+      .date()
+      .refine((date) => date.getTime() > Date.now(), 'must be in the future')
+      .refine((date) => date.getTime() < Date.now() + YEAR_MS, 'must be within a year'),
+    maxQuantity: z.number().int().max(10_000_000).nullish(),
+  })
+  .refine((input) => input.maxQuantity == null || input.maxQuantity >= input.moq, {
+    message: 'must be at least moq',
+    path: ['maxQuantity'],
+  });
+
+const joinSchema = z.object({
+  sessionId: idSchema,
+  quantity: z.number().int().min(1, 'must be at least 1').max(1_000_000),
+  addressId: idSchema,
+  refundTo: z.enum(['ORIGINAL_METHOD', 'WALLET']).nullish(),
+});
+
+const paymentStatusSchema = z.object({
+  participantId: idSchema,
+  sessionId: idSchema,
+  paymentId: idSchema,
+  status: z.enum(['PAID', 'EXPIRED', 'REFUNDED']),
+});
+
+export interface SessionFilter {
+  status?: SessionStatus | null;
+  productId?: string | null;
+  factoryId?: string | null;
+}
+
+export interface JoinResult {
+  participant: GroupParticipant;
+  payment: { id: string };
+  paymentUrl: string;
+}
+
+interface ProductSnapshot {
+  id: string;
+  factoryId: string;
+  name: string;
+  variants: { id: string; name: string }[];
+}
+
+interface EscrowPayment {
+  id: string;
+  status: string;
+  invoiceUrl: string;
+  amount: number;
+}
+
+/** Sessions and joins: the rules of API.md "Group buying" over this subgraph's database. */
+export class GroupBuyingService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly client: InternalClient,
+    private readonly logger?: Logger,
+  ) {}
+
+  session(id: string): Promise<GroupBuyingSession | null> {
+    return isId(id) ? this.em.findOne(GroupBuyingSession, { id }) : Promise.resolve(null);
+  }
+
+  async requireSession(id: string): Promise<GroupBuyingSession> {
+    const session = await this.session(id);
+    if (!session) throw notFound('No group-buying session with this id');
+    return session;
+  }
+
+  listSessions(filter: SessionFilter, page: PageArgs) {
+    const where: Record<string, unknown> = {};
+    if (filter.status) where.status = SESSION_STATUSES.includes(filter.status) ? filter.status : null;
+    if (filter.productId) where.productId = isId(filter.productId) ? filter.productId : null;
+    if (filter.factoryId) where.factoryId = isId(filter.factoryId) ? filter.factoryId : null;
+    return paginate(this.em, GroupBuyingSession, where, page, { newestFirst: true });
+  }
+
+  /** Opens a session in FORMING; only the owner of the product's factory (or an admin) may. */
+  async createSession(caller: Caller, input: unknown): Promise<GroupBuyingSession> {
+    const parsed = parseInput(createSessionSchema, input);
+    const product = await this.client
+      .get<ProductSnapshot>('product', `/api/products/id/${parsed.productId}`)
+      .catch((error: unknown) => {
+        if (isAppError(error) && error.code === 'NOT_FOUND') throw badInput('productId: no such product');
+        throw error;
+      });
+    if (!product.variants.some((variant) => variant.id === parsed.variantId)) {
+      throw badInput('variantId: not a variant of this product');
+    }
+    await this.authorizeFactory(caller, product.factoryId, 'open group-buying sessions for its products');
+    const session = this.em.create(GroupBuyingSession, {
+      productId: product.id,
+      variantId: parsed.variantId,
+      factoryId: product.factoryId,
+      createdBy: caller.userId,
+      moq: parsed.moq,
+      groupPrice: parsed.groupPrice,
+      endsAt: parsed.endsAt,
+      maxQuantity: parsed.maxQuantity ?? null,
+    });
+    await this.em.persistAndFlush(session);
+    return session;
+  }
+
+  /**
+   * A place in the session, then its escrow invoice. The place is taken in one transaction (participant
+   * row, unique per session and user, plus a guarded counter update that keeps joined ≤ max under any
+   * concurrency); if the invoice cannot be opened the place is given back.
+   */
+  async joinSession(caller: Caller, input: unknown): Promise<JoinResult> {
+    const { sessionId, quantity, addressId, refundTo } = parseInput(joinSchema, input);
+    const session = await this.requireSession(sessionId);
+    assertOpen(session);
+    assertRoomFor(session, quantity);
+    if (await this.em.count(GroupParticipant, { sessionId, userId: caller.userId })) {
+      throw conflict('You have already joined this session');
+    }
+    await this.requireOwnAddress(caller, addressId);
+
+    const participant = await this.takePlace(session, caller, { quantity, addressId, refundTo: refundTo ?? 'ORIGINAL_METHOD' });
+    let payment: EscrowPayment;
+    try {
+      payment = await this.client.post<EscrowPayment>('payment', '/api/payments/escrow', {
+        sessionId,
+        participantId: participant.id,
+        userId: caller.userId,
+        factoryId: session.factoryId,
+        amount: participant.amount,
+        expiresAt: session.endsAt.toISOString(),
+        description: `Group buy ${sessionId}: ${quantity} × Rp${session.groupPrice}`,
+        refundTo: participant.refundTo,
+      });
+    } catch (error) {
+      await this.givePlaceBack(participant);
+      if (isAppError(error)) throw error;
+      this.logger?.error({ err: error, sessionId, participantId: participant.id }, 'escrow payment failed; join undone');
+      throw new AppError('INTERNAL_SERVER_ERROR', 'Payments are unavailable right now, so you have not joined; please try again');
+    }
+    await this.em.nativeUpdate(GroupParticipant, { id: participant.id }, { paymentId: payment.id, paymentUrl: payment.invoiceUrl });
+    participant.paymentId = payment.id;
+    participant.paymentUrl = payment.invoiceUrl;
+    return { participant, payment: { id: payment.id }, paymentUrl: payment.invoiceUrl };
+  }
+
+  /** FORMING → CANCELLED, then the same refunds as a failed session (resumable by the scheduler). */
+  async cancelSession(caller: Caller, sessionId: string): Promise<GroupBuyingSession> {
+    const session = await this.requireSession(sessionId);
+    await this.authorizeFactory(caller, session.factoryId, 'cancel its sessions');
+    assertTransition(SESSION_TRANSITIONS, session.status, 'CANCELLED', 'session status');
+    return new SessionSettlement(this.em, this.client, this.logger).cancel(session);
+  }
+
+  /** MOQ_REACHED → IN_PRODUCTION, once every bulk order is placed. */
+  async startProduction(caller: Caller, sessionId: string): Promise<GroupBuyingSession> {
+    const session = await this.requireSession(sessionId);
+    await this.authorizeFactory(caller, session.factoryId, 'start production');
+    assertTransition(SESSION_TRANSITIONS, session.status, 'IN_PRODUCTION', 'session status');
+    if (session.settlementState !== 'SETTLED') {
+      throw conflict('The bulk orders of this session are still being placed; try again in a moment');
+    }
+    return this.em.transactional(async (tx) => {
+      const updated = await updateSession(tx, `status = 'IN_PRODUCTION'`, `id = ? and status = 'MOQ_REACHED' and settlement_state = 'SETTLED'`, [sessionId]);
+      if (!updated) throw conflict('The session changed meanwhile; reload it');
+      await publishProgress(tx, updated);
+      return updated;
+    });
+  }
+
+  /**
+   * IN_PRODUCTION → COMPLETED: the escrow is released first (idempotent per session, so a retry after a
+   * failure is safe), then the status flips and the shipments are queued for logistics.
+   */
+  async completeProduction(caller: Caller, sessionId: string): Promise<GroupBuyingSession> {
+    const session = await this.requireSession(sessionId);
+    await this.authorizeFactory(caller, session.factoryId, 'complete production');
+    assertTransition(SESSION_TRANSITIONS, session.status, 'COMPLETED', 'session status');
+    try {
+      await this.client.post('payment', '/api/payments/release-escrow', { sessionId });
+    } catch (error) {
+      if (isAppError(error)) throw error;
+      this.logger?.error({ err: error, sessionId }, 'escrow release failed');
+      throw new AppError('INTERNAL_SERVER_ERROR', 'Payments are unavailable right now, so production is not marked complete; please try again');
+    }
+    return this.em.transactional(async (tx) => {
+      const updated = await updateSession(tx, `status = 'COMPLETED'`, `id = ? and status = 'IN_PRODUCTION'`, [sessionId]);
+      if (!updated) throw conflict('The session changed meanwhile; reload it');
+      await publishProgress(tx, updated);
+      const ordered = await tx.find(GroupParticipant, { sessionId, status: 'ORDERED', orderId: { $ne: null } }, { orderBy: { id: 'asc' } });
+      if (ordered.length) {
+        await enqueue(tx, {
+          dedupeKey: `group-buying:${sessionId}:shipments`,
+          service: 'logistics',
+          path: '/api/shipments/bulk',
+          body: {
+            shipments: ordered.map((p) => ({ orderId: p.orderId, userId: p.userId, factoryId: updated.factoryId, addressId: p.addressId })),
+          },
+        });
+      }
+      return updated;
+    });
+  }
+
+  /**
+   * Payment's callback (docs/internal-api.md). Each status is an atomic claim from the states the table
+   * allows, so a replay changes nothing; PAID adds to the paid quantity and tells subscribers, EXPIRED
+   * frees the place.
+   */
+  async applyPaymentStatus(input: unknown): Promise<{ participantId: string; status: string; changed: boolean }> {
+    const { participantId, sessionId, paymentId, status } = parseInput(paymentStatusSchema, input);
+    const from = statesLeadingTo(PARTICIPANT_TRANSITIONS, status);
+    return this.em.transactional(async (tx) => {
+      const rows: { quantity: number }[] = await tx.execute(
+        `update group_participants
+            set status = ?, payment_id = coalesce(payment_id, ?), updated_at = now(),
+                paid_at = case when ? = 'PAID' then now() else paid_at end
+          where id = ? and session_id = ? and status in (${from.map(() => '?').join(', ')})
+          returning quantity`,
+        [status, paymentId, status, participantId, sessionId, ...from],
+      );
+      if (!rows.length) {
+        const participant = await tx.findOne(GroupParticipant, { id: participantId, sessionId });
+        if (!participant) throw notFound('No participant with this id in this session');
+        return { participantId, status: participant.status, changed: false };
+      }
+      const quantity = Number(rows[0].quantity);
+      if (status === 'PAID') {
+        // A payment that lands after the session left FORMING reopens its settlement (order or refund it too).
+        const session = await updateSession(
+          tx,
+          `paid_quantity = paid_quantity + ?,
+           settlement_state = case when status = 'FORMING' then settlement_state else 'PENDING' end,
+           settlement_round = settlement_round + case when status = 'FORMING' then 0 else 1 end`,
+          'id = ?',
+          [quantity, sessionId],
+        );
+        if (session) await publishProgress(tx, session);
+      } else if (status === 'EXPIRED') {
+        await updateSession(tx, 'joined_quantity = joined_quantity - ?, participants_count = participants_count - 1', 'id = ?', [quantity, sessionId]);
+      }
+      return { participantId, status, changed: true };
+    });
+  }
+
+  private async takePlace(
+    session: GroupBuyingSession,
+    caller: Caller,
+    place: { quantity: number; addressId: string; refundTo: 'ORIGINAL_METHOD' | 'WALLET' },
+  ): Promise<GroupParticipant> {
+    try {
+      return await this.em.transactional(async (tx) => {
+        const participant = tx.create(GroupParticipant, {
+          sessionId: session.id,
+          userId: caller.userId,
+          quantity: place.quantity,
+          unitPrice: session.groupPrice,
+          amount: session.groupPrice * place.quantity,
+          addressId: place.addressId,
+          refundTo: place.refundTo,
+        });
+        await tx.flush();
+        const updated = await updateSession(
+          tx,
+          'joined_quantity = joined_quantity + ?, participants_count = participants_count + 1',
+          `id = ? and status = 'FORMING' and ends_at > now() and (max_quantity is null or joined_quantity + ? <= max_quantity)`,
+          [place.quantity, session.id, place.quantity],
+        );
+        if (!updated) {
+          const current = await tx.findOneOrFail(GroupBuyingSession, { id: session.id }, { refresh: true });
+          assertOpen(current);
+          assertRoomFor(current, place.quantity);
+          throw conflict('The session changed meanwhile; try again');
+        }
+        return participant;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict('You have already joined this session');
+      throw error;
+    }
+  }
+
+  private async givePlaceBack(participant: GroupParticipant): Promise<void> {
+    await this.em.transactional(async (tx) => {
+      const rows = await tx.execute(
+        `delete from group_participants where id = ? and status = 'PENDING_PAYMENT' and payment_id is null returning quantity`,
+        [participant.id],
+      );
+      if (rows.length) {
+        await updateSession(tx, 'joined_quantity = joined_quantity - ?, participants_count = participants_count - 1', 'id = ?', [
+          participant.quantity,
+          participant.sessionId,
+        ]);
+      }
+    });
+  }
+
+  private async requireOwnAddress(caller: Caller, addressId: string): Promise<void> {
+    const address = await this.client.get<{ id: string; userId: string }>('address', `/api/addresses/${addressId}`).catch((error: unknown) => {
+      if (isAppError(error) && error.code === 'NOT_FOUND') return null;
+      throw error;
+    });
+    if (!address || address.userId !== caller.userId) throw badInput('addressId: not one of your addresses');
+  }
+
+  /** The factory's owner, or an admin. */
+  private async authorizeFactory(caller: Caller, factoryId: string, action: string): Promise<void> {
+    if (caller.role === 'ADMIN') return;
+    const factory = await this.client.get<{ id: string; ownerId: string }>('factory', `/api/factories/${factoryId}`);
+    if (factory.ownerId !== caller.userId) throw forbidden(`Only the owner of this factory can ${action}`);
+  }
+}
+
+function assertOpen(session: GroupBuyingSession): void {
+  if (session.status !== 'FORMING') throw conflict(`This session is closed (${session.status})`);
+  if (session.endsAt.getTime() <= Date.now()) throw conflict('This session has ended');
+}
+
+function assertRoomFor(session: GroupBuyingSession, quantity: number): void {
+  const left = remainingQuantity(session.maxQuantity, session.joinedQuantity);
+  if (left !== null && quantity > left) {
+    throw badInput(`quantity: only ${left} left in this session`, { fields: ['quantity'] });
+  }
+}

@@ -1,0 +1,25 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import gql from 'graphql-tag';
+import { runSubgraphProcess, SubgraphDefinition } from '../../lib/subgraph-server';
+import { OutboxMessage } from '../../lib/outbox';
+import { resolvers } from './resolvers';
+import { createLoaders } from './loaders';
+import { mountRest } from './rest';
+import { outboxWorker } from './worker';
+import { migrations } from './migrations';
+import { Order } from './entities/order.entity';
+import { OrderItem } from './entities/order-item.entity';
+
+export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
+  name: 'order',
+  typeDefs: gql(fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8')),
+  resolvers,
+  entities: [Order, OrderItem, OutboxMessage],
+  migrations,
+  createLoaders,
+  rest: mountRest,
+  background: (deps) => [outboxWorker(deps)],
+};
+
+if (require.main === module) runSubgraphProcess(subgraph);

@@ -1,0 +1,207 @@
+import http from 'node:http';
+import express from 'express';
+import { startTestStack, TestStack, errorCode } from '../../test/support/e2e';
+import { freePort } from '../../test/support/ports';
+import { DEMO_FACTORIES, DEMO_PRODUCTS } from '../../lib/demo-data';
+import { newId } from '../../lib/ids';
+import { Caller } from '../../lib/internal-auth';
+import { DEMO_WAREHOUSE_ID } from '../warehouse/seed';
+import { countRows, createAddress, CREATE_ORDER, eventually, footprint, stockOf } from './test-support';
+
+/**
+ * The order's own rules, against the real product, address, factory and warehouse, with payment
+ * played by a stand-in that can be switched off (payment outage → cancelled order, released stock).
+ */
+const fakePayment = {
+  down: false,
+  payments: new Map<string, { id: string; amount: number }>(),
+  links: [] as { participantId: string; orderId: string }[],
+};
+
+function startFakePayment(port: number): http.Server {
+  const app = express();
+  app.use(express.json());
+  app.post('/api/payments', (req, res) => {
+    if (fakePayment.down) return void res.status(503).json({ error: { code: 'INTERNAL_SERVER_ERROR', message: 'down' } });
+    const payment = fakePayment.payments.get(req.body.orderId) ?? { id: newId(), amount: req.body.amount };
+    fakePayment.payments.set(req.body.orderId, payment);
+    res.status(201).json({ id: payment.id, status: 'PENDING', amount: payment.amount, invoiceUrl: `http://checkout.test/checkout/${payment.id}` });
+  });
+  app.post('/api/payments/link-orders', (req, res) => {
+    fakePayment.links.push(...req.body.links);
+    res.json({ linked: req.body.links.length });
+  });
+  return app.listen(port, '127.0.0.1');
+}
+
+const [shirtM, shirtL, shirtWhite] = DEMO_PRODUCTS[0].variants.map((v) => v.id as string);
+const batikM = DEMO_PRODUCTS[1].variants[0].id as string;
+const [mugSage, mugSand] = DEMO_PRODUCTS[2].variants.map((v) => v.id as string);
+const admin: Caller = { userId: newId(), role: 'ADMIN' };
+const buyer = (): Caller => ({ userId: newId(), role: 'BUYER' });
+
+describe('order rules (payment stood in for)', () => {
+  let stack: TestStack;
+  let payment: http.Server;
+  beforeAll(async () => {
+    const port = await freePort();
+    payment = startFakePayment(port);
+    stack = await startTestStack({
+      subgraphs: ['product', 'factory', 'address', 'warehouse', 'order'],
+      env: { PAYMENT_SERVICE_URL: `http://127.0.0.1:${port}` },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    payment?.close();
+  });
+
+  const order = (caller: Caller, input: Record<string, unknown>) => stack.graphql(CREATE_ORDER, { input }, { caller });
+  const setStock = async (variantId: string, quantity: number) => {
+    const result = await stack.graphql(
+      `mutation($input: SetInventoryInput!) { setInventory(input: $input) { available } }`,
+      { input: { warehouseId: DEMO_WAREHOUSE_ID, variantId, quantity } },
+      { caller: admin },
+    );
+    expect(result.errors).toBeUndefined();
+  };
+  const orderStatus = async (orderId: string) => (await stack.internal('order', 'GET', `/api/orders/${orderId}`)).body.status;
+
+  it('prices from the catalog, reserves stock and starts the payment', async () => {
+    const me = buyer();
+    const addressId = await createAddress(stack, me);
+    const before = await stockOf(stack, shirtL);
+    const result = await order(me, { addressId, items: [{ variantId: shirtM, quantity: 2 }, { variantId: shirtL, quantity: 1 }] });
+    expect(result.errors).toBeUndefined();
+    const created = result.data.createOrder;
+    expect(created.order).toMatchObject({ status: 'PENDING_PAYMENT', source: 'REGULAR', currency: 'IDR', total: 2 * 45000 + 47000 });
+    expect(created.order.items).toEqual([
+      { quantity: 2, unitPrice: 45000, productName: DEMO_PRODUCTS[0].name, variant: { id: shirtM } },
+      { quantity: 1, unitPrice: 47000, productName: DEMO_PRODUCTS[0].name, variant: { id: shirtL } },
+    ]);
+    const paymentId = fakePayment.payments.get(created.order.id)!.id;
+    expect(created.paymentUrl).toBe(`http://checkout.test/checkout/${paymentId}`);
+    expect(fakePayment.payments.get(created.order.id)!.amount).toBe(created.order.total);
+    expect(await stockOf(stack, shirtL)).toEqual({ quantity: before.quantity, reserved: before.reserved + 1 });
+
+    // Payment says PAID: the order is PAID (a repeat is fine) and the stock leaves the warehouse.
+    for (let i = 0; i < 2; i += 1) {
+      const paid = await stack.internal('order', 'POST', '/api/orders/payment-status', { orderId: created.order.id, paymentId, status: 'PAID' });
+      expect(paid).toMatchObject({ status: 200, body: { status: 'PAID' } });
+    }
+    expect(await eventually(() => stockOf(stack, shirtL), (s) => s.reserved === before.reserved)).toEqual({
+      quantity: before.quantity - 1,
+      reserved: before.reserved,
+    });
+    // Illegal moves are CONFLICT and change nothing; the fulfilment path is walked step by step.
+    const expired = await stack.internal('order', 'POST', '/api/orders/payment-status', { orderId: created.order.id, paymentId, status: 'EXPIRED' });
+    expect(expired.status).toBe(409);
+    const otherPayment = await stack.internal('order', 'POST', '/api/orders/payment-status', { orderId: created.order.id, paymentId: newId(), status: 'PAID' });
+    expect(otherPayment.status).toBe(409);
+    expect((await stack.internal('order', 'POST', `/api/orders/${created.order.id}/shipment-status`, { status: 'DELIVERED' })).body.status).toBe('DELIVERED');
+    expect((await stack.internal('order', 'POST', `/api/orders/${created.order.id}/shipment-status`, { status: 'SHIPPED' })).status).toBe(409);
+    expect((await stack.internal('order', 'POST', `/api/orders/${created.order.id}/shipment-status`, { status: 'LOST' })).status).toBe(400);
+    expect((await stack.internal('order', 'POST', `/api/orders/${newId()}/shipment-status`, { status: 'SHIPPED' })).status).toBe(404);
+
+    // Visible to its buyer, the owner of its factory and admins; null for anyone else.
+    const query = `query($id: ID!) { order(id: $id) { id status shippingAddress { id } } }`;
+    // Demo factory 0 (the shirts) is owned by owner 0; owner 1 owns only the batik factory.
+    const factoryOwner: Caller = { userId: DEMO_FACTORIES[0].ownerId, role: 'FACTORY_OWNER' };
+    const otherOwner: Caller = { userId: DEMO_FACTORIES[1].ownerId, role: 'FACTORY_OWNER' };
+    for (const who of [me, admin, factoryOwner]) {
+      expect((await stack.graphql(query, { id: created.order.id }, { caller: who })).data.order).toEqual({
+        id: created.order.id,
+        status: 'DELIVERED',
+        shippingAddress: { id: addressId },
+      });
+    }
+    for (const who of [buyer(), otherOwner]) expect((await stack.graphql(query, { id: created.order.id }, { caller: who })).data.order).toBeNull();
+    expect(errorCode(await stack.graphql(query, { id: created.order.id }))).toBe('UNAUTHENTICATED');
+  });
+
+  it('refuses bad orders before writing anything', async () => {
+    const me = buyer();
+    const addressId = await createAddress(stack, me);
+    const someoneElses = await createAddress(stack, buyer());
+    const before = await footprint(stack);
+    const stockBefore = await stockOf(stack, shirtM);
+    const cases: [Record<string, unknown>, string][] = [
+      [{ addressId, items: [{ variantId: shirtM, quantity: 0 }] }, 'BAD_USER_INPUT'],
+      [{ addressId, items: [{ variantId: shirtM, quantity: -3 }] }, 'BAD_USER_INPUT'],
+      [{ addressId, items: [] }, 'BAD_USER_INPUT'],
+      [{ addressId, items: [{ variantId: newId(), quantity: 1 }] }, 'BAD_USER_INPUT'],
+      [{ addressId, items: [{ variantId: shirtM, quantity: 1 }, { variantId: shirtM, quantity: 1 }] }, 'BAD_USER_INPUT'],
+      [{ addressId, items: [{ variantId: shirtM, quantity: 1 }, { variantId: batikM, quantity: 1 }] }, 'BAD_USER_INPUT'],
+      [{ addressId: someoneElses, items: [{ variantId: shirtM, quantity: 1 }] }, 'FORBIDDEN'],
+      [{ addressId: newId(), items: [{ variantId: shirtM, quantity: 1 }] }, 'NOT_FOUND'],
+      [{ addressId, items: [{ variantId: shirtM, quantity: 100_000 }] }, 'CONFLICT'],
+      // All or nothing: the first line has stock, the second does not.
+      [{ addressId, items: [{ variantId: shirtM, quantity: 1 }, { variantId: shirtWhite, quantity: 99_999 }] }, 'CONFLICT'],
+    ];
+    for (const [input, code] of cases) expect([JSON.stringify(input), errorCode(await order(me, input))]).toEqual([JSON.stringify(input), code]);
+    // A price is not even part of the input type: GraphQL validation refuses it.
+    const priced = await order(me, { addressId, items: [{ variantId: shirtM, quantity: 1, unitPrice: 1 }] });
+    expect(priced.errors?.[0].message).toMatch(/unitPrice/);
+    expect(errorCode(await stack.graphql(CREATE_ORDER, { input: { addressId, items: [{ variantId: shirtM, quantity: 1 }] } }))).toBe('UNAUTHENTICATED');
+    expect(await footprint(stack)).toEqual(before);
+    expect(await stockOf(stack, shirtM)).toEqual(stockBefore);
+  });
+
+  it('cancels the order and releases its stock when the payment cannot be started', async () => {
+    const me = buyer();
+    const addressId = await createAddress(stack, me);
+    const before = await stockOf(stack, mugSand);
+    fakePayment.down = true;
+    try {
+      const result = await order(me, { addressId, items: [{ variantId: mugSand, quantity: 4 }] });
+      expect(errorCode(result)).toBe('INTERNAL_SERVER_ERROR');
+    } finally {
+      fakePayment.down = false;
+    }
+    expect(await countRows(stack, 'order', "select 1 from orders where user_id = $1 and status = 'CANCELLED'", [me.userId])).toBe(1);
+    expect(await countRows(stack, 'order', "select 1 from orders where user_id = $1 and status <> 'CANCELLED'", [me.userId])).toBe(0);
+    expect(await eventually(() => stockOf(stack, mugSand), (s) => s.reserved === before.reserved)).toEqual(before);
+  });
+
+  it('sells the last 10 units to exactly 10 of 50 concurrent buyers', async () => {
+    await setStock(mugSage, 10);
+    const buyers = Array.from({ length: 50 }, buyer);
+    const addresses = await Promise.all(buyers.map((b) => createAddress(stack, b)));
+    const results = await Promise.all(buyers.map((b, i) => order(b, { addressId: addresses[i], items: [{ variantId: mugSage, quantity: 1 }] })));
+    expect(results.filter((r) => !r.errors)).toHaveLength(10);
+    expect(results.filter((r) => errorCode(r) === 'CONFLICT')).toHaveLength(40);
+    expect(await stockOf(stack, mugSage)).toEqual({ quantity: 10, reserved: 10 });
+    expect(await countRows(stack, 'order', 'select 1 from order_items where variant_id = $1', [mugSage])).toBe(10);
+  });
+
+  it('creates bulk orders once per participant and links them to their payments', async () => {
+    const sessionId = newId();
+    const participants = Array.from({ length: 3 }, () => ({ participantId: newId(), userId: newId(), quantity: 2, addressId: newId(), paymentId: newId() }));
+    const body = { sessionId, productId: DEMO_PRODUCTS[1].id, variantId: batikM, factoryId: DEMO_PRODUCTS[1].factoryId, unitPrice: 150000, participants };
+    const first = await stack.internal('order', 'POST', '/api/orders/bulk', body);
+    expect(first.status).toBe(200);
+    const [again, concurrent] = await Promise.all([
+      stack.internal('order', 'POST', '/api/orders/bulk', body),
+      stack.internal('order', 'POST', '/api/orders/bulk', body),
+    ]);
+    expect(again.body).toEqual(first.body);
+    expect(concurrent.body).toEqual(first.body);
+    expect(first.body.orders.map((o: { participantId: string }) => o.participantId)).toEqual(participants.map((p) => p.participantId));
+    expect(await countRows(stack, 'order', 'select 1 from orders where session_id = $1', [sessionId])).toBe(3);
+    const summary = await stack.internal('order', 'GET', `/api/orders/${first.body.orders[0].orderId}`);
+    expect(summary.body).toMatchObject({ status: 'PAID', source: 'GROUP_BUYING', sessionId, total: 300000, userId: participants[0].userId });
+    const links = await eventually(
+      async () => fakePayment.links.filter((l) => participants.some((p) => p.participantId === l.participantId)),
+      (found) => found.length >= 3,
+    );
+    expect(new Set(links.map((l) => `${l.participantId}:${l.orderId}`))).toEqual(
+      new Set(first.body.orders.map((o: { orderId: string; participantId: string }) => `${o.participantId}:${o.orderId}`)),
+    );
+
+    const wrongFactory = await stack.internal('order', 'POST', '/api/orders/bulk', { ...body, sessionId: newId(), factoryId: DEMO_PRODUCTS[0].factoryId });
+    expect(wrongFactory.status).toBe(400);
+    const wrongVariant = await stack.internal('order', 'POST', '/api/orders/bulk', { ...body, sessionId: newId(), variantId: shirtM });
+    expect(wrongVariant.status).toBe(400);
+    expect(await orderStatus(first.body.orders[1].orderId)).toBe('PAID');
+  });
+});

@@ -1,0 +1,158 @@
+import { startTestStack, TestStack, errorCode, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
+import { IMPLEMENTED_SUBGRAPHS } from '../registry';
+import { DEMO_PRODUCTS } from '../../lib/demo-data';
+import { newId } from '../../lib/ids';
+import { Caller, INTERNAL_TOKEN_HEADER } from '../../lib/internal-auth';
+import { SubgraphName } from '../../lib/services';
+import { DEMO_WAREHOUSE_ID } from '../warehouse/seed';
+import { countRows, createAddress, CREATE_ORDER, eventually, footprint, stockOf } from './test-support';
+
+/** The regular-order flow end to end: real payment (sandbox Xendit), notification, product, factory, address. */
+const SUBGRAPHS: SubgraphName[] = ['product', 'factory', 'address', 'warehouse', 'order', 'payment', 'notification'];
+const missing = SUBGRAPHS.filter((name) => !IMPLEMENTED_SUBGRAPHS.includes(name));
+if (missing.length) console.warn(`order.test.ts skipped: waiting for the ${missing.join(', ')} subgraph(s)`);
+
+const [shirtM, shirtL] = DEMO_PRODUCTS[0].variants.map((v) => v.id as string);
+const mugSage = DEMO_PRODUCTS[2].variants[0].id as string;
+const admin: Caller = { userId: newId(), role: 'ADMIN' };
+const buyer = (): Caller => ({ userId: newId(), role: 'BUYER' });
+
+const ORDER_VIEW = `id status total
+  items { quantity unitPrice productName product { id name factory { id name } } variant { id sku } }
+  shippingAddress { id city }
+  payment { id status }`;
+
+(missing.length ? describe.skip : describe)('regular orders through the gateway', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({ subgraphs: SUBGRAPHS, sandbox: true });
+  });
+  afterAll(() => stack?.stop());
+
+  const order = (caller: Caller, input: Record<string, unknown>) => stack.graphql(CREATE_ORDER, { input }, { caller });
+  const pay = async (paymentUrl: string) => {
+    const invoiceId = paymentUrl.split('/checkout/')[1];
+    const response = await fetch(`${stack.sandboxUrl}/__sandbox/xendit/invoices/${invoiceId}/pay`, { method: 'POST' });
+    expect(response.ok).toBe(true);
+  };
+  const metrics = async (name: SubgraphName) => {
+    const response = await fetch(`${stack.serviceUrl(name)}/internal/metrics`, { headers: { [INTERNAL_TOKEN_HEADER]: TEST_INTERNAL_TOKEN } });
+    return (await response.json()) as { sqlStatements: number; graphqlRequests: number };
+  };
+
+  it('checks out, is paid in the sandbox, and reads back in one federated query', async () => {
+    const me = buyer();
+    const addressId = await createAddress(stack, me, 'Cimahi');
+    const before = await stockOf(stack, shirtL);
+    const created = await order(me, { addressId, items: [{ variantId: shirtM, quantity: 1 }, { variantId: shirtL, quantity: 2 }] });
+    expect(created.errors).toBeUndefined();
+    const { order: placed, paymentUrl } = created.data.createOrder;
+    expect(placed.total).toBe(45000 + 2 * 47000);
+    expect(await stockOf(stack, shirtL)).toEqual({ quantity: before.quantity, reserved: before.reserved + 2 });
+
+    await pay(paymentUrl);
+    const status = await eventually(
+      async () => (await stack.graphql(`query($id: ID!) { order(id: $id) { status } }`, { id: placed.id }, { caller: me })).data?.order?.status,
+      (s) => s === 'PAID',
+    );
+    expect(status).toBe('PAID');
+    expect(await eventually(() => stockOf(stack, shirtL), (s) => s.reserved === before.reserved)).toEqual({
+      quantity: before.quantity - 2,
+      reserved: before.reserved,
+    });
+    const notifications = await eventually(
+      async () => (await stack.graphql(`{ myNotifications(first: 10) { edges { node { type } } } }`, {}, { caller: me })).data?.myNotifications?.edges ?? [],
+      (edges: { node: { type: string } }[]) => edges.some((e) => e.node.type === 'PAYMENT_SUCCEEDED'),
+    );
+    expect(notifications.map((e: { node: { type: string } }) => e.node.type)).toContain('PAYMENT_SUCCEEDED');
+
+    const view = await stack.graphql(`query($id: ID!) { order(id: $id) { ${ORDER_VIEW} } }`, { id: placed.id }, { caller: me });
+    expect(view.errors).toBeUndefined();
+    expect(view.data.order).toMatchObject({
+      id: placed.id,
+      status: 'PAID',
+      shippingAddress: { id: addressId, city: 'Cimahi' },
+      payment: { status: 'PAID' },
+    });
+    expect(view.data.order.items[0]).toMatchObject({
+      quantity: 1,
+      unitPrice: 45000,
+      product: { id: DEMO_PRODUCTS[0].id, name: DEMO_PRODUCTS[0].name, factory: { name: 'Konveksi Maju Jaya' } },
+      variant: { id: shirtM, sku: 'KPC30-BLK-M' },
+    });
+  });
+
+  it('refuses client prices, bad items, other users’ addresses and missing stock, writing nothing', async () => {
+    const me = buyer();
+    const addressId = await createAddress(stack, me);
+    const someoneElses = await createAddress(stack, buyer());
+    const before = await footprint(stack);
+    const priced = await order(me, { addressId, items: [{ variantId: shirtM, quantity: 1, unitPrice: 1 }] });
+    expect(priced.errors?.[0].message).toMatch(/unitPrice/);
+    expect(['FORBIDDEN', 'NOT_FOUND']).toContain(errorCode(await order(me, { addressId: someoneElses, items: [{ variantId: shirtM, quantity: 1 }] })));
+    expect(errorCode(await order(me, { addressId, items: [{ variantId: shirtM, quantity: 0 }] }))).toBe('BAD_USER_INPUT');
+    expect(errorCode(await order(me, { addressId, items: [{ variantId: newId(), quantity: 1 }] }))).toBe('BAD_USER_INPUT');
+    expect(errorCode(await order(me, { addressId, items: [{ variantId: shirtM, quantity: 1_000 }] }))).toBe('CONFLICT');
+    expect(await footprint(stack)).toEqual(before);
+  });
+
+  it('sells the last 10 units to exactly 10 of 50 concurrent buyers', async () => {
+    const set = await stack.graphql(
+      `mutation($input: SetInventoryInput!) { setInventory(input: $input) { available } }`,
+      { input: { warehouseId: DEMO_WAREHOUSE_ID, variantId: mugSage, quantity: 10 } },
+      { caller: admin },
+    );
+    expect(set.errors).toBeUndefined();
+    const buyers = Array.from({ length: 50 }, buyer);
+    const addresses = await Promise.all(buyers.map((b) => createAddress(stack, b)));
+    const results = await Promise.all(buyers.map((b, i) => order(b, { addressId: addresses[i], items: [{ variantId: mugSage, quantity: 1 }] })));
+    expect(results.filter((r) => !r.errors)).toHaveLength(10);
+    expect(results.filter((r) => errorCode(r) === 'CONFLICT')).toHaveLength(40);
+    expect(await stockOf(stack, mugSage)).toEqual({ quantity: 10, reserved: 10 });
+  });
+
+  it('creates bulk orders once, however often it is called', async () => {
+    const sessionId = newId();
+    const participants = [1, 2].map((quantity) => ({ participantId: newId(), userId: newId(), quantity, addressId: newId(), paymentId: newId() }));
+    const body = { sessionId, productId: DEMO_PRODUCTS[0].id, variantId: shirtM, factoryId: DEMO_PRODUCTS[0].factoryId, unitPrice: 40000, participants };
+    const first = await stack.internal('order', 'POST', '/api/orders/bulk', body);
+    const second = await stack.internal('order', 'POST', '/api/orders/bulk', body);
+    expect(first.status).toBe(200);
+    expect(second.body).toEqual(first.body);
+    expect(await countRows(stack, 'order', 'select 1 from orders where session_id = $1', [sessionId])).toBe(2);
+  });
+
+  it('lists myOrders with the same number of statements and fetches for 100 as for 10', async () => {
+    const me = buyer();
+    const addressId = await createAddress(stack, me);
+    for (let i = 0; i < 12; i += 1) {
+      expect((await order(me, { addressId, items: [{ variantId: shirtM, quantity: 1 }] })).errors).toBeUndefined();
+    }
+    const query = `query($first: Int) { myOrders(first: $first) { totalCount edges { node { ${ORDER_VIEW} } } } }`;
+    const names: SubgraphName[] = ['order', 'product', 'factory', 'address', 'payment'];
+    // Background workers also run statements, so each size is measured three times and the least kept.
+    const cost = async (first: number) => {
+      let best: Record<string, { sql: number; fetches: number }> | undefined;
+      for (let run = 0; run < 3; run += 1) {
+        const before = await Promise.all(names.map(metrics));
+        const result = await stack.graphql(query, { first }, { caller: me });
+        expect(result.errors).toBeUndefined();
+        expect(result.data.myOrders.edges).toHaveLength(Math.min(first, 12));
+        const after = await Promise.all(names.map(metrics));
+        const costs = Object.fromEntries(
+          names.map((name, i) => [name, { sql: after[i].sqlStatements - before[i].sqlStatements, fetches: after[i].graphqlRequests - before[i].graphqlRequests }]),
+        );
+        best = best ? Object.fromEntries(names.map((n) => [n, { sql: Math.min(best![n].sql, costs[n].sql), fetches: Math.min(best![n].fetches, costs[n].fetches) }])) : costs;
+      }
+      return best!;
+    };
+    const ten = await cost(10);
+    const hundred = await cost(100);
+    expect(hundred).toEqual(ten);
+    expect(ten.order.fetches).toBe(1);
+  });
+
+  it('requires sign-in for myOrders', async () => {
+    expect(errorCode(await stack.graphql(`{ myOrders { totalCount } }`))).toBe('UNAUTHENTICATED');
+  });
+});

@@ -1,0 +1,33 @@
+import type express from 'express';
+import { jsonRouter, route } from '../../lib/rest';
+import { SubgraphDeps } from '../../lib/subgraph-server';
+import { OrderService } from './service';
+import { flushSoon } from './worker';
+
+/** Internal REST (docs/internal-api.md): bulk orders, payment and shipment callbacks, order summary. */
+export function mountRest(app: express.Express, deps: SubgraphDeps) {
+  const service = () => new OrderService(deps.orm.em.fork(), deps.client, deps.logger);
+  const router = jsonRouter();
+  router.post(
+    '/bulk',
+    route(async (req) => {
+      const result = await service().createBulkOrders(req.body);
+      flushSoon(deps);
+      return result;
+    }),
+  );
+  router.post(
+    '/payment-status',
+    route(async (req) => {
+      const result = await service().applyPaymentStatus(req.body);
+      flushSoon(deps);
+      return result;
+    }),
+  );
+  router.post(
+    '/:orderId/shipment-status',
+    route(async (req) => service().applyShipmentStatus(String(req.params.orderId), req.body)),
+  );
+  router.get('/:orderId', route(async (req) => service().summary(String(req.params.orderId))));
+  app.use('/api/orders', router);
+}

@@ -1,0 +1,25 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import gql from 'graphql-tag';
+import { runSubgraphProcess, SubgraphDefinition } from '../../lib/subgraph-server';
+import { resolvers } from './resolvers';
+import { createLoaders } from './loaders';
+import { mountRest } from './rest';
+import { seedWarehouse } from './seed';
+import { migrations } from './migrations';
+import { Warehouse } from './entities/warehouse.entity';
+import { InventoryLevel } from './entities/inventory-level.entity';
+import { Reservation } from './entities/reservation';
+
+export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
+  name: 'warehouse',
+  typeDefs: gql(fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8')),
+  resolvers,
+  entities: [Warehouse, InventoryLevel, Reservation],
+  migrations,
+  createLoaders,
+  rest: mountRest,
+  seed: seedWarehouse,
+};
+
+if (require.main === module) runSubgraphProcess(subgraph);

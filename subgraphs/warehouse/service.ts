@@ -1,0 +1,186 @@
+import { z } from 'zod';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Warehouse } from './entities/warehouse.entity';
+import { InventoryLevel } from './entities/inventory-level.entity';
+import { Reservation, ReservationStatus } from './entities/reservation';
+import { AppError, badInput, conflict, forbidden, notFound } from '../../lib/errors';
+import { idSchema, nonEmpty, parseInput } from '../../lib/validation';
+import { Caller } from '../../lib/internal-auth';
+import { InternalClient } from '../../lib/internal-client';
+
+const createWarehouseSchema = z.object({ name: nonEmpty(120), city: nonEmpty(120) });
+
+const setInventorySchema = z.object({
+  warehouseId: idSchema,
+  variantId: idSchema,
+  quantity: z.number().int('must be a whole number').min(0, 'must be at least 0').max(10_000_000),
+});
+
+const reserveSchema = z.object({
+  orderId: idSchema,
+  items: z
+    .array(z.object({ variantId: idSchema, quantity: z.number().int('must be a whole number').min(1).max(1_000_000) }))
+    .min(1, 'at least one item')
+    .max(100),
+});
+
+const orderIdSchema = z.object({ orderId: idSchema });
+
+export interface ReservationView {
+  id: string;
+  orderId: string;
+  warehouseId: string;
+  variantId: string;
+  quantity: number;
+  status: ReservationStatus;
+}
+
+const view = (r: Reservation): ReservationView => ({
+  id: r.id,
+  orderId: r.orderId,
+  warehouseId: r.warehouseId,
+  variantId: r.variantId,
+  quantity: r.quantity,
+  status: r.status,
+});
+
+export class InventoryService {
+  constructor(private readonly em: EntityManager, private readonly client?: InternalClient) {}
+
+  async createWarehouse(caller: Caller, input: unknown): Promise<Warehouse> {
+    const { name, city } = parseInput(createWarehouseSchema, input);
+    const warehouse = this.em.create(Warehouse, { ownerId: caller.userId, name, city });
+    await this.em.persistAndFlush(warehouse);
+    return warehouse;
+  }
+
+  warehouses(caller: Caller): Promise<Warehouse[]> {
+    const where = caller.role === 'ADMIN' ? {} : { ownerId: caller.userId };
+    return this.em.find(Warehouse, where, { orderBy: { id: 'asc' } });
+  }
+
+  /** Levels of a variant in the warehouses the caller may see. */
+  async inventory(caller: Caller, variantId: string): Promise<InventoryLevel[]> {
+    const { variantId: id } = parseInput(z.object({ variantId: idSchema }), { variantId });
+    const levels = await this.em.find(InventoryLevel, { variantId: id }, { orderBy: { warehouseId: 'asc' } });
+    if (caller.role === 'ADMIN' || levels.length === 0) return levels;
+    const owned = await this.em.find(Warehouse, { id: { $in: levels.map((l) => l.warehouseId) }, ownerId: caller.userId });
+    const ownedIds = new Set(owned.map((w) => w.id));
+    return levels.filter((level) => ownedIds.has(level.warehouseId));
+  }
+
+  /**
+   * Sets on-hand stock. One upsert whose conflict branch only applies while the new quantity still
+   * covers what is reserved, so a concurrent reservation can never be undercut.
+   */
+  async setInventory(caller: Caller, input: unknown): Promise<InventoryLevel> {
+    const { warehouseId, variantId, quantity } = parseInput(setInventorySchema, input);
+    const warehouse = await this.em.findOne(Warehouse, { id: warehouseId });
+    if (!warehouse) throw notFound('No warehouse with this id');
+    if (caller.role !== 'ADMIN' && warehouse.ownerId !== caller.userId) {
+      throw forbidden('Only the owner of this warehouse can set its stock');
+    }
+    await this.requireVariant(variantId);
+    const rows: { id: string }[] = await this.em.execute(
+      `insert into inventory (id, warehouse_id, variant_id, quantity, reserved, updated_at)
+       values (gen_random_uuid(), ?, ?, ?, 0, now())
+       on conflict (warehouse_id, variant_id) do update set quantity = excluded.quantity, updated_at = now()
+       where inventory.reserved <= excluded.quantity
+       returning id`,
+      [warehouseId, variantId, quantity],
+    );
+    if (rows.length === 0) {
+      const level = await this.em.findOneOrFail(InventoryLevel, { warehouseId, variantId });
+      throw conflict(`Cannot set the stock to ${quantity}: ${level.reserved} units are reserved for unpaid orders`);
+    }
+    return this.em.findOneOrFail(InventoryLevel, { id: rows[0].id }, { refresh: true });
+  }
+
+  /**
+   * Reserves every item for an order, all or nothing, at most once per order (a repeat answers the
+   * first reservation). Items are taken in variant order so concurrent reservations lock rows in the
+   * same order and cannot deadlock.
+   */
+  async reserve(input: unknown): Promise<{ reservations: ReservationView[] }> {
+    const { orderId, items } = parseInput(reserveSchema, input);
+    const variantIds = items.map((i) => i.variantId);
+    if (new Set(variantIds).size !== variantIds.length) throw badInput('items: each variant may appear once');
+    const sorted = [...items].sort((a, b) => a.variantId.localeCompare(b.variantId));
+    return this.em.transactional(async (tx) => {
+      await tx.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [orderId]);
+      const existing = await tx.find(Reservation, { orderId }, { orderBy: { variantId: 'asc' } });
+      if (existing.length) return { reservations: existing.map(view) };
+      const reservations: Reservation[] = [];
+      for (const item of sorted) {
+        const warehouseId = await takeStock(tx, item.variantId, item.quantity);
+        if (!warehouseId) throw conflict(`Not enough stock for variant ${item.variantId}`);
+        reservations.push(tx.create(Reservation, { orderId, warehouseId, variantId: item.variantId, quantity: item.quantity }));
+      }
+      return { reservations: reservations.map(view) };
+    });
+  }
+
+  /** The order was paid: reserved units leave the warehouse. Idempotent. */
+  commit(input: unknown) {
+    return this.settle(input, 'COMMITTED');
+  }
+
+  /** The order will not be paid: reserved units become available again. Idempotent. */
+  release(input: unknown) {
+    return this.settle(input, 'RELEASED');
+  }
+
+  private async settle(input: unknown, to: 'COMMITTED' | 'RELEASED'): Promise<{ reservations: ReservationView[] }> {
+    const { orderId } = parseInput(orderIdSchema, input);
+    return this.em.transactional(async (tx) => {
+      // Claiming RESERVED rows makes each reservation settle exactly once, however often this is called.
+      const claimed: { warehouse_id: string; variant_id: string; quantity: number }[] = await tx.execute(
+        `update reservations set status = ?, updated_at = now() where order_id = ? and status = 'RESERVED'
+         returning warehouse_id, variant_id, quantity`,
+        [to, orderId],
+      );
+      claimed.sort((a, b) => a.variant_id.localeCompare(b.variant_id));
+      for (const row of claimed) {
+        await tx.execute(
+          `update inventory set reserved = reserved - ?, quantity = quantity - ?, updated_at = now()
+           where warehouse_id = ? and variant_id = ?`,
+          [row.quantity, to === 'COMMITTED' ? row.quantity : 0, row.warehouse_id, row.variant_id],
+        );
+      }
+      const all = await tx.find(Reservation, { orderId }, { orderBy: { variantId: 'asc' } });
+      return { reservations: all.map(view) };
+    });
+  }
+
+  private async requireVariant(variantId: string): Promise<void> {
+    if (!this.client) throw new Error('InventoryService needs an InternalClient to check variants');
+    try {
+      await this.client.get('product', `/api/products/by-variant/${variantId}`);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'NOT_FOUND') throw badInput('variantId: no such variant');
+      throw error;
+    }
+  }
+}
+
+/**
+ * Takes `quantity` units of a variant from the warehouse with the most available. The guarded UPDATE
+ * is the real check: under concurrency a candidate may have been drained since the SELECT, so the
+ * row count decides and the next candidate is tried.
+ */
+async function takeStock(tx: EntityManager, variantId: string, quantity: number): Promise<string | null> {
+  const candidates: { id: string }[] = await tx.execute(
+    `select id from inventory where variant_id = ? and quantity - reserved >= ?
+     order by quantity - reserved desc, id`,
+    [variantId, quantity],
+  );
+  for (const candidate of candidates) {
+    const taken: { warehouse_id: string }[] = await tx.execute(
+      `update inventory set reserved = reserved + ?, updated_at = now()
+       where id = ? and quantity - reserved >= ? returning warehouse_id`,
+      [quantity, candidate.id, quantity],
+    );
+    if (taken.length) return taken[0].warehouse_id;
+  }
+  return null;
+}
