@@ -46,5 +46,6 @@ export function mountRest(app: express.Express, deps: SubgraphDeps, gateway: Pay
   app.post('/api/payments/refund-session', json, route((req) => service().refundSession(req.body)));
   app.post('/api/payments/link-orders', json, route((req) => service().linkOrders(req.body)));
   app.get('/api/payments/ledger/invariants', route(() => service().ledgerInvariants()));
+  app.get('/api/payments/ledger/accounts/:account', route((req) => service().accountBalance(String(req.params.account))));
   app.get('/api/payments/by-order/:orderId', route((req) => service().byOrder(String(req.params.orderId))));
 }

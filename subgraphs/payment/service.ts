@@ -378,6 +378,15 @@ export class PaymentService {
     };
   }
 
+  /** One account's balance in the ledger's sign convention (credits negative), for operators and tests. */
+  async accountBalance(account: string): Promise<{ account: string; balance: number }> {
+    const rows = await this.em.execute<{ total: string | null }[]>(
+      'select coalesce(sum(amount), 0) as total from transaction_ledger where account = ?',
+      [account],
+    );
+    return { account, balance: Number(rows[0]?.total ?? 0) };
+  }
+
   private requireGateway(): PaymentGateway {
     if (!this.gateway) throw new Error('PaymentService needs a PaymentGateway for this operation');
     return this.gateway;
