@@ -25,6 +25,7 @@ const INTERNAL_TOKEN = 'bench-internal-token-0123456789';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const ORDERS = 20;
+const ROUNDS = 3;
 const SUBGRAPHS_USED: SubgraphName[] = ['product', 'factory', 'address', 'warehouse', 'order', 'payment'];
 
 const QUERY = `query($first: Int) { myOrders(first: $first) { totalCount edges { node {
@@ -94,6 +95,25 @@ interface Result {
   p99: number;
 }
 
+interface Sample {
+  latencies: number[];
+  errors: number;
+  seconds: number;
+}
+
+function summarise(samples: Sample[]): Result {
+  const latencies = samples.flatMap((s) => s.latencies).sort((a, b) => a - b);
+  const seconds = samples.reduce((sum, s) => sum + s.seconds, 0);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+  return {
+    requests: latencies.length,
+    errors: samples.reduce((sum, s) => sum + s.errors, 0),
+    rps: latencies.length / seconds,
+    p50: pct(50),
+    p99: pct(99),
+  };
+}
+
 async function answer(url: string, headers: Record<string, string>): Promise<{ ok: boolean; json: { errors?: unknown; data?: { myOrders?: { edges: unknown[] } } } }> {
   const body = JSON.stringify({ query: QUERY, variables: { first: ORDERS } });
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
@@ -111,7 +131,7 @@ async function query(url: string, headers: Record<string, string>): Promise<bool
 }
 
 /** Fixed concurrency for a fixed time: each client sends its next request when the last one answered. */
-async function load(url: string, headers: Record<string, string>, seconds: number): Promise<Result> {
+async function load(url: string, headers: Record<string, string>, seconds: number): Promise<Sample> {
   const latencies: number[] = [];
   let errors = 0;
   const deadline = performance.now() + seconds * 1000;
@@ -124,10 +144,7 @@ async function load(url: string, headers: Record<string, string>, seconds: numbe
   };
   const started = performance.now();
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
-  return { requests: latencies.length, errors, rps: latencies.length / elapsed, p50: pct(50), p99: pct(99) };
+  return { latencies, errors, seconds: (performance.now() - started) / 1000 };
 }
 
 async function waitForGraphql(url: string, child?: ChildProcess) {
@@ -221,18 +238,23 @@ async function main() {
       );
       return { fetches: all.reduce((n, m) => n + m.graphqlRequests, 0), sql: all.reduce((n, m) => n + m.sqlStatements, 0) };
     };
-    const results: { name: string; result: Result; perQuery: { fetches: number; sql: number } }[] = [];
+    // Warm every gateway (query plans, connections, JIT in gateways and subgraphs) before measuring any,
+    // then measure in alternating rounds so no gateway profits from running last on warmer subgraphs.
+    const perQuery: { fetches: number; sql: number }[] = [];
     for (const target of targets) {
-      await load(target.url, headers, Math.min(2, SECONDS)); // warm-up: query plans, connections, JIT
+      await load(target.url, headers, Math.min(2, SECONDS));
       const before = await totals();
       for (let i = 0; i < 5; i += 1) await query(target.url, headers);
       const after = await totals();
-      const perQuery = { fetches: (after.fetches - before.fetches) / 5, sql: (after.sql - before.sql) / 5 };
-      const result = await load(target.url, headers, SECONDS);
-      results.push({ name: target.name, result, perQuery });
+      perQuery.push({ fetches: (after.fetches - before.fetches) / 5, sql: (after.sql - before.sql) / 5 });
     }
+    const samples: Sample[][] = targets.map(() => []);
+    for (let round = 0; round < ROUNDS; round += 1) {
+      for (const [index, target] of targets.entries()) samples[index].push(await load(target.url, headers, SECONDS / ROUNDS));
+    }
+    const results = targets.map((target, index) => ({ name: target.name, result: summarise(samples[index]), perQuery: perQuery[index] }));
     const base = results[0].result;
-    console.log(`\nmyOrders(first: ${ORDERS}) with product/factory/address/payment; ${CONCURRENCY} concurrent clients, ${SECONDS}s each, loopback, ${os.cpus().length} cores`);
+    console.log(`\nmyOrders(first: ${ORDERS}) with product/factory/address/payment; ${CONCURRENCY} concurrent clients, ${SECONDS}s each in ${ROUNDS} alternating rounds, loopback, ${os.cpus().length} cores`);
     console.log('gateway                         req/s    p50 ms   p99 ms  errors  req/s vs ours  p99 vs ours  fetches/q  sql/q');
     for (const { name, result, perQuery } of results) {
       console.log(

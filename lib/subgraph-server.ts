@@ -92,6 +92,9 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
+  // Longer than the gateway keeps idle sockets, so a kept-alive connection is never closed under a fetch.
+  httpServer.keepAliveTimeout = 65_000;
+  httpServer.headersTimeout = 66_000;
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
 
   const events = definition.eventChannels?.length

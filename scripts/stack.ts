@@ -62,7 +62,9 @@ export class Stack {
     const entry =
       name === 'gateway' ? 'gateway/index.ts' : name === 'sandbox' ? 'sandbox/index.ts' : `subgraphs/${name}/index.ts`;
     const out = this.options.logDir ? fs.openSync(path.join(this.options.logDir, `${name}.log`), 'a') : 'inherit';
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
+    // STACK_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") reaches every service, for profiling.
+    const nodeFlags = (process.env.STACK_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', path.join(ROOT, entry)], {
       cwd: ROOT,
       env: { ...process.env, ...this.options.env, ...extraEnv },
       // The IPC channel lets a child notice when the launcher dies, however it dies (lib/process.ts).
