@@ -1,4 +1,7 @@
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
+import gql from 'graphql-tag';
 import express, { type Request } from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -23,6 +26,11 @@ import { restErrorHandler, sendError } from './rest';
 import { isAppError } from './errors';
 import { EventListener } from './events';
 import { runAsProcess } from './process';
+
+/** The subgraph's SDL from the `schema.graphql` beside its index.ts. */
+export function schemaOf(subgraphDir: string): DocumentNode {
+  return gql(fs.readFileSync(path.join(subgraphDir, 'schema.graphql'), 'utf8'));
+}
 
 export interface SubgraphDeps {
   name: SubgraphName;

@@ -19,3 +19,12 @@ export const idSchema = z.string().refine(isId, 'is not a valid id');
 /** Money in IDR: integer rupiah, positive, below a sanity ceiling (Rp 1 trillion). */
 export const rupiah = z.number().int('must be a whole number of rupiah').min(1, 'must be at least 1').max(1_000_000_000_000);
 export const nonEmpty = (max = 200) => z.string().trim().min(1, 'must not be empty').max(max);
+
+/** Optional free text: trimmed, bounded, and blank stored as null rather than as an empty string. */
+export const optionalText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .nullish()
+    .transform((text) => text || null);

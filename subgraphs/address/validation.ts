@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nonEmpty } from '../../lib/validation';
+import { nonEmpty, optionalText } from '../../lib/validation';
 
 /** Spaces and dashes people type between digit groups ("0812-3456-7890") are dropped before checking. */
 export function normalisePhone(phone: string): string {
@@ -18,14 +18,6 @@ const phone = z
   .transform(normalisePhone)
   .refine(isIndonesianPhone, 'must be an Indonesian number: 08… or +628…, 9 to 15 digits');
 const postalCode = z.string().trim().regex(/^\d{5}$/, 'must be exactly 5 digits');
-/** Blank optional text is stored as null. */
-const optionalText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max)
-    .nullish()
-    .transform((text) => text || null);
 
 export const createAddressSchema = z.object({
   label: optionalText(60),

@@ -1,7 +1,4 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import gql from 'graphql-tag';
-import { runSubgraphProcess, SubgraphDefinition, SubgraphDeps } from '../../lib/subgraph-server';
+import { runSubgraphProcess, schemaOf, SubgraphDefinition, SubgraphDeps } from '../../lib/subgraph-server';
 import { resolvers } from './resolvers';
 import { createLoaders } from './loaders';
 import { mountRest } from './rest';
@@ -26,7 +23,7 @@ function pruneTask({ orm, config, logger }: SubgraphDeps) {
 
 export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
   name: 'auth',
-  typeDefs: gql(fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8')),
+  typeDefs: schemaOf(__dirname),
   resolvers,
   entities: AUTH_ENTITIES,
   migrations,

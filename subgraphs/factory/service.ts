@@ -2,19 +2,14 @@ import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Factory } from './entities/factory.entity';
 import { forbidden, notFound } from '../../lib/errors';
-import { nonEmpty, parseInput } from '../../lib/validation';
+import { nonEmpty, parseInput, optionalText } from '../../lib/validation';
 import { paginate, PageArgs } from '../../lib/pagination';
 import { Caller } from '../../lib/internal-auth';
 import { enqueue } from '../../lib/outbox';
 import { isId } from '../../lib/ids';
 
 /** Blank text means "no description", not an empty one. */
-const description = z
-  .string()
-  .trim()
-  .max(5000)
-  .nullish()
-  .transform((text) => text || null);
+const description = optionalText(5000);
 
 export const createFactorySchema = z.object({ name: nonEmpty(200), city: nonEmpty(120), description });
 

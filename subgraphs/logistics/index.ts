@@ -1,7 +1,4 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import gql from 'graphql-tag';
-import { runSubgraphProcess, SubgraphDefinition } from '../../lib/subgraph-server';
+import { runSubgraphProcess, schemaOf, SubgraphDefinition } from '../../lib/subgraph-server';
 import { OutboxMessage, startOutboxWorker } from '../../lib/outbox';
 import { resolvers } from './resolvers';
 import { createLoaders } from './loaders';
@@ -12,7 +9,7 @@ import { TrackingEvent } from './entities/tracking-event.entity';
 
 export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
   name: 'logistics',
-  typeDefs: gql(fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8')),
+  typeDefs: schemaOf(__dirname),
   resolvers,
   entities: [Shipment, TrackingEvent, OutboxMessage],
   migrations,

@@ -5,7 +5,7 @@ import { Shipment } from './entities/shipment.entity';
 import { TrackingEvent } from './entities/tracking-event.entity';
 import { BUYER_NOTICE, ORDER_STATUS_FOR, SHIPMENT_STATUSES, SHIPMENT_TRANSITIONS } from './states';
 import { badInput, conflict, forbidden, notFound } from '../../lib/errors';
-import { idSchema, parseInput } from '../../lib/validation';
+import { idSchema, parseInput, optionalText } from '../../lib/validation';
 import { paginate, PageArgs } from '../../lib/pagination';
 import { assertTransition } from '../../lib/state-machine';
 import { Caller } from '../../lib/internal-auth';
@@ -23,12 +23,7 @@ const bulkSchema = z.object({
 const updateStatusSchema = z.object({
   shipmentId: idSchema,
   status: z.enum(SHIPMENT_STATUSES),
-  description: z
-    .string()
-    .trim()
-    .max(500)
-    .nullish()
-    .transform((text) => text || null),
+  description: optionalText(500),
 });
 
 /** `GB` and 14 random digits; the unique constraint is the backstop for the (negligible) collision. */

@@ -1,7 +1,4 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import gql from 'graphql-tag';
-import { runSubgraphProcess, SubgraphDefinition } from '../../lib/subgraph-server';
+import { runSubgraphProcess, schemaOf, SubgraphDefinition } from '../../lib/subgraph-server';
 import { resolvers } from './resolvers';
 import { createLoaders } from './loaders';
 import { mountRest } from './rest';
@@ -11,7 +8,7 @@ import { WalletTransaction } from './entities/wallet-transaction.entity';
 
 export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
   name: 'wallet',
-  typeDefs: gql(fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8')),
+  typeDefs: schemaOf(__dirname),
   resolvers,
   entities: [Wallet, WalletTransaction],
   migrations,

@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Wallet } from './entities/wallet.entity';
 import { WalletTransaction, WalletTransactionType } from './entities/wallet-transaction.entity';
 import { badInput, conflict, isUniqueViolation } from '../../lib/errors';
-import { idSchema, nonEmpty, parseInput, rupiah } from '../../lib/validation';
+import { idSchema, nonEmpty, parseInput, rupiah, optionalText } from '../../lib/validation';
 import { paginate, PageArgs } from '../../lib/pagination';
 import { isId, newId } from '../../lib/ids';
 
@@ -11,12 +11,7 @@ const movementSchema = z.object({
   userId: idSchema,
   amount: rupiah,
   reference: nonEmpty(200),
-  description: z
-    .string()
-    .trim()
-    .max(500)
-    .nullish()
-    .transform((text) => text || null),
+  description: optionalText(500),
 });
 
 const creditSchema = movementSchema.extend({
