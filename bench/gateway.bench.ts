@@ -10,16 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Stack } from '../scripts/stack';
-import { loadConfig } from '../lib/config';
-import { createLogger } from '../lib/logger';
-import { dropDatabases, resolveDatabaseServer } from '../lib/database';
-import { GATEWAY_PORT, SANDBOX_PORT, SUBGRAPHS, SubgraphName } from '../lib/services';
+import { SubgraphName } from '../lib/services';
 import { identityHeaders, INTERNAL_TOKEN_HEADER, USER_ID_HEADER, USER_ROLE_HEADER } from '../lib/internal-auth';
 import { newId } from '../lib/ids';
 import { DEMO_PRODUCTS } from '../lib/demo-data';
 import { SUPERGRAPH_SDL } from '../gateway/compose';
-import { freePort, freePortOffset } from '../test/support/ports';
+import { freePort } from '../test/support/ports';
+import { startBenchStack } from './bench-stack';
 
 const INTERNAL_TOKEN = 'bench-internal-token-0123456789';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -175,24 +172,15 @@ async function graphqlAs(gatewayUrl: string, headers: Record<string, string>, qu
 }
 
 async function main() {
-  const config = loadConfig({ ...process.env, NODE_ENV: 'test' });
-  const logger = createLogger('bench', 'warn');
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-gateway-'));
-  // Its own temp folder: embedded PostgreSQL runs as another user, who must own the whole path.
-  const pgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-gateway-pg-'));
-  const db = await resolveDatabaseServer(config, logger, { dataDir: pgDir, port: await freePort(), persistent: false });
-  const prefix = `bench${Date.now().toString(36)}`;
-  const offset = await freePortOffset([...Object.values(SUBGRAPHS), GATEWAY_PORT, SANDBOX_PORT]);
-  const stack = new Stack({
+  const bench = await startBenchStack({
     subgraphs: SUBGRAPHS_USED,
     gateway: true,
     sandbox: true,
-    logDir: workDir,
-    env: { NODE_ENV: 'test', LOG_LEVEL: 'warn', DATABASE_URL: db.url, DB_PREFIX: prefix, PORT_OFFSET: String(offset), INTERNAL_TOKEN, SEED_DEMO_DATA: 'true' },
+    env: { NODE_ENV: 'test', INTERNAL_TOKEN, SEED_DEMO_DATA: 'true' },
   });
+  const { stack, workDir, portOffset: offset } = bench;
   const children: ChildProcess[] = [];
   try {
-    await stack.start();
     const gatewayUrl = stack.urlOf('gateway');
     const caller = { userId: newId(), role: 'BUYER' as const };
     const headers = { [INTERNAL_TOKEN_HEADER]: INTERNAL_TOKEN, ...identityHeaders(caller) };
@@ -263,12 +251,18 @@ async function main() {
     }
     for (const note of notes) console.log(`note: ${note}`);
   } finally {
-    for (const child of children) child.kill('SIGTERM');
-    await stack.stop();
-    await dropDatabases(db.url, prefix).catch(() => undefined);
-    await db.stop();
-    fs.rmSync(workDir, { recursive: true, force: true });
-    fs.rmSync(pgDir, { recursive: true, force: true });
+    // Hive's runtime drains instead of exiting on SIGTERM; give each gateway two seconds, then kill it.
+    await Promise.all(
+      children.map(async (child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+    await bench.stop();
   }
 }
 

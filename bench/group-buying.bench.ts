@@ -1,19 +1,12 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
-import { Stack } from '../scripts/stack';
-import { loadConfig } from '../lib/config';
-import { createLogger } from '../lib/logger';
-import { resolveDatabaseServer, withDatabase } from '../lib/database';
-import { GATEWAY_PORT, SANDBOX_PORT, SUBGRAPHS } from '../lib/services';
+import { withDatabase } from '../lib/database';
+import { startBenchStack } from './bench-stack';
 import { Caller, identityHeaders, INTERNAL_TOKEN_HEADER } from '../lib/internal-auth';
 import { DEMO_OWNERS, DEMO_PRODUCTS } from '../lib/demo-data';
 import { newId } from '../lib/ids';
-import { freePort, freePortOffset } from '../test/support/ports';
 
 /**
  * `npm run bench:group-buying`, loopback only and bounded:
@@ -45,27 +38,13 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function main() {
-  const config = loadConfig();
-  const logger = createLogger('bench', 'warn');
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'groupbuy-bench-pg-'));
-  const server = await resolveDatabaseServer(config, logger, { dataDir, port: await freePort(), persistent: false });
-  const prefix = `bench${randomBytes(3).toString('hex')}`;
-  const offset = await freePortOffset([...Object.values(SUBGRAPHS), GATEWAY_PORT, SANDBOX_PORT]);
-  const stack = new Stack({
+  const bench = await startBenchStack({
     subgraphs: ['product', 'factory', 'address', 'payment', 'notification', 'order', 'group-buying'],
     gateway: true,
     sandbox: true,
-    env: {
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      DATABASE_URL: server.url,
-      DB_PREFIX: prefix,
-      PORT_OFFSET: String(offset),
-      INTERNAL_TOKEN,
-      SEED_DEMO_DATA: 'true',
-    },
-    logDir: dataDir,
+    env: { INTERNAL_TOKEN, SEED_DEMO_DATA: 'true' },
   });
+  const { stack } = bench;
   const gatewayUrl = stack.urlOf('gateway');
   const graphql = async (query: string, variables: Record<string, unknown>, caller: Caller) => {
     const response = await fetch(`${gatewayUrl}/graphql`, {
@@ -108,10 +87,9 @@ async function main() {
       buyer.caller,
     );
 
-  const pool = new Pool({ connectionString: withDatabase(server.url, `${prefix}_group_buying`), max: POOL_SIZE });
+  const pool = new Pool({ connectionString: withDatabase(bench.serverUrl, `${bench.prefix}_group_buying`), max: POOL_SIZE });
   const sockets: Client[] = [];
   try {
-    await withDeadline(stack.start(), 'starting the stack');
     const buyers = [];
     for (let i = 0; i < JOINS; i += 50) buyers.push(...(await Promise.all(Array.from({ length: Math.min(50, JOINS - i) }, newBuyer))));
 
@@ -201,9 +179,7 @@ async function main() {
   } finally {
     await Promise.all(sockets.map((client) => client.dispose()));
     await pool.end();
-    await stack.stop();
-    await server.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await bench.stop();
   }
 }
 

@@ -1,15 +1,8 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { Stack } from '../scripts/stack';
-import { loadConfig } from '../lib/config';
-import { createLogger } from '../lib/logger';
-import { dropDatabases, resolveDatabaseServer, withDatabase } from '../lib/database';
-import { GATEWAY_PORT, SANDBOX_PORT, SUBGRAPHS } from '../lib/services';
+import { withDatabase } from '../lib/database';
+import { startBenchStack } from './bench-stack';
 import { newId } from '../lib/ids';
-import { freePort, freePortOffset } from '../test/support/ports';
 
 /**
  * `npm run bench:webhooks`: Xendit PAID callbacks per second through the gateway shim into payment
@@ -44,30 +37,14 @@ async function post(url: string, body: string, headers: Record<string, string>):
 }
 
 async function main() {
-  const config = loadConfig();
-  const logger = createLogger('bench', 'warn');
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'groupbuy-bench-pg-'));
-  const server = await resolveDatabaseServer(config, logger, { dataDir, port: await freePort(), persistent: false });
-  const prefix = `bench${randomBytes(3).toString('hex')}`;
-  const offset = await freePortOffset([...Object.values(SUBGRAPHS), GATEWAY_PORT, SANDBOX_PORT]);
-  const stack = new Stack({
+  const bench = await startBenchStack({
     subgraphs: ['payment', 'notification'],
     gateway: true,
-    env: {
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      DATABASE_URL: server.url,
-      DB_PREFIX: prefix,
-      PORT_OFFSET: String(offset),
-      INTERNAL_TOKEN,
-      XENDIT_CALLBACK_TOKEN: CALLBACK_TOKEN,
-      SEED_DEMO_DATA: 'false',
-    },
-    logDir: dataDir,
+    env: { INTERNAL_TOKEN, XENDIT_CALLBACK_TOKEN: CALLBACK_TOKEN, SEED_DEMO_DATA: 'false' },
   });
-  const db = new Client({ connectionString: withDatabase(server.url, `${prefix}_payment`) });
+  const { stack } = bench;
+  const db = new Client({ connectionString: withDatabase(bench.serverUrl, `${bench.prefix}_payment`) });
   try {
-    await stack.start();
     await db.connect();
 
     // Pending payments with invoices, written directly: the benchmark is about callbacks, not invoice creation.
@@ -107,10 +84,7 @@ async function main() {
     console.log(`effect checked: ${paid} payments PAID, ${groups} ledger groups, invariants ok`);
   } finally {
     await db.end().catch(() => undefined);
-    await stack.stop();
-    await dropDatabases(server.url, prefix).catch(() => undefined);
-    await server.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await bench.stop();
   }
 }
 

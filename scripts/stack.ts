@@ -24,6 +24,7 @@ export interface StackOptions {
  */
 export class Stack {
   private readonly children = new Map<ProcessName, ChildProcess>();
+  private readonly replicas: ChildProcess[] = [];
   private readonly offset: number;
 
   constructor(private readonly options: StackOptions) {
@@ -59,19 +60,32 @@ export class Stack {
     const previous = this.children.get(name);
     // A child killed by a signal keeps exitCode null: only signalCode tells that it is gone.
     if (previous && previous.exitCode === null && previous.signalCode === null) throw new Error(`${name} is already running`);
+    const child = this.spawnService(name, name, extraEnv);
+    this.children.set(name, child);
+    await this.waitUntilHealthy(name, child, this.urlOf(name));
+  }
+
+  /** One more process of a subgraph on its own port and the same database, as a second replica runs. */
+  async startReplica(name: SubgraphName, port: number): Promise<string> {
+    const child = this.spawnService(name, `${name}-replica-${port}`, { PORT: String(port) });
+    this.replicas.push(child);
+    const url = `http://localhost:${port}`;
+    await this.waitUntilHealthy(`${name} replica`, child, url);
+    return url;
+  }
+
+  private spawnService(name: ProcessName, logName: string, extraEnv: Record<string, string>): ChildProcess {
     const entry =
       name === 'gateway' ? 'gateway/index.ts' : name === 'sandbox' ? 'sandbox/index.ts' : `subgraphs/${name}/index.ts`;
-    const out = this.options.logDir ? fs.openSync(path.join(this.options.logDir, `${name}.log`), 'a') : 'inherit';
+    const out = this.options.logDir ? fs.openSync(path.join(this.options.logDir, `${logName}.log`), 'a') : 'inherit';
     // STACK_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") reaches every service, for profiling.
     const nodeFlags = (process.env.STACK_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-    const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', path.join(ROOT, entry)], {
+    return spawn(process.execPath, [...nodeFlags, '--import', 'tsx', path.join(ROOT, entry)], {
       cwd: ROOT,
       env: { ...process.env, ...this.options.env, ...extraEnv },
       // The IPC channel lets a child notice when the launcher dies, however it dies (lib/process.ts).
       stdio: ['ignore', out, out, 'ipc'],
     });
-    this.children.set(name, child);
-    await this.waitUntilHealthy(name, child);
   }
 
   /** Kills one process (SIGKILL simulates a crash) and waits until it is gone. */
@@ -90,9 +104,10 @@ export class Stack {
 
   async stop(): Promise<void> {
     // Gateway first so nothing new comes in, then the subgraphs, then the sandbox.
-    const order = [...this.names].reverse();
-    for (const name of order) {
-      const child = this.children.get(name);
+    const byName = (name: ProcessName) => this.children.get(name);
+    const others = [...this.names].reverse().filter((name) => name !== 'gateway');
+    const running = [byName('gateway'), ...this.replicas, ...others.map(byName)];
+    for (const child of running) {
       if (!child || child.exitCode !== null || child.signalCode !== null) continue;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
@@ -102,9 +117,9 @@ export class Stack {
     }
   }
 
-  private async waitUntilHealthy(name: ProcessName, child: ChildProcess): Promise<void> {
+  private async waitUntilHealthy(name: string, child: ChildProcess, baseUrl: string): Promise<void> {
     const deadline = Date.now() + (this.options.readyTimeoutMs ?? 90_000);
-    const url = `${this.urlOf(name)}/health`;
+    const url = `${baseUrl}/health`;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} while starting`);
       try {
