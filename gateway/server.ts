@@ -91,10 +91,13 @@ export async function startGateway(config: Config = loadConfig(), logger: Logger
     },
   });
 
+  const maskUnexpected = formatErrorFor(logger);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     validationRules: operationLimits(config),
-    formatError: formatErrorFor(logger),
+    formatError: (formatted, error) =>
+      // Subgraphs already hid their unexpected failures; what they sent on purpose reaches the client.
+      formatted.extensions?.serviceName ? formatted : maskUnexpected(formatted, error),
     introspection: config.NODE_ENV !== 'production',
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),

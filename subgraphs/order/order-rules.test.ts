@@ -155,6 +155,8 @@ describe('order rules (payment stood in for)', () => {
     try {
       const result = await order(me, { addressId, items: [{ variantId: mugSand, quantity: 4 }] });
       expect(errorCode(result)).toBe('INTERNAL_SERVER_ERROR');
+      // A real failure, but one the buyer is told about plainly through the gateway.
+      expect(result.errors?.[0]?.message).toMatch(/payment could not be started/);
     } finally {
       fakePayment.down = false;
     }
