@@ -215,6 +215,15 @@ describe('group buying end to end through the gateway', () => {
     expect((await myOrders(buyers[1])).edges[0].node.shipment.status).toBe('PENDING');
   });
 
+  it('answers NOT_FOUND to a progress subscription on an unknown session', async () => {
+    const watcher = subscribe(null, `subscription($id: ID!) { groupBuyingSessionProgress(sessionId: $id) { paidQuantity product { name } } }`, {
+      id: '01930000-0000-7000-8000-00000000dead',
+    });
+    await eventually('an error', async () => watcher.errors.length > 0, 10_000);
+    expect((watcher.errors[0] as { extensions?: { code?: string } }).extensions?.code).toBe('NOT_FOUND');
+    expect(watcher.events).toEqual([]);
+  });
+
   it('fails a session below its MOQ: refunds to card and wallet once, expires the unpaid invoice', async () => {
     const sessionId = await openSession(10, 10_000);
     const [walletBuyer, cardBuyer, unpaidBuyer] = await Promise.all([buyerWithAddress(), buyerWithAddress(), buyerWithAddress()]);
