@@ -30,7 +30,3 @@ export function requireRole(caller: Caller | null, ...roles: Role[]): Caller {
   if (!roles.includes(signedIn.role)) throw forbidden(`This needs one of the roles ${roles.join(', ')}`);
   return signedIn;
 }
-
-export function isAdmin(caller: Caller | null): boolean {
-  return caller?.role === 'ADMIN';
-}

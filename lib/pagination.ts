@@ -23,11 +23,11 @@ const pageSchema = z.object({
     .nullish(),
 });
 
-export function encodeCursor(id: string): string {
+function encodeCursor(id: string): string {
   return Buffer.from(`id:${id}`).toString('base64url');
 }
 
-export function decodeCursor(cursor: string): string {
+function decodeCursor(cursor: string): string {
   const text = Buffer.from(cursor, 'base64url').toString();
   return text.startsWith('id:') ? text.slice(3) : '';
 }

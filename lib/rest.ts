@@ -1,8 +1,8 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { AppError, isAppError } from './errors';
+import { isAppError } from './errors';
 import { Logger } from './logger';
 
-export type RestHandler = (req: Request, res: Response) => Promise<unknown>;
+type RestHandler = (req: Request, res: Response) => Promise<unknown>;
 
 /** Wraps an async handler: its result is the JSON answer (201 for POST), its AppError a 4xx. */
 export function route(handler: RestHandler, successStatus?: number) {
@@ -39,4 +39,3 @@ export function jsonRouter(): Router {
   return router;
 }
 
-export { AppError };
