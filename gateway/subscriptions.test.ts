@@ -1,6 +1,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startTestStack, TestStack } from '../test/support/e2e';
+import { eventually } from '../test/support/eventually';
 import { signSessionToken } from '../lib/tokens';
 import { newId } from '../lib/ids';
 
@@ -76,21 +77,12 @@ describe('gateway subscriptions', () => {
   const upstreamSockets = async () =>
     (await stack.internal('notification', 'GET', '/internal/metrics')).body.wsConnections as number;
 
-  async function waitFor(check: () => Promise<boolean>, timeoutMs = 8000) {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (await check()) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error('condition not reached in time');
-  }
-
   it('delivers the signed-in user’s own new notifications and nobody else’s', async () => {
     const alice = newId();
     const bob = newId();
     const aliceClient = connect(`Bearer ${await tokenFor(alice)}`);
     const subscription = collect(aliceClient, ADDED, 2);
-    await waitFor(async () => (await upstreamSockets()) >= 1);
+    await eventually('an upstream socket', async () => (await upstreamSockets()) >= 1);
 
     expect((await notify(bob, 'For Bob')).status).toBe(200);
     expect((await notify(alice, 'First for Alice')).status).toBe(200);
@@ -103,13 +95,13 @@ describe('gateway subscriptions', () => {
   });
 
   it('closes the upstream subscription when the client leaves', async () => {
-    await waitFor(async () => (await upstreamSockets()) === 0);
+    await eventually('no upstream socket', async () => (await upstreamSockets()) === 0);
     const client = connect(`Bearer ${await tokenFor(newId())}`);
     const subscription = collect(client, ADDED, 1, 20_000);
     subscription.done.catch(() => undefined);
-    await waitFor(async () => (await upstreamSockets()) === 1);
+    await eventually('one upstream socket', async () => (await upstreamSockets()) === 1);
     await client.dispose();
-    await waitFor(async () => (await upstreamSockets()) === 0);
+    await eventually('no upstream socket', async () => (await upstreamSockets()) === 0);
   });
 
   it('answers UNAUTHENTICATED to a subscription that needs a user, without a token', async () => {

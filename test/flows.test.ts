@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 import { startTestStack, TestStack, errorCode, GraphQLResponse } from './support/e2e';
 import { logIn, SignedInUser } from './support/users';
+import { eventually } from './support/eventually';
 import { IMPLEMENTED_SUBGRAPHS } from '../subgraphs/registry';
 
 /**
@@ -20,17 +21,6 @@ describe('group buying end to end through the gateway', () => {
     if (result.errors?.length) throw new Error(JSON.stringify(result.errors));
     return result.data as T;
   };
-
-  async function eventually<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    while (Date.now() < deadline) {
-      last = await probe();
-      if (last) return last as T;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-  }
 
   /** A live subscription through the gateway, collecting its events. */
   function subscribe(user: SignedInUser | null, query: string, variables: Record<string, unknown> = {}) {
@@ -137,14 +127,15 @@ describe('group buying end to end through the gateway', () => {
   });
 
   it('fills a session live, reaches the MOQ, produces, releases escrow and ships', async () => {
-    const sessionId = await openSession(10, 15_000);
+    // Buyers sign in first: the session's clock should only have to cover joining and paying, even on a busy machine.
+    const buyers = await Promise.all([buyerWithAddress(), buyerWithAddress(), buyerWithAddress()]);
+    const notifications = buyers.map((buyer) => subscribe(buyer, `subscription { notificationAdded { type title } }`));
+    const sessionId = await openSession(10, 20_000);
     const watcher = subscribe(
       null,
       `subscription($id: ID!) { groupBuyingSessionProgress(sessionId: $id) { paidQuantity status product { name } factory { name } } }`,
       { id: sessionId },
     );
-    const buyers = await Promise.all([buyerWithAddress(), buyerWithAddress(), buyerWithAddress()]);
-    const notifications = buyers.map((buyer) => subscribe(buyer, `subscription { notificationAdded { type title } }`));
     const joins = [await join(buyers[0], sessionId, 4), await join(buyers[1], sessionId, 4), await join(buyers[2], sessionId, 3)];
 
     // Each payment moves the bar for the watcher, with fields of other subgraphs resolved per event.
@@ -225,8 +216,8 @@ describe('group buying end to end through the gateway', () => {
   });
 
   it('fails a session below its MOQ: refunds to card and wallet once, expires the unpaid invoice', async () => {
-    const sessionId = await openSession(10, 10_000);
     const [walletBuyer, cardBuyer, unpaidBuyer] = await Promise.all([buyerWithAddress(), buyerWithAddress(), buyerWithAddress()]);
+    const sessionId = await openSession(10, 12_000);
     const cardNotifications = subscribe(cardBuyer, `subscription { notificationAdded { type } }`);
     const walletJoin = await join(walletBuyer, sessionId, 2, 'WALLET');
     const cardJoin = await join(cardBuyer, sessionId, 1);

@@ -6,6 +6,7 @@ import { Caller, identityHeaders, INTERNAL_TOKEN_HEADER } from '../../lib/intern
 import { SubgraphName } from '../../lib/services';
 import { newId } from '../../lib/ids';
 import { freePort } from '../../test/support/ports';
+import { eventually } from '../../test/support/eventually';
 
 const OWNER: Caller = { userId: DEMO_OWNERS[0].id, role: 'FACTORY_OWNER' };
 const OTHER_OWNER: Caller = { userId: DEMO_OWNERS[1].id, role: 'FACTORY_OWNER' };
@@ -87,19 +88,8 @@ describe('group-buying subgraph end to end', () => {
     ok(await gql(`query ($id: ID!) { groupBuyingSession(id: $id) { ${SESSION_FIELDS} myParticipation { id quantity status } } }`, { id: sessionId }, caller))
       .groupBuyingSession;
 
-  async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    while (Date.now() < deadline) {
-      last = await probe();
-      if (last) return last as T;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    throw new Error(`Timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
-  }
-
   const waitForStatus = (sessionId: string, status: string, timeoutMs?: number) =>
-    waitFor(`session ${sessionId} ${status}`, async () => {
+    eventually(`session ${sessionId} ${status}`, async () => {
       const session = await sessionAs(sessionId);
       return session.status === status && session;
     }, timeoutMs);
@@ -156,7 +146,7 @@ describe('group-buying subgraph end to end', () => {
     expect(await sessionAs(sessionId)).toMatchObject({ joinedQuantity: 11, paidQuantity: 0, participantsCount: 3, progressPercent: 0 });
 
     for (const payload of payloads) await pay(payload.paymentUrl);
-    const paid = await waitFor('all three payments', async () => {
+    const paid = await eventually('all three payments', async () => {
       const session = await sessionAs(sessionId, buyers[0].caller);
       return session.paidQuantity === 11 && session;
     });
@@ -165,7 +155,7 @@ describe('group-buying subgraph end to end', () => {
     await waitForStatus(sessionId, 'MOQ_REACHED', 20_000);
     // Orders are placed right after the flip; each buyer's place becomes ORDERED.
     for (const buyer of buyers) {
-      await waitFor('the bulk order', async () => (await sessionAs(sessionId, buyer.caller)).myParticipation.status === 'ORDERED');
+      await eventually('the bulk order', async () => (await sessionAs(sessionId, buyer.caller)).myParticipation.status === 'ORDERED');
     }
     const orders = await Promise.all(
       buyers.map(async (buyer) => {
@@ -176,7 +166,7 @@ describe('group-buying subgraph end to end', () => {
     expect(orders.map((list) => list.length)).toEqual([1, 1, 1]);
     for (const [order] of orders) {
       expect(order.source).toBe('GROUP_BUYING');
-      const payment = await waitFor('the order linked to its payment', async () => {
+      const payment = await eventually('the order linked to its payment', async () => {
         const response = await stack.internal('payment', 'GET', `/api/payments/by-order/${order.id}`);
         return response.status === 200 && response.body;
       });
@@ -193,7 +183,7 @@ describe('group-buying subgraph end to end', () => {
     const invariants = await stack.internal('payment', 'GET', '/api/payments/ledger/invariants');
     expect(invariants.body.ok).toBe(true);
     for (const buyer of buyers) {
-      await waitFor('the shipment', async () => {
+      await eventually('the shipment', async () => {
         const data = ok(await gql(`{ myOrders(first: 5) { edges { node { shipment { id status } } } } }`, {}, buyer.caller));
         return data.myOrders.edges[0]?.node.shipment?.status === 'PENDING';
       });
@@ -202,7 +192,7 @@ describe('group-buying subgraph end to end', () => {
       expect(types.filter((type: string) => type === 'SESSION_MOQ_REACHED')).toHaveLength(1);
     }
 
-    await waitFor('the COMPLETED event', async () => progress.events.some((event) => event.status === 'COMPLETED'));
+    await eventually('the COMPLETED event', async () => progress.events.some((event) => event.status === 'COMPLETED'));
     progress.stop();
     expect(progress.errors).toEqual([]);
     // One event per payment, each with the paid quantity at its commit.
@@ -228,11 +218,11 @@ describe('group-buying subgraph end to end', () => {
 
     await waitForStatus(sessionId, 'FAILED', 20_000);
     for (const buyer of [a, b]) {
-      await waitFor('the refund', async () => (await sessionAs(sessionId, buyer.caller)).myParticipation.status === 'REFUNDED');
+      await eventually('the refund', async () => (await sessionAs(sessionId, buyer.caller)).myParticipation.status === 'REFUNDED');
     }
-    await waitFor('the unpaid place to expire', async () => (await sessionAs(sessionId, c.caller)).myParticipation.status === 'EXPIRED');
+    await eventually('the unpaid place to expire', async () => (await sessionAs(sessionId, c.caller)).myParticipation.status === 'EXPIRED');
     for (const buyer of [a, b, c]) {
-      await waitFor('the SESSION_FAILED notification', async () => {
+      await eventually('the SESSION_FAILED notification', async () => {
         const data = ok(await gql(`{ myNotifications(first: 20) { edges { node { type } } } }`, {}, buyer.caller));
         return data.myNotifications.edges.some((edge: any) => edge.node.type === 'SESSION_FAILED');
       });
@@ -289,7 +279,7 @@ describe('group-buying subgraph end to end', () => {
     const payloads = [];
     for (const sessionId of sessionIds) payloads.push(ok(await join(buyer, sessionId, 1)).joinGroupBuyingSession);
     await Promise.all(payloads.map((payload) => pay(payload.paymentUrl)));
-    await waitFor('every payment', async () => {
+    await eventually('every payment', async () => {
       const sessions = await Promise.all(sessionIds.map((id) => sessionAs(id)));
       return sessions.every((session) => session.paidQuantity === 1);
     });
@@ -305,9 +295,9 @@ describe('group-buying subgraph end to end', () => {
     expect(settled).toHaveLength(20);
 
     for (const [i, payload] of payloads.entries()) {
-      if (i % 2 === 1) await waitFor('the refund', async () => (await sandboxRefunds(payload.paymentUrl)).length > 0);
+      if (i % 2 === 1) await eventually('the refund', async () => (await sandboxRefunds(payload.paymentUrl)).length > 0);
     }
-    await waitFor('every bulk order', async () => {
+    await eventually('every bulk order', async () => {
       const data = ok(await subgraphGql('order', `{ myOrders(first: 50) { totalCount } }`, {}, buyer.caller));
       return data.myOrders.totalCount === 10;
     });
@@ -332,7 +322,7 @@ describe('group-buying subgraph end to end', () => {
     const sessionId = await openSession(4000, 5);
     const payload = ok(await join(buyer, sessionId, 2)).joinGroupBuyingSession;
     await pay(payload.paymentUrl);
-    await waitFor('the payment', async () => (await sessionAs(sessionId)).paidQuantity === 2);
+    await eventually('the payment', async () => (await sessionAs(sessionId)).paidQuantity === 2);
 
     await stack.stack.kill('payment');
     try {
@@ -342,7 +332,7 @@ describe('group-buying subgraph end to end', () => {
     } finally {
       await stack.stack.startOne('payment');
     }
-    await waitFor('the refund', async () => (await sessionAs(sessionId, buyer.caller)).myParticipation.status === 'REFUNDED', 30_000);
+    await eventually('the refund', async () => (await sessionAs(sessionId, buyer.caller)).myParticipation.status === 'REFUNDED', 30_000);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(await sandboxRefunds(payload.paymentUrl)).toHaveLength(1);
     expect((await stack.internal('payment', 'GET', '/api/payments/ledger/invariants')).body.ok).toBe(true);
@@ -390,7 +380,7 @@ describe('group-buying subgraph end to end', () => {
     expect(listed.groupBuyingSessions.edges.every((edge: any) => edge.node.status === 'FORMING')).toBe(true);
 
     const unknown = watch('01930000-0000-7000-8000-00000000ffff');
-    await waitFor('the subscription error', async () => unknown.errors.length > 0, 5000);
+    await eventually('the subscription error', async () => unknown.errors.length > 0, 5000);
     expect((unknown.errors[0] as any).extensions?.code).toBe('NOT_FOUND');
   });
 });

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { startTestStack, TestStack, errorCode, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
+import { settled } from '../../test/support/eventually';
 import { DEMO_FACTORIES, DEMO_OWNERS, DEMO_PRODUCTS } from '../../lib/demo-data';
 import { Caller, identityHeaders, INTERNAL_TOKEN_HEADER } from '../../lib/internal-auth';
 import { withDatabase } from '../../lib/database';
@@ -24,15 +25,6 @@ const SHIPMENT = `query ($id: ID!) { shipment(id: $id) { id status trackingNumbe
 const UPDATE = `mutation ($input: UpdateShipmentStatusInput!) {
   updateShipmentStatus(input: $input) { id status events { status description } }
 }`;
-
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe('logistics: shipments and their tracking', () => {
   let stack: TestStack;
@@ -146,7 +138,7 @@ describe('logistics: shipments and their tracking', () => {
       expect(result.errors).toBeUndefined();
       expect(result.data.updateShipmentStatus.status).toBe(status);
       if (WITH_ORDER && status === 'PICKED_UP') {
-        const order = await eventually(() => stack.internal('order', 'GET', `/api/orders/${orderId}`), (r) => r.body.status === 'SHIPPED');
+        const order = await settled(() => stack.internal('order', 'GET', `/api/orders/${orderId}`), (r) => r.body.status === 'SHIPPED');
         expect(order.body.status).toBe('SHIPPED');
       }
     }
@@ -174,7 +166,7 @@ describe('logistics: shipments and their tracking', () => {
     ]);
 
     if (WITH_ORDER) {
-      const order = await eventually(() => stack.internal('order', 'GET', `/api/orders/${orderId}`), (r) => r.body.status === 'DELIVERED');
+      const order = await settled(() => stack.internal('order', 'GET', `/api/orders/${orderId}`), (r) => r.body.status === 'DELIVERED');
       expect(order.body.status).toBe('DELIVERED');
       const viaGateway = await stack.graphql(
         `query ($id: ID!) { order(id: $id) { status shipment { id status trackingNumber events { status } } } }`,
@@ -186,7 +178,7 @@ describe('logistics: shipments and their tracking', () => {
       expect(viaGateway.data.order.shipment.events).toHaveLength(4);
     }
     if (WITH_NOTIFICATION) {
-      const delivered = await eventually(() => outbox(`shipment:${shipmentId}:%`), (rows) => rows.every((m) => m.delivered_at));
+      const delivered = await settled(() => outbox(`shipment:${shipmentId}:%`), (rows) => rows.every((m) => m.delivered_at));
       expect(delivered.every((m) => m.delivered_at)).toBe(true);
     }
   });

@@ -6,7 +6,8 @@ import { DEMO_FACTORIES, DEMO_PRODUCTS } from '../../lib/demo-data';
 import { newId } from '../../lib/ids';
 import { Caller } from '../../lib/internal-auth';
 import { DEMO_WAREHOUSE_ID } from '../warehouse/seed';
-import { countRows, createAddress, CREATE_ORDER, eventually, footprint, stockOf } from './test-support';
+import { countRows, createAddress, CREATE_ORDER, footprint, stockOf } from './test-support';
+import { settled } from '../../test/support/eventually';
 
 /**
  * The order's own rules, against the real product, address, factory and warehouse, with payment
@@ -89,7 +90,7 @@ describe('order rules (payment stood in for)', () => {
       const paid = await stack.internal('order', 'POST', '/api/orders/payment-status', { orderId: created.order.id, paymentId, status: 'PAID' });
       expect(paid).toMatchObject({ status: 200, body: { status: 'PAID' } });
     }
-    expect(await eventually(() => stockOf(stack, shirtL), (s) => s.reserved === before.reserved)).toEqual({
+    expect(await settled(() => stockOf(stack, shirtL), (s) => s.reserved === before.reserved)).toEqual({
       quantity: before.quantity - 1,
       reserved: before.reserved,
     });
@@ -162,7 +163,7 @@ describe('order rules (payment stood in for)', () => {
     }
     expect(await countRows(stack, 'order', "select 1 from orders where user_id = $1 and status = 'CANCELLED'", [me.userId])).toBe(1);
     expect(await countRows(stack, 'order', "select 1 from orders where user_id = $1 and status <> 'CANCELLED'", [me.userId])).toBe(0);
-    expect(await eventually(() => stockOf(stack, mugSand), (s) => s.reserved === before.reserved)).toEqual(before);
+    expect(await settled(() => stockOf(stack, mugSand), (s) => s.reserved === before.reserved)).toEqual(before);
   });
 
   it('sells the last 10 units to exactly 10 of 50 concurrent buyers', async () => {
@@ -192,7 +193,7 @@ describe('order rules (payment stood in for)', () => {
     expect(await countRows(stack, 'order', 'select 1 from orders where session_id = $1', [sessionId])).toBe(3);
     const summary = await stack.internal('order', 'GET', `/api/orders/${first.body.orders[0].orderId}`);
     expect(summary.body).toMatchObject({ status: 'PAID', source: 'GROUP_BUYING', sessionId, total: 300000, userId: participants[0].userId });
-    const links = await eventually(
+    const links = await settled(
       async () => fakePayment.links.filter((l) => participants.some((p) => p.participantId === l.participantId)),
       (found) => found.length >= 3,
     );

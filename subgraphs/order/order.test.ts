@@ -5,7 +5,8 @@ import { newId } from '../../lib/ids';
 import { Caller, INTERNAL_TOKEN_HEADER } from '../../lib/internal-auth';
 import { SubgraphName } from '../../lib/services';
 import { DEMO_WAREHOUSE_ID } from '../warehouse/seed';
-import { countRows, createAddress, CREATE_ORDER, eventually, footprint, stockOf } from './test-support';
+import { countRows, createAddress, CREATE_ORDER, footprint, stockOf } from './test-support';
+import { settled } from '../../test/support/eventually';
 
 /** The regular-order flow end to end: real payment (sandbox Xendit), notification, product, factory, address. */
 const SUBGRAPHS: SubgraphName[] = ['product', 'factory', 'address', 'warehouse', 'order', 'payment', 'notification'];
@@ -51,16 +52,16 @@ const ORDER_VIEW = `id status total
     expect(await stockOf(stack, shirtL)).toEqual({ quantity: before.quantity, reserved: before.reserved + 2 });
 
     await pay(paymentUrl);
-    const status = await eventually(
+    const status = await settled(
       async () => (await stack.graphql(`query($id: ID!) { order(id: $id) { status } }`, { id: placed.id }, { caller: me })).data?.order?.status,
       (s) => s === 'PAID',
     );
     expect(status).toBe('PAID');
-    expect(await eventually(() => stockOf(stack, shirtL), (s) => s.reserved === before.reserved)).toEqual({
+    expect(await settled(() => stockOf(stack, shirtL), (s) => s.reserved === before.reserved)).toEqual({
       quantity: before.quantity - 2,
       reserved: before.reserved,
     });
-    const notifications = await eventually(
+    const notifications = await settled(
       async () => (await stack.graphql(`{ myNotifications(first: 10) { edges { node { type } } } }`, {}, { caller: me })).data?.myNotifications?.edges ?? [],
       (edges: { node: { type: string } }[]) => edges.some((e) => e.node.type === 'PAYMENT_SUCCEEDED'),
     );
