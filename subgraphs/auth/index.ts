@@ -5,10 +5,10 @@ import { mountRest } from './rest';
 import { migrations } from './migrations';
 import { AuthService } from './service';
 import { User } from './entities/user.entity';
-import { Session } from './entities/session';
-import { OtpCode } from './entities/otp-code';
-import { RateLimitBucket } from './entities/rate-limit-bucket';
-import { SessionChange } from './entities/session-change';
+import { Session } from './entities/session.entity';
+import { OtpCode } from './entities/otp-code.entity';
+import { RateLimitBucket } from './entities/rate-limit-bucket.entity';
+import { SessionChange } from './entities/session-change.entity';
 
 export const AUTH_ENTITIES = [User, Session, OtpCode, RateLimitBucket, SessionChange];
 

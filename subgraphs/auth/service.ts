@@ -8,7 +8,7 @@ import { newId, isId } from '../../lib/ids';
 import { signSessionToken } from '../../lib/tokens';
 import { parseInput } from '../../lib/validation';
 import { User } from './entities/user.entity';
-import { Session } from './entities/session';
+import { Session } from './entities/session.entity';
 import { generateOtp, hashOtp, isOtpShaped, OTP_MAX_ATTEMPTS, otpMatches } from './otp';
 import { normalisePhone, requirePhone } from './phone';
 

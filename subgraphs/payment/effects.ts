@@ -3,7 +3,7 @@ import { enqueue } from '../../lib/outbox';
 import { newId } from '../../lib/ids';
 import { Payment } from './entities/payment.entity';
 import { Refund } from './entities/refund.entity';
-import { LedgerEntry } from './entities/ledger-entry';
+import { LedgerEntry } from './entities/ledger-entry.entity';
 import { isBalanced, LedgerKind, Posting } from './ledger';
 
 /**

@@ -6,8 +6,8 @@ import { mountRest } from './rest';
 import { migrations } from './migrations';
 import { Payment } from './entities/payment.entity';
 import { Refund } from './entities/refund.entity';
-import { LedgerEntry } from './entities/ledger-entry';
-import { WebhookEvent } from './entities/webhook-event';
+import { LedgerEntry } from './entities/ledger-entry.entity';
+import { WebhookEvent } from './entities/webhook-event.entity';
 
 export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
   name: 'payment',

@@ -6,7 +6,7 @@ import { seedWarehouse } from './seed';
 import { migrations } from './migrations';
 import { Warehouse } from './entities/warehouse.entity';
 import { InventoryLevel } from './entities/inventory-level.entity';
-import { Reservation } from './entities/reservation';
+import { Reservation } from './entities/reservation.entity';
 
 export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
   name: 'warehouse',

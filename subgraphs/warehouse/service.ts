@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Warehouse } from './entities/warehouse.entity';
 import { InventoryLevel } from './entities/inventory-level.entity';
-import { Reservation, ReservationStatus } from './entities/reservation';
+import { Reservation, ReservationStatus } from './entities/reservation.entity';
 import { AppError, badInput, conflict, forbidden, notFound } from '../../lib/errors';
 import { idSchema, nonEmpty, parseInput } from '../../lib/validation';
 import { Caller } from '../../lib/internal-auth';

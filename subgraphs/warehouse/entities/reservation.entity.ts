@@ -1,8 +1,6 @@
 import { Check, Entity, Index, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { newId } from '../../../lib/ids';
 
-// Named without the .entity suffix on purpose: codegen maps every *.entity.ts to a GraphQL type, and
-// reservations have none (an unused mapper import fails tsc under noUnusedLocals).
 export type ReservationStatus = 'RESERVED' | 'COMMITTED' | 'RELEASED';
 
 /** Units of one variant held in one warehouse for one order; moves RESERVED → COMMITTED | RELEASED once. */
