@@ -110,6 +110,7 @@ const ORDER_VIEW = `id status total
     expect(results.filter((r) => !r.errors)).toHaveLength(10);
     expect(results.filter((r) => errorCode(r) === 'CONFLICT')).toHaveLength(40);
     expect(await stockOf(stack, mugSage)).toEqual({ quantity: 10, reserved: 10 });
+    expect(await countRows(stack, 'order', 'select 1 from order_items where variant_id = $1', [mugSage])).toBe(10);
   });
 
   it('creates bulk orders once, however often it is called', async () => {
