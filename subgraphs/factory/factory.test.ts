@@ -1,9 +1,9 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
-import { startTestStack, TestStack, errorCode, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
+import { startTestStack, TestStack, errorCode } from '../../test/support/e2e';
+import { eventually } from '../../test/support/eventually';
+import { logIn } from '../../test/support/users';
 import { DEMO_FACTORIES } from '../../lib/demo-data';
-import { INTERNAL_TOKEN_HEADER, Role } from '../../lib/internal-auth';
+import { Role } from '../../lib/internal-auth';
 import { withDatabase } from '../../lib/database';
 import { newId } from '../../lib/ids';
 
@@ -18,63 +18,15 @@ const UPDATE_FACTORY = `mutation ($id: ID!, $input: UpdateFactoryInput!) {
 const FACTORY = `query ($id: ID!) { factory(id: $id) { id name city description } }`;
 const FACTORY_COUNT = `{ factories(first: 0) { totalCount } }`;
 
-interface RoleCall {
-  path: string;
-  body: unknown;
-  internalToken: string | undefined;
-}
-
-/** Stands in for auth's role endpoint; it answers 503 to the first call, as an auth that is down would. */
-function startFakeAuth() {
-  const calls: RoleCall[] = [];
-  let refusalsLeft = 1;
-  const server = http.createServer((req, res) => {
-    let text = '';
-    req.on('data', (chunk) => (text += chunk));
-    req.on('end', () => {
-      if (req.method !== 'POST' || !/^\/api\/auth\/users\/[^/]+\/role$/.test(req.url ?? '')) {
-        res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NOT_FOUND","message":"no"}}');
-        return;
-      }
-      if (refusalsLeft > 0) {
-        refusalsLeft -= 1;
-        res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"code":"INTERNAL_SERVER_ERROR","message":"down"}}');
-        return;
-      }
-      calls.push({ path: req.url!, body: JSON.parse(text), internalToken: req.headers[INTERNAL_TOKEN_HEADER] as string | undefined });
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ role: 'FACTORY_OWNER' }));
-    });
-  });
-  return new Promise<{ url: string; calls: RoleCall[]; close(): Promise<void> }>((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      resolve({ url: `http://127.0.0.1:${port}`, calls, close: () => new Promise((done) => server.close(() => done())) });
-    });
-  });
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe('factory subgraph', () => {
   let stack: TestStack;
-  let auth: Awaited<ReturnType<typeof startFakeAuth>>;
 
   const factoryCount = async (): Promise<number> => (await stack.graphql(FACTORY_COUNT)).data.factories.totalCount;
 
   beforeAll(async () => {
-    auth = await startFakeAuth();
-    stack = await startTestStack({ subgraphs: ['factory'], env: { AUTH_SERVICE_URL: auth.url } });
+    stack = await startTestStack({ subgraphs: ['factory', 'auth', 'whatsapp'], sandbox: true });
   });
-  afterAll(async () => {
-    await stack?.stop();
-    await auth?.close();
-  });
+  afterAll(() => stack?.stop());
 
   it('seeds the demo factories once', async () => {
     expect(await factoryCount()).toBe(DEMO_FACTORIES.length);
@@ -88,35 +40,47 @@ describe('factory subgraph', () => {
   });
 
   it('makes the caller the owner and promotes them once through the outbox, retrying while auth is down', async () => {
-    const founder = user();
-    const first = await stack.graphql(CREATE_FACTORY, { input: { name: 'Tenun Troso', city: 'Jepara', description: '  ' } }, founder);
-    expect(first.errors).toBeUndefined();
-    expect(first.data.createFactory).toMatchObject({ name: 'Tenun Troso', city: 'Jepara', description: null, owner: { id: founder.caller.userId } });
-    const second = await stack.graphql(CREATE_FACTORY, { input: { name: 'Tenun Troso 2', city: 'Kudus' } }, founder);
-    expect(second.errors).toBeUndefined();
+    const signedIn = await logIn(stack);
+    const founder = { token: signedIn.token };
+    const promotion = async () => {
+      const db = new Client({ connectionString: withDatabase(stack.env.DATABASE_URL, `${stack.env.DB_PREFIX}_factory`) });
+      await db.connect();
+      try {
+        return (
+          await db.query('select path, attempts, delivered_at from outbox where dedupe_key = $1', [`promote-owner:${signedIn.userId}`])
+        ).rows;
+      } finally {
+        await db.end();
+      }
+    };
 
-    const rolePath = `/api/auth/users/${founder.caller.userId}/role`;
-    await waitFor(() => auth.calls.some((call) => call.path === rolePath));
-    expect(auth.calls.find((call) => call.path === rolePath)).toEqual({
-      path: rolePath,
-      body: { role: 'FACTORY_OWNER' },
-      internalToken: TEST_INTERNAL_TOKEN,
-    });
-
-    // One message per owner, however many factories they open.
-    const db = new Client({ connectionString: withDatabase(stack.env.DATABASE_URL, `${stack.env.DB_PREFIX}_factory`) });
-    await db.connect();
+    await stack.stack.kill('auth');
+    let first;
+    let second;
     try {
-      const { rows } = await db.query('select path, attempts, delivered_at from outbox where dedupe_key = $1', [
-        `promote-owner:${founder.caller.userId}`,
-      ]);
-      expect(rows).toHaveLength(1);
-      expect(rows[0].delivered_at).not.toBeNull();
-      expect(rows[0].attempts).toBe(1);
+      first = await stack.graphql(CREATE_FACTORY, { input: { name: 'Tenun Troso', city: 'Jepara', description: '  ' } }, founder);
+      expect(first.errors).toBeUndefined();
+      expect(first.data.createFactory).toMatchObject({ name: 'Tenun Troso', city: 'Jepara', description: null, owner: { id: signedIn.userId } });
+      second = await stack.graphql(CREATE_FACTORY, { input: { name: 'Tenun Troso 2', city: 'Kudus' } }, founder);
+      expect(second.errors).toBeUndefined();
+      // The factory exists; the promotion waits in the outbox while auth is down.
+      const pending = await eventually('a failed delivery attempt', async () => {
+        const rows = await promotion();
+        return rows.length === 1 && rows[0].attempts >= 1 && rows;
+      });
+      expect(pending[0].delivered_at).toBeNull();
     } finally {
-      await db.end();
+      await stack.stack.startOne('auth');
     }
-    expect(auth.calls.filter((call) => call.path === rolePath)).toHaveLength(1);
+
+    // One message per owner, however many factories they open, delivered once auth is back.
+    const delivered = await eventually('the promotion', async () => {
+      const rows = await promotion();
+      return rows.length === 1 && rows[0].delivered_at && rows;
+    });
+    expect(delivered[0].path).toBe(`/api/auth/users/${signedIn.userId}/role`);
+    expect((await stack.internal('auth', 'GET', `/api/auth/users/${signedIn.userId}`)).body.role).toBe('FACTORY_OWNER');
+    await eventually('the token acting as owner', async () => (await stack.graphql(`{ me { role } }`, undefined, founder)).data?.me?.role === 'FACTORY_OWNER');
 
     const mine = await stack.graphql(`{ myFactories { id } }`, undefined, founder);
     expect(mine.data.myFactories.map((f: { id: string }) => f.id)).toEqual([first.data.createFactory.id, second.data.createFactory.id]);
