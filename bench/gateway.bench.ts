@@ -128,11 +128,12 @@ async function query(url: string, headers: Record<string, string>): Promise<bool
 }
 
 /** Fixed concurrency for a fixed time: each client sends its next request when the last one answered. */
-async function load(url: string, headers: Record<string, string>, seconds: number): Promise<Sample> {
+async function load(url: string, headersFor: Scenario['headersFor'], seconds: number): Promise<Sample> {
   const latencies: number[] = [];
   let errors = 0;
   const deadline = performance.now() + seconds * 1000;
-  const worker = async () => {
+  const worker = async (_: unknown, index: number) => {
+    const headers = headersFor(index);
     while (performance.now() < deadline) {
       const start = performance.now();
       if (!(await query(url, headers))) errors += 1;
@@ -161,7 +162,57 @@ async function waitForGraphql(url: string, child?: ChildProcess) {
 
 function spawnGateway(kind: 'hive' | 'apollo', port: number, sdlFile: string, logFile: string): ChildProcess {
   const out = fs.openSync(logFile, 'a');
-  return spawn(process.execPath, ['--import', 'tsx', __filename, '--serve', kind, String(port), sdlFile], { stdio: ['ignore', out, out] });
+  // Profiled like the stack's services when STACK_NODE_FLAGS asks for it (scripts/stack.ts).
+  const nodeFlags = (process.env.STACK_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  // Production mode like the stack's services: graphql-js checks more in development.
+  return spawn(process.execPath, [...nodeFlags, '--import', 'tsx', __filename, '--serve', kind, String(port), sdlFile], {
+    stdio: ['ignore', out, out],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+}
+
+/** CPU milliseconds (user + system) a process has used so far, from /proc; 0 where there is no /proc. */
+function cpuMillis(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them.
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+const CLOCK_TICKS = 100;
+
+/**
+ * Loads every gateway in alternating rounds, each round starting with the next gateway (so none profits
+ * from a fixed place in the order), and
+ * prints throughput, latency and the CPU each query costs in the gateway process and in all subgraph
+ * processes together: on a shared machine a gateway's throughput is bounded by both.
+ */
+async function measure(scenario: Scenario, targets: Target[], subgraphPids: (number | undefined)[]) {
+  const subgraphCpu = () => subgraphPids.reduce<number>((sum, pid) => sum + cpuMillis(pid), 0);
+  const runs = targets.map(() => ({ samples: [] as Sample[], gatewayCpu: 0, subgraphsCpu: 0 }));
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (let turn = 0; turn < targets.length; turn += 1) {
+      const index = (round + turn) % targets.length;
+      const [target, run] = [targets[index], runs[index]];
+      const gatewayBefore = cpuMillis(target.pid);
+      const subgraphsBefore = subgraphCpu();
+      run.samples.push(await load(target.url, scenario.headersFor, SECONDS / ROUNDS));
+      run.gatewayCpu += cpuMillis(target.pid) - gatewayBefore;
+      run.subgraphsCpu += subgraphCpu() - subgraphsBefore;
+    }
+  }
+  const results = runs.map((run) => ({ ...summarise(run.samples), gatewayCpu: run.gatewayCpu, subgraphsCpu: run.subgraphsCpu }));
+  const base = results[0];
+  console.log(`\n${scenario.title}`);
+  console.log('gateway                         req/s    p50 ms   p99 ms  errors  req/s vs ours  p99 vs ours  gateway cpu ms/q  subgraphs cpu ms/q');
+  for (const [index, result] of results.entries()) {
+    console.log(
+      `${targets[index].name.padEnd(30)} ${result.rps.toFixed(1).padStart(7)} ${result.p50.toFixed(1).padStart(9)} ${result.p99.toFixed(1).padStart(8)} ${String(result.errors).padStart(7)} ${(result.rps / base.rps).toFixed(2).padStart(14)}x ${(result.p99 / base.p99).toFixed(2).padStart(11)}x ${(result.gatewayCpu / result.requests).toFixed(2).padStart(17)} ${(result.subgraphsCpu / result.requests).toFixed(2).padStart(19)}`,
+    );
+  }
 }
 
 async function graphqlAs(gatewayUrl: string, headers: Record<string, string>, query: string, variables: Record<string, unknown>) {
@@ -171,31 +222,49 @@ async function graphqlAs(gatewayUrl: string, headers: Record<string, string>, qu
   return json.data;
 }
 
+interface Target {
+  name: string;
+  url: string;
+  pid?: number;
+}
+
+interface Scenario {
+  title: string;
+  /** The identity headers client number `worker` sends. */
+  headersFor(worker: number): Record<string, string>;
+}
+
 async function main() {
   const bench = await startBenchStack({
     subgraphs: SUBGRAPHS_USED,
     gateway: true,
     sandbox: true,
-    env: { NODE_ENV: 'test', INTERNAL_TOKEN, SEED_DEMO_DATA: 'true' },
+    env: { INTERNAL_TOKEN, SEED_DEMO_DATA: 'true' },
   });
   const { stack, workDir, portOffset: offset } = bench;
   const children: ChildProcess[] = [];
   try {
     const gatewayUrl = stack.urlOf('gateway');
-    const caller = { userId: newId(), role: 'BUYER' as const };
-    const headers = { [INTERNAL_TOKEN_HEADER]: INTERNAL_TOKEN, ...identityHeaders(caller) };
-    const address = await graphqlAs(gatewayUrl, headers, `mutation($i: CreateAddressInput!) { createAddress(input: $i) { id } }`, {
-      i: { recipientName: 'Bench', phone: '081234567890', line1: 'Jl. Bench 1', city: 'Bandung', province: 'Jawa Barat', postalCode: '40111' },
-    });
-    for (let i = 0; i < ORDERS; i += 1) {
-      await graphqlAs(gatewayUrl, headers, `mutation($i: CreateOrderInput!) { createOrder(input: $i) { order { id } } }`, {
-        i: { addressId: address.createAddress.id, items: [{ variantId: DEMO_PRODUCTS[i % 3].variants[0].id, quantity: 1 }] },
-      });
-    }
+    // One buyer per client, each with ORDERS orders of its own.
+    const buyers = await Promise.all(
+      Array.from({ length: CONCURRENCY }, async (_, buyer) => {
+        const headers = { [INTERNAL_TOKEN_HEADER]: INTERNAL_TOKEN, ...identityHeaders({ userId: newId(), role: 'BUYER' }) };
+        const address = await graphqlAs(gatewayUrl, headers, `mutation($i: CreateAddressInput!) { createAddress(input: $i) { id } }`, {
+          i: { recipientName: 'Bench', phone: '081234567890', line1: `Jl. Bench ${buyer}`, city: 'Bandung', province: 'Jawa Barat', postalCode: '40111' },
+        });
+        const variants: string[] = DEMO_PRODUCTS.flatMap((product) => product.variants.map((variant) => variant.id));
+        for (let i = 0; i < ORDERS; i += 1) {
+          await graphqlAs(gatewayUrl, headers, `mutation($i: CreateOrderInput!) { createOrder(input: $i) { order { id } } }`, {
+            i: { addressId: address.createAddress.id, items: [{ variantId: variants[(buyer + i) % variants.length], quantity: 1 }] },
+          });
+        }
+        return headers;
+      }),
+    );
 
     const sdlFile = path.join(workDir, 'supergraph.graphql');
     fs.writeFileSync(sdlFile, supergraphAt(offset));
-    const targets: { name: string; url: string }[] = [{ name: 'ours (@apollo/gateway, tuned)', url: `${gatewayUrl}/graphql` }];
+    const targets: Target[] = [{ name: 'ours (@apollo/gateway, tuned)', url: `${gatewayUrl}/graphql`, pid: stack.pidOf('gateway') }];
     const notes: string[] = [];
     for (const kind of ['hive', 'apollo'] as const) {
       const port = await freePort();
@@ -204,7 +273,7 @@ async function main() {
       const url = `http://127.0.0.1:${port}/graphql`;
       try {
         await waitForGraphql(url, child);
-        targets.push({ name: kind === 'hive' ? 'Hive Gateway' : 'plain @apollo/gateway', url });
+        targets.push({ name: kind === 'hive' ? 'Hive Gateway' : 'plain @apollo/gateway', url, pid: child.pid });
       } catch (error) {
         const log = fs.readFileSync(path.join(workDir, `${kind}.log`), 'utf8').trim().split('\n').slice(-5).join(' | ');
         notes.push(`${kind} gateway could not run here: ${(error as Error).message}: ${log}`);
@@ -212,9 +281,11 @@ async function main() {
     }
 
     // Every gateway must give the same answer, or the comparison means nothing.
-    const reference = JSON.stringify((await answer(targets[0].url, headers)).json);
-    for (const target of targets.slice(1)) {
-      if (JSON.stringify((await answer(target.url, headers)).json) !== reference) throw new Error(`${target.name} answers differently from ours`);
+    for (const headers of [buyers[0], buyers[buyers.length - 1]]) {
+      const reference = JSON.stringify((await answer(targets[0].url, headers)).json);
+      for (const target of targets.slice(1)) {
+        if (JSON.stringify((await answer(target.url, headers)).json) !== reference) throw new Error(`${target.name} answers differently from ours`);
+      }
     }
     // Subgraph fetches and SQL statements one query costs behind each gateway (explains the ratios).
     const totals = async () => {
@@ -226,29 +297,24 @@ async function main() {
       );
       return { fetches: all.reduce((n, m) => n + m.graphqlRequests, 0), sql: all.reduce((n, m) => n + m.sqlStatements, 0) };
     };
-    // Warm every gateway (query plans, connections, JIT in gateways and subgraphs) before measuring any,
-    // then measure in alternating rounds so no gateway profits from running last on warmer subgraphs.
+    // Warm every gateway (query plans, connections, JIT in gateways and subgraphs) before measuring any.
     const perQuery: { fetches: number; sql: number }[] = [];
     for (const target of targets) {
-      await load(target.url, headers, Math.min(2, SECONDS));
+      await load(target.url, (worker) => buyers[worker], Math.min(2, SECONDS));
       const before = await totals();
-      for (let i = 0; i < 5; i += 1) await query(target.url, headers);
+      for (let i = 0; i < 5; i += 1) await query(target.url, buyers[0]);
       const after = await totals();
       perQuery.push({ fetches: (after.fetches - before.fetches) / 5, sql: (after.sql - before.sql) / 5 });
     }
-    const samples: Sample[][] = targets.map(() => []);
-    for (let round = 0; round < ROUNDS; round += 1) {
-      for (const [index, target] of targets.entries()) samples[index].push(await load(target.url, headers, SECONDS / ROUNDS));
-    }
-    const results = targets.map((target, index) => ({ name: target.name, result: summarise(samples[index]), perQuery: perQuery[index] }));
-    const base = results[0].result;
-    console.log(`\nmyOrders(first: ${ORDERS}) with product/factory/address/payment; ${CONCURRENCY} concurrent clients, ${SECONDS}s each in ${ROUNDS} alternating rounds, loopback, ${os.cpus().length} cores`);
-    console.log('gateway                         req/s    p50 ms   p99 ms  errors  req/s vs ours  p99 vs ours  fetches/q  sql/q');
-    for (const { name, result, perQuery } of results) {
-      console.log(
-        `${name.padEnd(30)} ${result.rps.toFixed(1).padStart(7)} ${result.p50.toFixed(1).padStart(9)} ${result.p99.toFixed(1).padStart(8)} ${String(result.errors).padStart(7)} ${(result.rps / base.rps).toFixed(2).padStart(14)}x ${(result.p99 / base.p99).toFixed(2).padStart(11)}x ${perQuery.fetches.toFixed(1).padStart(10)} ${perQuery.sql.toFixed(1).padStart(6)}`,
-      );
-    }
+    console.log(
+      `\nmyOrders(first: ${ORDERS}) with product/factory/address/payment; ${CONCURRENCY} concurrent clients, ${SECONDS}s per gateway in ${ROUNDS} alternating rounds, loopback, ${os.cpus().length} cores`,
+    );
+    console.log(`one query, sequentially: ${targets.map((target, index) => `${target.name}: ${perQuery[index].fetches.toFixed(1)} subgraph fetches, ${perQuery[index].sql.toFixed(1)} SQL statements`).join('; ')}`);
+    const scenarios: Scenario[] = [
+      { title: `${CONCURRENCY} buyers, each asking for its own orders`, headersFor: (worker) => buyers[worker] },
+      { title: `one buyer asking ${CONCURRENCY} times at once (identical requests in flight)`, headersFor: () => buyers[0] },
+    ];
+    for (const scenario of scenarios) await measure(scenario, targets, stack.pidsOf(SUBGRAPHS_USED));
     for (const note of notes) console.log(`note: ${note}`);
   } finally {
     // Hive's runtime drains instead of exiting on SIGTERM; give each gateway two seconds, then kill it.

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { ExecutionResult } from 'graphql';
 import http from 'node:http';
 import express from 'express';
-import nodeFetch from 'node-fetch';
+import type { RequestInit } from 'node-fetch';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -23,9 +23,8 @@ import { SessionDirectory } from './session-directory';
 import { mountWebhookShim } from './webhook-shim';
 import { mountDemo } from './demo';
 import { mountSubscriptions } from './subscriptions';
+import { InflightFetches } from './inflight-fetches';
 
-// Idle sockets are dropped after 30 s, before the subgraphs' 65 s keep-alive timeout closes them under us.
-const subgraphAgent = new http.Agent({ keepAlive: true, maxSockets: 256, timeout: 30_000 });
 
 export interface GatewayContext {
   caller: Caller | null;
@@ -33,14 +32,16 @@ export interface GatewayContext {
   clientAddress?: string;
 }
 
+// Instead of the default make-fetch-happen, whose caching layers a gateway that must not cache per-user
+// answers does not need: kept-alive undici sockets, identical reads in flight shared (inflight-fetches.ts).
+const inflightFetches = new InflightFetches();
+
 /** Passes the caller and request id to subgraphs, always together with the internal token. */
 class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(url: string, private readonly internalToken: string) {
-    // Kept-alive sockets to each subgraph: no TCP handshake per fetch, and none of the caching layers of
-    // the default make-fetch-happen, which a gateway that must not cache per-user answers does not need.
     super({
       url,
-      fetcher: (input, init) => nodeFetch(input, { ...init, agent: subgraphAgent }),
+      fetcher: (input, init) => inflightFetches.fetch(input, init as RequestInit),
       // Subgraphs send no cache hints; parsing Cache-Control on every fetch is work for nothing.
       honorSubgraphCacheControlHeader: false,
     });

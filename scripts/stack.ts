@@ -45,6 +45,15 @@ export class Stack {
     return SUBGRAPHS[name] + this.offset;
   }
 
+  /** The OS process id of a running service (benchmarks read its CPU time from /proc). */
+  pidOf(name: ProcessName): number | undefined {
+    return this.children.get(name)?.pid;
+  }
+
+  pidsOf(names: ProcessName[]): (number | undefined)[] {
+    return names.map((name) => this.pidOf(name));
+  }
+
   urlOf(name: ProcessName): string {
     return `http://localhost:${this.portOf(name)}`;
   }

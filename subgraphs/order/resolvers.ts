@@ -24,6 +24,6 @@ export const resolvers: Resolvers = {
   },
   OrderItem: {
     product: (item) => ({ id: item.productId! }),
-    variant: (item) => ({ id: item.variantId! }),
+    variant: (item) => ({ id: item.variantId!, sku: item.sku! }),
   },
 };

@@ -111,7 +111,10 @@ export type OrderItem = {
   quantity: Scalars['Int']['output'];
   /** IDR for one unit at the time of ordering. */
   unitPrice: Scalars['Int']['output'];
-  /** The variant bought (resolved by the product subgraph). */
+  /**
+   * The variant bought (resolved by the product subgraph). Its SKU never changes once created, so the
+   * order answers it from its own snapshot without asking the product subgraph.
+   */
   variant: Variant;
 };
 
@@ -178,6 +181,7 @@ export type QueryOrderArgs = {
 export type Variant = {
   __typename?: 'Variant';
   id: Scalars['ID']['output'];
+  sku: Scalars['String']['output'];
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -392,6 +396,7 @@ export type QueryResolvers<ContextType = OrderContext, ParentType extends Resolv
 export type VariantResolvers<ContextType = OrderContext, ParentType extends ResolversParentTypes['Variant'] = ResolversParentTypes['Variant']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Variant']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  sku?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 

@@ -158,6 +158,7 @@ export type Variant = {
   /** Integer IDR for one unit. */
   price: Scalars['Int']['output'];
   product: Product;
+  /** Set when the variant is created and never changed (orders answer it from their snapshot). */
   sku: Scalars['String']['output'];
 };
 
