@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startTestStack, TestStack, TEST_INTERNAL_TOKEN } from '../test/support/e2e';
 import { DEMO_CATEGORIES, DEMO_FACTORIES } from '../lib/demo-data';
+import { newId } from '../lib/ids';
 
 describe('gateway', () => {
   let stack: TestStack;
@@ -74,5 +75,22 @@ describe('gateway', () => {
     const factoryLog = fs.readFileSync(path.join(stack.logDir, 'factory.log'), 'utf8');
     const lines = factoryLog.split('\n').filter((line) => line.includes(requestId));
     expect(lines.some((line) => line.includes('/api/factories/'))).toBe(true);
+  });
+
+  it('sends identical reads one caller has in flight together to the subgraph once, and never shares across callers', async () => {
+    const fetchesOfProduct = async () => (await stack.internal('product', 'GET', '/internal/metrics')).body.graphqlRequests as number;
+    const query = `{ products(first: 3) { edges { node { id name factory { name } } } } }`;
+    const buyer = { userId: newId(), role: 'BUYER' as const };
+    const before = await fetchesOfProduct();
+    const answers = await Promise.all(Array.from({ length: 20 }, () => stack.graphql(query, {}, { caller: buyer })));
+    const sharedFetches = (await fetchesOfProduct()) - before;
+    expect(answers.every((answer) => !answer.errors && JSON.stringify(answer) === JSON.stringify(answers[0]))).toBe(true);
+    expect(answers[0].data.products.edges).toHaveLength(3);
+    expect(sharedFetches).toBeLessThan(20);
+
+    // Twenty different buyers at once: twenty fetches, whatever overlaps.
+    const beforeMany = await fetchesOfProduct();
+    await Promise.all(Array.from({ length: 20 }, () => stack.graphql(query, {}, { caller: { userId: newId(), role: 'BUYER' } })));
+    expect((await fetchesOfProduct()) - beforeMany).toBe(20);
   });
 });

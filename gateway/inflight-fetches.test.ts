@@ -81,6 +81,15 @@ describe('InflightFetches', () => {
     expect(fetches.shared).toBe(0);
   });
 
+  it('shares anonymous shorthand queries too', async () => {
+    const fetches = new InflightFetches();
+    const shorthand = body('{products{id}}');
+    const answers = [1, 2, 3].map(() => fetches.fetch(url, { method: 'POST', headers: asBuyer('u1'), body: shorthand }));
+    await subgraph.waitForRequests(1);
+    subgraph.release();
+    expect(await Promise.all(answers.map(numberOf))).toEqual([1, 1, 1]);
+  });
+
   it('never shares mutations', async () => {
     const fetches = new InflightFetches();
     const write = body('mutation Pay__payment__0{pay{id}}');

@@ -30,8 +30,9 @@ export const sendToSubgraph: SubgraphSend = async (url, init) => {
   return { status: response.statusCode, headers, body: await response.body.text() };
 };
 
-// RemoteGraphQLDataSource sends `{"query":…}` first, and the query planner prints the operation keyword first.
-const QUERY_BODY = '{"query":"query';
+// RemoteGraphQLDataSource sends `{"query":…}` first, and the query planner prints the operation keyword first
+// (or nothing, for an anonymous query without variables).
+const QUERY_BODIES = ['{"query":"query', '{"query":"{'];
 const MUTATION_BODY = '{"query":"mutation';
 
 /**
@@ -63,7 +64,7 @@ export class InflightFetches {
         this.byCaller.delete(caller);
       }
     }
-    if (!body?.startsWith(QUERY_BODY)) return responseOf(await this.send(url, init));
+    if (!body || !QUERY_BODIES.some((prefix) => body.startsWith(prefix))) return responseOf(await this.send(url, init));
 
     const key = `${url}\n${body}`;
     let inflight = this.byCaller.get(caller);
