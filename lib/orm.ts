@@ -1,11 +1,14 @@
 import 'reflect-metadata';
-import { MikroORM, ReflectMetadataProvider, type Constructor, type MigrationObject } from '@mikro-orm/core';
+import { MikroORM, ReflectMetadataProvider, type Constructor, type EntitySchema, type MigrationObject } from '@mikro-orm/core';
 import { PostgreSqlDriver, type EntityManager } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { Logger } from './logger';
 
 export type { EntityManager };
 export type Orm = MikroORM<PostgreSqlDriver>;
+
+/** A decorated entity class, or a schema built in code (lib/status-history.ts). */
+export type EntityDefinition = Constructor | EntitySchema<any, never>;
 
 /** Counts SQL statements a process sends, so batching can be measured from outside (tests, bench). */
 export const sqlStatementCounter = { count: 0 };
@@ -16,7 +19,7 @@ export const sqlStatementCounter = { count: 0 };
  */
 export async function initOrm(options: {
   clientUrl: string;
-  entities: Constructor[];
+  entities: EntityDefinition[];
   migrations: MigrationObject[];
   logger: Logger;
   poolMax?: number;

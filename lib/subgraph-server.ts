@@ -12,13 +12,13 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { DocumentNode, GraphQLFormattedError } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import type { Constructor, MigrationObject } from '@mikro-orm/core';
+import type { MigrationObject } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Config, loadConfig } from './config';
 import { createLogger, Logger, REQUEST_ID_HEADER, withRequestId } from './logger';
 import { SubgraphName } from './services';
 import { databaseName, ensureDatabase, resolveDatabaseServer, withDatabase } from './database';
-import { initOrm, Orm, sqlStatementCounter } from './orm';
+import { EntityDefinition, initOrm, Orm, sqlStatementCounter } from './orm';
 import { InternalClient } from './internal-client';
 import { Caller, callerFromHeaders, CLIENT_ADDRESS_HEADER, INTERNAL_TOKEN_HEADER, secretsEqual } from './internal-auth';
 import { SubgraphContext } from './context';
@@ -52,7 +52,7 @@ export interface SubgraphDefinition<Loaders> {
   typeDefs: DocumentNode;
   /** The subgraph's codegen-typed resolvers (`Resolvers<SubgraphContext<…>>`). */
   resolvers: object;
-  entities: Constructor[];
+  entities: EntityDefinition[];
   migrations: MigrationObject[];
   createLoaders: (em: EntityManager) => Loaders;
   /** Internal REST endpoints, mounted at the app root (paths start with /api). */

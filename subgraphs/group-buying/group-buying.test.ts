@@ -7,6 +7,8 @@ import { SubgraphName } from '../../lib/services';
 import { newId } from '../../lib/ids';
 import { freePort } from '../../test/support/ports';
 import { eventually } from '../../test/support/eventually';
+import { Client as PgClient } from 'pg';
+import { withDatabase } from '../../lib/database';
 
 const OWNER: Caller = { userId: DEMO_OWNERS[0].id, role: 'FACTORY_OWNER' };
 const OTHER_OWNER: Caller = { userId: DEMO_OWNERS[1].id, role: 'FACTORY_OWNER' };
@@ -23,6 +25,12 @@ interface Buyer {
 describe('group-buying subgraph end to end', () => {
   let stack: TestStack;
   let ws: Client;
+  let db: PgClient;
+  /** A session's audit trail (written by the status trigger), oldest first, as [from, to] pairs. */
+  const sessionHistory = async (sessionId: string) =>
+    (await db.query('select from_status, to_status from group_buying_session_status_history where session_id = $1 order by id', [sessionId])).rows.map(
+      (row) => [row.from_status, row.to_status],
+    );
 
   const gql = async (query: string, variables: Record<string, unknown>, caller?: Caller): Promise<GraphQLResponse> =>
     stack.graphql(query, variables, caller ? { caller } : undefined);
@@ -124,10 +132,13 @@ describe('group-buying subgraph end to end', () => {
       lazy: true,
       retryAttempts: 0,
     });
+    db = new PgClient({ connectionString: withDatabase(stack.env.DATABASE_URL, `${stack.env.DB_PREFIX}_group_buying`) });
+    await db.connect();
   }, 180_000);
 
   afterAll(async () => {
     await ws?.dispose();
+    await db?.end();
     await stack?.stop();
   });
 
@@ -307,11 +318,14 @@ describe('group-buying subgraph end to end', () => {
     for (const [i, payload] of payloads.entries()) {
       expect(await sandboxRefunds(payload.paymentUrl)).toHaveLength(i % 2 === 1 ? 1 : 0);
     }
-    // One status event per session: the flip happened once.
+    // One status event and one audit row per session: the flip happened once.
     for (const [i, watcher] of watchers.entries()) {
       watcher.stop();
-      expect(watcher.events.filter((event) => event.status !== 'FORMING').map((event) => event.status)).toEqual([
-        i % 2 === 0 ? 'MOQ_REACHED' : 'FAILED',
+      const outcome = i % 2 === 0 ? 'MOQ_REACHED' : 'FAILED';
+      expect(watcher.events.filter((event) => event.status !== 'FORMING').map((event) => event.status)).toEqual([outcome]);
+      expect(await sessionHistory(sessionIds[i])).toEqual([
+        [null, 'FORMING'],
+        ['FORMING', outcome],
       ]);
     }
     expect((await stack.internal('payment', 'GET', '/api/payments/ledger/invariants')).body.ok).toBe(true);

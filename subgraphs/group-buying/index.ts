@@ -8,12 +8,14 @@ import { GroupBuyingSession } from './entities/group-buying-session.entity';
 import { GroupParticipant } from './entities/group-participant.entity';
 import { SESSION_PROGRESS } from './session-store';
 import { startExpiryScheduler } from './settlement';
+import { SessionStatusChange } from './entities/session-status-change.entity';
+import { ParticipantStatusChange } from './entities/participant-status-change.entity';
 
 export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
   name: 'group-buying',
   typeDefs: schemaOf(__dirname),
   resolvers,
-  entities: [GroupBuyingSession, GroupParticipant, OutboxMessage],
+  entities: [GroupBuyingSession, GroupParticipant, SessionStatusChange, ParticipantStatusChange, OutboxMessage],
   migrations,
   createLoaders,
   rest: mountRest,

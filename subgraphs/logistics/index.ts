@@ -6,12 +6,13 @@ import { mountRest } from './rest';
 import { migrations } from './migrations';
 import { Shipment } from './entities/shipment.entity';
 import { TrackingEvent } from './entities/tracking-event.entity';
+import { ShipmentStatusChange } from './entities/shipment-status-change.entity';
 
 export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
   name: 'logistics',
   typeDefs: schemaOf(__dirname),
   resolvers,
-  entities: [Shipment, TrackingEvent, OutboxMessage],
+  entities: [Shipment, TrackingEvent, ShipmentStatusChange, OutboxMessage],
   migrations,
   createLoaders,
   rest: mountRest,

@@ -54,6 +54,11 @@ describe('logistics: shipments and their tracking', () => {
     expect(result.errors).toBeUndefined();
     return result.data.shipment;
   };
+  /** The shipment's audit trail (written by the status trigger), oldest first, as [from, to] pairs. */
+  const historyOf = async (shipmentId: string) =>
+    (await db.query('select from_status, to_status from shipment_status_history where shipment_id = $1 order by id', [shipmentId])).rows.map(
+      (row) => [row.from_status, row.to_status],
+    );
   const outbox = async (like: string) =>
     (await db.query('select service, path, body, delivered_at from outbox where dedupe_key like $1 order by created_at, id', [like])).rows;
 
@@ -152,6 +157,12 @@ describe('logistics: shipments and their tracking', () => {
     expect([...times].sort((a, b) => a - b)).toEqual(times);
 
     expect(errorCode(await update(OWNER, { shipmentId, status: 'DELIVERED' }))).toBe('CONFLICT');
+    expect(await historyOf(shipmentId)).toEqual([
+      [null, 'PENDING'],
+      ['PENDING', 'PICKED_UP'],
+      ['PICKED_UP', 'IN_TRANSIT'],
+      ['IN_TRANSIT', 'DELIVERED'],
+    ]);
 
     const toOrder = await outbox(`order-shipment:${orderId}:%`);
     expect(toOrder.map((m) => [m.service, m.path, m.body.status])).toEqual([
@@ -212,6 +223,10 @@ describe('logistics: shipments and their tracking', () => {
     ]);
     expect(results.map((r) => errorCode(r) ?? 'OK').sort()).toEqual(['CONFLICT', 'OK']);
     expect((await shipmentAs(OWNER, shipmentId)).events.map((e: any) => e.status)).toEqual(['PENDING', 'PICKED_UP']);
+    expect(await historyOf(shipmentId)).toEqual([
+      [null, 'PENDING'],
+      ['PENDING', 'PICKED_UP'],
+    ]);
   });
 
   it("resolves Order.shipment in one batch for its buyer, its factory's owner and admins only", async () => {

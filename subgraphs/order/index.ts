@@ -7,12 +7,13 @@ import { outboxWorker } from './worker';
 import { migrations } from './migrations';
 import { Order } from './entities/order.entity';
 import { OrderItem } from './entities/order-item.entity';
+import { OrderStatusChange } from './entities/order-status-change.entity';
 
 export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
   name: 'order',
   typeDefs: schemaOf(__dirname),
   resolvers,
-  entities: [Order, OrderItem, OutboxMessage],
+  entities: [Order, OrderItem, OrderStatusChange, OutboxMessage],
   migrations,
   createLoaders,
   rest: mountRest,

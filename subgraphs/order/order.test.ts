@@ -81,6 +81,14 @@ const ORDER_VIEW = `id status total
       product: { id: DEMO_PRODUCTS[0].id, name: DEMO_PRODUCTS[0].name, factory: { name: 'Konveksi Maju Jaya' } },
       variant: { id: shirtM, sku: 'KPC30-BLK-M' },
     });
+
+    const history = await stack.graphql(`query($id: ID!) { order(id: $id) { statusHistory { from to at } } }`, { id: placed.id }, { caller: me });
+    expect(history.data.order.statusHistory.map((change: { from: string | null; to: string }) => [change.from, change.to])).toEqual([
+      [null, 'PENDING_PAYMENT'],
+      ['PENDING_PAYMENT', 'PAID'],
+    ]);
+    const [createdAt, paidAt] = history.data.order.statusHistory.map((change: { at: string }) => Date.parse(change.at));
+    expect(paidAt).toBeGreaterThanOrEqual(createdAt);
   });
 
   it('refuses client prices, bad items, other users’ addresses and missing stock, writing nothing', async () => {

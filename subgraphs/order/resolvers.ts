@@ -1,4 +1,4 @@
-import { Resolvers } from './generated/graphql';
+import { OrderStatus, Resolvers } from './generated/graphql';
 import { OrderService } from './service';
 import { requireCaller } from '../../lib/context';
 import { DateTime } from '../../lib/scalars';
@@ -21,6 +21,12 @@ export const resolvers: Resolvers = {
     items: (order, _args, { loaders }) => loaders.itemsByOrder.load(order.id!),
     shippingAddress: (order) => ({ id: order.addressId! }),
     groupBuyingSession: (order) => (order.sessionId ? { id: order.sessionId } : null),
+    statusHistory: (order, _args, { loaders }) => loaders.historyByOrder.load(order.id!),
+  },
+  OrderStatusChange: {
+    from: (change) => change.fromStatus as OrderStatus | null,
+    to: (change) => change.toStatus as OrderStatus,
+    at: (change) => change.changedAt!,
   },
   OrderItem: {
     product: (item) => ({ id: item.productId! }),

@@ -26,6 +26,9 @@ describe('payment subgraph', () => {
   });
 
   const sql = async (text: string, params: unknown[] = []) => (await db.query(text, params)).rows;
+  /** The audit trail the status triggers wrote, oldest first, as [from, to] pairs. */
+  const historyOf = async (table: 'payment' | 'refund', id: string) =>
+    (await sql(`select from_status, to_status from ${table}_status_history where ${table}_id = $1 order by id`, [id])).map((row) => [row.from_status, row.to_status]);
   const sandbox = async (method: string, path: string) => {
     const response = await fetch(`${stack.sandboxUrl}${path}`, { method });
     return { status: response.status, body: (await response.json()) as any };
@@ -112,6 +115,10 @@ describe('payment subgraph', () => {
     const redelivered = await sandbox('POST', `/__sandbox/xendit/invoices/${invoiceIdOf(first.body.invoiceUrl)}/callback`);
     expect(redelivered.body.callback.status).toBe(200);
     expect(await ledgerOf(first.body.id)).toHaveLength(2);
+    expect(await historyOf('payment', first.body.id)).toEqual([
+      [null, 'PENDING'],
+      ['PENDING', 'PAID'],
+    ]);
 
     const notifications = await poll(() => notificationsOf(userId), (list) => list.length > 0);
     expect(notifications).toHaveLength(1);
@@ -256,6 +263,16 @@ describe('payment subgraph', () => {
     expect((await stack.internal('payment', 'POST', '/api/payments/expire-session', { sessionId })).body).toEqual({ expired: 1 });
     expect((await stack.internal('payment', 'POST', '/api/payments/expire-session', { sessionId })).body).toEqual({ expired: 1 });
     expect((await paymentRow(unpaid.id)).status).toBe('EXPIRED');
+    expect(await historyOf('payment', unpaid.id)).toEqual([
+      [null, 'PENDING'],
+      ['PENDING', 'EXPIRED'],
+    ]);
+    for (const refund of calls[0].body.refunds as { id: string; paymentId: string; destination: string }[]) {
+      // A wallet credit is settled at once; a Xendit refund waits for its callback.
+      const steps = refund.destination === 'WALLET' ? [[null, 'SUCCEEDED']] : [[null, 'PENDING'], ['PENDING', 'SUCCEEDED']];
+      expect(await historyOf('refund', refund.id)).toEqual(steps);
+      expect((await historyOf('payment', refund.paymentId)).at(-1)).toEqual(['PAID', 'REFUNDED']);
+    }
     expect((await sandbox('GET', `/__sandbox/xendit/invoices/${invoiceIdOf(unpaid.invoiceUrl)}`)).body.invoice.status).toBe('EXPIRED');
   });
 

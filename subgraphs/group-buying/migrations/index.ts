@@ -1,7 +1,9 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261125124758 } from './Migration20261125124758';
+import { Migration20261125153402 } from './Migration20261125153402';
 
 /** Applied in this order on start; new files come from `npm run migration:create -- group-buying`. */
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261125124758', class: Migration20261125124758 },
+  { name: 'Migration20261125153402', class: Migration20261125153402 },
 ];
