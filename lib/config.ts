@@ -30,6 +30,9 @@ const schema = z.object({
   HTTP_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   EXPIRY_SWEEP_MS: z.coerce.number().int().positive().default(2000),
   OUTBOX_RETRY_MS: z.coerce.number().int().positive().default(1000),
+  /** How often payment asks Xendit about refunds whose callback is overdue, and after how long it is overdue. */
+  REFUND_RECONCILE_MS: z.coerce.number().int().positive().default(60_000),
+  REFUND_CALLBACK_GRACE_MS: z.coerce.number().int().nonnegative().default(600_000),
   OTP_RATE_LIMIT_PER_PHONE: z.coerce.number().int().positive().default(5),
   OTP_RATE_LIMIT_PER_ADDRESS: z.coerce.number().int().positive().default(120),
   OTP_RESEND_SECONDS: z.coerce.number().int().min(0).default(30),

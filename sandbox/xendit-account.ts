@@ -144,8 +144,14 @@ export class XenditAccount {
   private readonly invoices = new Map<string, InvoiceRecord>();
   private readonly refunds = new Map<string, RefundRecord>();
   private readonly refundIdempotency = new Map<string, { refundId: string; fingerprint: string }>();
+  /** Refunds still to complete without any callback, as when Xendit gave up on delivering it. */
+  private refundCallbacksToLose = 0;
 
   constructor(private readonly settings: XenditAccountSettings) {}
+
+  loseRefundCallbacks(count: number): void {
+    this.refundCallbacksToLose += count;
+  }
 
   createInvoice(input: CreateInvoiceInput): XenditInvoice {
     const id = randomBytes(12).toString('hex');
@@ -337,6 +343,10 @@ export class XenditAccount {
     record.refund.status = 'SUCCEEDED';
     record.refund.updated = new Date().toISOString();
     const { refund } = record;
+    if (this.refundCallbacksToLose > 0) {
+      this.refundCallbacksToLose -= 1;
+      return;
+    }
     const body = {
       event: 'refund.succeeded',
       business_id: SANDBOX_BUSINESS_ID,
@@ -361,6 +371,7 @@ export class XenditAccount {
     this.invoices.clear();
     this.refunds.clear();
     this.refundIdempotency.clear();
+    this.refundCallbacksToLose = 0;
     this.faults.clear();
   }
 

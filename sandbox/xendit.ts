@@ -99,6 +99,11 @@ export function xenditRouter(account: XenditAccount, options: { secretKey: strin
     account.faults.add(fault.status, fault.count, fault.path);
     res.status(204).end();
   });
+  // The next `count` refunds succeed at Xendit but their callbacks never arrive.
+  router.post('/__sandbox/xendit/refund-callbacks/lose', json, (req, res) => {
+    account.loseRefundCallbacks(parseBody(faultRequestSchema.pick({ count: true }), req.body).count);
+    res.status(204).end();
+  });
   router.delete('/__sandbox/xendit/faults', (_req, res) => {
     account.faults.clear();
     res.status(204).end();

@@ -8,6 +8,7 @@ import { InternalClient } from '../../lib/internal-client';
 import { Logger } from '../../lib/logger';
 import { newId } from '../../lib/ids';
 import { BackgroundTask, SubgraphDeps } from '../../lib/subgraph-server';
+import { startPeriodicTask } from '../../lib/periodic';
 import { moqOutcome, SESSION_TRANSITIONS } from './state';
 import { notifyParticipants, publishProgress, updateSession } from './session-store';
 
@@ -196,26 +197,15 @@ export class SessionSettlement {
 
 /** The built-in scheduler: a sweep every EXPIRY_SWEEP_MS, and straight again while batches come back full. */
 export function startExpiryScheduler(deps: SubgraphDeps): BackgroundTask {
-  let running: Promise<void> | undefined;
-  let stopped = false;
-  const sweep = async () => {
-    while (!stopped) {
-      const processed = await new SessionSettlement(deps.orm.em.fork(), deps.client, deps.logger).processExpired();
-      if (processed.length < CLAIM_BATCH || processed.some((p) => !p.settled)) return;
-    }
-  };
-  const timer = setInterval(() => {
-    if (stopped || running) return;
-    running = sweep()
-      .catch((error) => deps.logger.error({ err: error }, 'expiry sweep failed'))
-      .finally(() => (running = undefined));
-  }, deps.config.EXPIRY_SWEEP_MS);
-  timer.unref();
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
+  return startPeriodicTask(
+    'expiry sweep',
+    deps.config.EXPIRY_SWEEP_MS,
+    async (stopped) => {
+      while (!stopped()) {
+        const processed = await new SessionSettlement(deps.orm.em.fork(), deps.client, deps.logger).processExpired();
+        if (processed.length < CLAIM_BATCH || processed.some((p) => !p.settled)) return;
+      }
     },
-  };
+    deps.logger,
+  );
 }

@@ -3,6 +3,9 @@ import { OutboxMessage, startOutboxWorker } from '../../lib/outbox';
 import { resolvers } from './resolvers';
 import { createLoaders } from './loaders';
 import { mountRest } from './rest';
+import { xenditGateway } from './xendit';
+import { XenditWebhooks } from './webhooks';
+import { startPeriodicTask } from '../../lib/periodic';
 import { migrations } from './migrations';
 import { Payment } from './entities/payment.entity';
 import { Refund } from './entities/refund.entity';
@@ -18,8 +21,16 @@ export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
   entities: [Payment, Refund, LedgerEntry, WebhookEvent, PaymentStatusChange, RefundStatusChange, OutboxMessage],
   migrations,
   createLoaders,
-  rest: (app, deps) => mountRest(app, deps),
-  background: (deps) => [startOutboxWorker(deps)],
+  rest: (app, deps) => mountRest(app, deps, xenditGateway(deps.config)),
+  background: (deps) => [
+    startOutboxWorker(deps),
+    startPeriodicTask(
+      'refund reconciliation',
+      deps.config.REFUND_RECONCILE_MS,
+      () => new XenditWebhooks(deps.orm.em.fork(), deps.logger).reconcileOverdueRefunds(xenditGateway(deps.config), deps.config.REFUND_CALLBACK_GRACE_MS),
+      deps.logger,
+    ),
+  ],
 };
 
 if (require.main === module) runSubgraphProcess(subgraph);

@@ -10,7 +10,12 @@ describe('payment subgraph', () => {
   let db: Client;
 
   beforeAll(async () => {
-    stack = await startTestStack({ subgraphs: ['payment', 'notification'], sandbox: true });
+    stack = await startTestStack({
+      subgraphs: ['payment', 'notification'],
+      sandbox: true,
+      // A refund callback is overdue after 2 s here (10 minutes by default).
+      env: { REFUND_RECONCILE_MS: '250', REFUND_CALLBACK_GRACE_MS: '2000' },
+    });
     db = new Client({ connectionString: withDatabase(process.env.TEST_DATABASE_URL!, `${stack.env.DB_PREFIX}_payment`) });
     await db.connect();
   });
@@ -274,6 +279,47 @@ describe('payment subgraph', () => {
       expect((await historyOf('payment', refund.paymentId)).at(-1)).toEqual(['PAID', 'REFUNDED']);
     }
     expect((await sandbox('GET', `/__sandbox/xendit/invoices/${invoiceIdOf(unpaid.invoiceUrl)}`)).body.invoice.status).toBe('EXPIRED');
+  });
+
+  it('settles a refund whose callback never came by asking Xendit, once, and then ignores the late callback', async () => {
+    const sessionId = newId();
+    const userId = newId();
+    const payment = (await createEscrow(sessionId, { userId })).body;
+    await pay(payment.invoiceUrl);
+    const lose = await fetch(`${stack.sandboxUrl}/__sandbox/xendit/refund-callbacks/lose`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ count: 1 }),
+    });
+    expect(lose.status).toBe(204);
+
+    const call = await stack.internal('payment', 'POST', '/api/payments/refund-session', { sessionId, reason: 'MOQ not reached' });
+    const [refund] = call.body.refunds;
+    expect(refund).toMatchObject({ status: 'PENDING', destination: 'ORIGINAL_METHOD' });
+    const atXendit = (await sandbox('GET', `/__sandbox/xendit/refunds?invoiceId=${invoiceIdOf(payment.invoiceUrl)}`)).body.refunds;
+    expect(atXendit.map((r: { refund: { status: string }; callback?: unknown }) => [r.refund.status, r.callback])).toEqual([['SUCCEEDED', undefined]]);
+    const refundRow = async () => (await sql('select status, xendit_refund_id from refunds where id = $1', [refund.id]))[0];
+    expect((await refundRow()).status).toBe('PENDING');
+
+    // Once overdue, payment asks Xendit and applies the answer as the callback would have.
+    expect((await poll(refundRow, (row) => row.status === 'SUCCEEDED')).status).toBe('SUCCEEDED');
+    expect((await paymentRow(payment.id)).status).toBe('REFUNDED');
+    const settledLegs = async () => (await ledgerOf(payment.id)).filter((leg) => leg.kind === 'REFUND_SETTLED');
+    expect(await settledLegs()).toHaveLength(2);
+    const completed = await poll(() => notificationsOf(userId), (list) => list.some((n) => n.type === 'REFUND_COMPLETED'));
+    expect(completed.filter((n) => n.type === 'REFUND_COMPLETED')).toHaveLength(1);
+
+    const late = await postCallback(
+      'refund',
+      JSON.stringify({ event: 'refund.succeeded', data: { id: (await refundRow()).xendit_refund_id, status: 'SUCCEEDED', reference_id: refund.id } }),
+    );
+    expect(late.status).toBe(200);
+    expect(await settledLegs()).toHaveLength(2);
+    expect(await historyOf('refund', refund.id)).toEqual([
+      [null, 'PENDING'],
+      ['PENDING', 'SUCCEEDED'],
+    ]);
+    expect((await notificationsOf(userId)).filter((n) => n.type === 'REFUND_COMPLETED')).toHaveLength(1);
   });
 
   it('serves payments to their buyer and admins only, and extends Order with its payment', async () => {

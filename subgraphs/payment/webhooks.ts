@@ -9,6 +9,7 @@ import { REFUND_TRANSITIONS, sourcesOf } from './states';
 import { capturePostings, refundSettlePostings } from './ledger';
 import { notifyBuyer, postLedger, tellOwner } from './effects';
 import { claimPayment } from './service';
+import type { PaymentGateway } from './xendit';
 
 /** Invoice callback fields we act on; the rest is stored as received. */
 const invoiceCallbackSchema = z
@@ -71,6 +72,31 @@ export class XenditWebhooks {
       await settleEvent(tx, eventId, outcome, refund?.paymentId ?? null);
       return { outcome };
     });
+  }
+
+  /**
+   * Xendit retries a callback for a day and then gives up; a refund whose callback never came would stay
+   * PENDING for ever, with the buyer never told. Refunds sent more than `graceMs` ago and still PENDING are
+   * looked up at Xendit, and a final answer goes through `refund()` like the callback it stands for: under
+   * the same dedupe key, so the real callback arriving later is a DUPLICATE and nothing happens twice.
+   */
+  async reconcileOverdueRefunds(gateway: PaymentGateway, graceMs: number): Promise<number> {
+    const overdue = await this.em.fork().find(
+      Refund,
+      { status: 'PENDING', xenditRefundId: { $ne: null }, createdAt: { $lt: new Date(Date.now() - graceMs) } },
+      { orderBy: { createdAt: 'asc' }, limit: 50 },
+    );
+    let settled = 0;
+    for (const refund of overdue) {
+      const remote = await gateway.getRefund(refund.xenditRefundId!);
+      if (remote.status !== 'SUCCEEDED' && remote.status !== 'FAILED') continue;
+      const event = `refund.${remote.status.toLowerCase()}`;
+      const data = { id: remote.id, status: remote.status, reference_id: remote.referenceId, failure_code: remote.failureCode };
+      const { outcome } = await this.refund({ event, data, reconciled: true });
+      this.logger?.warn({ refundId: refund.id, status: remote.status, outcome }, 'refund settled from Xendit without its callback');
+      if (outcome === 'APPLIED') settled += 1;
+    }
+    return settled;
   }
 
   private async applyInvoice(tx: EntityManager, payment: Payment, event: z.infer<typeof invoiceCallbackSchema>): Promise<WebhookOutcome> {

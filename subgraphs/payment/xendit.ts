@@ -16,6 +16,15 @@ export interface PaymentGateway {
   /** Expires an unpaid invoice; 'PAID' when the buyer paid first (the PAID callback is on its way). */
   expireInvoice(invoiceId: string): Promise<'EXPIRED' | 'PAID'>;
   createRefund(input: { refundId: string; invoiceId: string; amount: number; reason: RefundReason }): Promise<{ id: string }>;
+  /** A refund as Xendit has it now (for callbacks that never came). */
+  getRefund(xenditRefundId: string): Promise<GatewayRefund>;
+}
+
+export interface GatewayRefund {
+  id: string;
+  status: string;
+  referenceId: string | null;
+  failureCode: string | null;
 }
 
 export const REFUND_REASONS = ['FRAUDULENT', 'DUPLICATE', 'REQUESTED_BY_CUSTOMER', 'CANCELLATION', 'OTHERS'] as const;
@@ -79,6 +88,16 @@ export function xenditGateway(config: Config): PaymentGateway {
         'createRefund',
       );
       return { id: refund.id! };
+    },
+    // Straight to `GET /refunds/{id}`: xendit-node's Refund model drops `status` (EXTERNAL.md).
+    async getRefund(xenditRefundId) {
+      const response = await fetch(`${config.xenditApiUrl}/refunds/${encodeURIComponent(xenditRefundId)}`, {
+        headers: { authorization: `Basic ${Buffer.from(`${config.XENDIT_SECRET_KEY}:`).toString('base64')}` },
+        signal: AbortSignal.timeout(ms),
+      });
+      if (!response.ok) throw new Error(`Xendit getRefund answered ${response.status}`);
+      const refund = (await response.json()) as { id: string; status: string; reference_id?: string | null; failure_code?: string | null };
+      return { id: refund.id, status: refund.status, referenceId: refund.reference_id ?? null, failureCode: refund.failure_code ?? null };
     },
   };
 }
