@@ -30,6 +30,14 @@ export class ServiceUnavailableError extends Error {
 export class InternalClient {
   constructor(private readonly config: Config) {}
 
+  /**
+   * How long a callee may still be acting on a call after its caller gave up: its own outbound calls
+   * (Xendit, other services) time out after HTTP_TIMEOUT_MS, and the answer must still be written.
+   */
+  get settleTimeMs(): number {
+    return 2 * this.config.HTTP_TIMEOUT_MS;
+  }
+
   async call<T>(service: SubgraphName, method: string, path: string, options: CallOptions = {}): Promise<T> {
     const url = `${this.config.serviceUrl(service)}${path}`;
     const timeoutMs = options.timeoutMs ?? this.config.HTTP_TIMEOUT_MS;

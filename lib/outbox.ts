@@ -52,14 +52,15 @@ export class OutboxMessage {
   createdAt: Date = new Date();
 }
 
-/** Adds a message in the caller's transaction (call inside `em.transactional`). */
+/** Adds a message in the caller's transaction (call inside `em.transactional`); not sent before `notBefore`. */
 export async function enqueue(
   em: EntityManager,
   message: { dedupeKey: string; service: SubgraphName; path: string; body: Record<string, unknown> },
+  notBefore: Date = new Date(),
 ): Promise<void> {
   await em
     .createQueryBuilder(OutboxMessage)
-    .insert({ id: newId(), ...message, body: message.body, attempts: 0, nextAttemptAt: new Date(), createdAt: new Date() })
+    .insert({ id: newId(), ...message, body: message.body, attempts: 0, nextAttemptAt: notBefore, createdAt: new Date() })
     .onConflict('dedupe_key')
     .ignore()
     .execute();

@@ -6,7 +6,14 @@ export const faultRequestSchema = z.object({
   count: z.number().int().min(1).max(1000).default(1),
 });
 
+/** `POST /__sandbox/xendit/slowdowns` body: the next `count` matching calls answer normally, `delayMs` late. */
+export const slowdownRequestSchema = z.object({
+  delayMs: z.number().int().min(1).max(60_000),
+  count: z.number().int().min(1).max(1000).default(1),
+});
+
 interface Fault {
+  /** The HTTP status to fail with (FaultPlan) or the delay in ms (a plan of slowdowns). */
   status: number;
   remaining: number;
   /** Which group of endpoints it hits; none means every one. */
@@ -14,8 +21,8 @@ interface Fault {
 }
 
 /**
- * Injected failures, so tests can watch a client retry: queued in order, each one used up by the calls
- * it answers.
+ * Injected failures (or slowdowns), so tests can watch a client retry or give up: queued in order, each
+ * one used up by the calls it answers.
  */
 export class FaultPlan {
   private faults: Fault[] = [];

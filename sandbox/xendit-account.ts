@@ -141,6 +141,8 @@ export interface XenditAccountSettings {
  */
 export class XenditAccount {
   readonly faults = new FaultPlan();
+  /** Delays (ms) for the next calls, which then answer normally. */
+  readonly slowdowns = new FaultPlan();
   private readonly invoices = new Map<string, InvoiceRecord>();
   private readonly refunds = new Map<string, RefundRecord>();
   private readonly refundIdempotency = new Map<string, { refundId: string; fingerprint: string }>();
@@ -373,6 +375,7 @@ export class XenditAccount {
     this.refundIdempotency.clear();
     this.refundCallbacksToLose = 0;
     this.faults.clear();
+    this.slowdowns.clear();
   }
 
   private findPendingInvoice(invoiceId: string, becoming: string): InvoiceRecord {

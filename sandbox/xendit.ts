@@ -2,12 +2,14 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import { z } from 'zod';
 import { secretsEqual } from '../lib/internal-auth';
 import type { Logger } from '../lib/logger';
-import { faultRequestSchema } from './faults';
+import { faultRequestSchema, slowdownRequestSchema } from './faults';
 import { createInvoiceSchema, createRefundSchema, XenditAccount, XenditError } from './xendit-account';
 
 type EndpointGroup = 'invoices' | 'refunds';
 
-const xenditFaultSchema = faultRequestSchema.extend({ path: z.enum(['invoices', 'refunds']).optional() });
+const xenditPath = { path: z.enum(['invoices', 'refunds']).optional() };
+const xenditFaultSchema = faultRequestSchema.extend(xenditPath);
+const xenditSlowdownSchema = slowdownRequestSchema.extend(xenditPath);
 
 /** The error codes Xendit answers with each injected status. */
 const FAULT_ERROR_CODES: Record<number, string> = {
@@ -41,7 +43,12 @@ export function xenditRouter(account: XenditAccount, options: { secretKey: strin
       message: `Sandbox fault injected for ${group} (HTTP ${status})`,
     });
   };
-  const api = (group: EndpointGroup) => [authenticate, injectFault(group), json];
+  const injectSlowdown = (group: EndpointGroup) => (_req: Request, _res: Response, next: NextFunction) => {
+    const delayMs = account.slowdowns.take(group);
+    if (delayMs === undefined) return next();
+    setTimeout(next, delayMs);
+  };
+  const api = (group: EndpointGroup) => [authenticate, injectFault(group), injectSlowdown(group), json];
 
   // Express routing is not strict, so this also serves xendit-node's `/v2/invoices/`.
   router.post('/v2/invoices', ...api('invoices'), (req, res) => {
@@ -99,6 +106,11 @@ export function xenditRouter(account: XenditAccount, options: { secretKey: strin
     account.faults.add(fault.status, fault.count, fault.path);
     res.status(204).end();
   });
+  router.post('/__sandbox/xendit/slowdowns', json, (req, res) => {
+    const slowdown = parseBody(xenditSlowdownSchema, req.body);
+    account.slowdowns.add(slowdown.delayMs, slowdown.count, slowdown.path);
+    res.status(204).end();
+  });
   // The next `count` refunds succeed at Xendit but their callbacks never arrive.
   router.post('/__sandbox/xendit/refund-callbacks/lose', json, (req, res) => {
     account.loseRefundCallbacks(parseBody(faultRequestSchema.pick({ count: true }), req.body).count);
@@ -106,6 +118,7 @@ export function xenditRouter(account: XenditAccount, options: { secretKey: strin
   });
   router.delete('/__sandbox/xendit/faults', (_req, res) => {
     account.faults.clear();
+    account.slowdowns.clear();
     res.status(204).end();
   });
 

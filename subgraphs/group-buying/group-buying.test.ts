@@ -352,6 +352,38 @@ describe('group-buying subgraph end to end', () => {
     expect((await stack.internal('payment', 'GET', '/api/payments/ledger/invariants')).body.ok).toBe(true);
   });
 
+  it('gives back a join whose escrow invoice came too late, and closes that invoice', async () => {
+    const [buyer] = await newBuyers(1);
+    const sessionId = await openSession(120_000, 5);
+    // group-buying gives up after 500 ms without retrying; Xendit takes 2 s to make the invoice.
+    await stack.stack.restart('group-buying', { HTTP_TIMEOUT_MS: '500', HTTP_RETRIES: '0' });
+    const slow = await fetch(`${stack.sandboxUrl}/__sandbox/xendit/slowdowns`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ delayMs: 2000, path: 'invoices' }),
+    });
+    expect(slow.status).toBe(204);
+    const payments = new PgClient({ connectionString: withDatabase(stack.env.DATABASE_URL, `${stack.env.DB_PREFIX}_payment`) });
+    await payments.connect();
+    try {
+      expect(errorCode(await join(buyer, sessionId, 2))).toBe('INTERNAL_SERVER_ERROR');
+      expect(await sessionAs(sessionId)).toMatchObject({ joinedQuantity: 0, participantsCount: 0 });
+
+      // Payment went on and made the invoice; the abandon message expires it, at Xendit too.
+      const escrow = await eventually('the abandoned escrow expired', async () => {
+        const [row] = (await payments.query('select status, invoice_id from payments where session_id = $1', [sessionId])).rows;
+        return row?.status === 'EXPIRED' && row;
+      }, 20_000);
+      const atXendit = await (await fetch(`${stack.sandboxUrl}/__sandbox/xendit/invoices/${escrow.invoice_id}`)).json();
+      expect(atXendit.invoice.status).toBe('EXPIRED');
+    } finally {
+      await payments.end();
+      await stack.stack.restart('group-buying');
+    }
+    // The buyer can join again, normally.
+    expect(ok(await join(buyer, sessionId, 2)).joinGroupBuyingSession.participant.quantity).toBe(2);
+  });
+
   it('refuses bad input with the documented codes and writes nothing', async () => {
     const [buyer, other] = await newBuyers(2);
     const future = new Date(Date.now() + 60_000).toISOString();

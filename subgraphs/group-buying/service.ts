@@ -6,6 +6,7 @@ import { AppError, badInput, conflict, forbidden, isAppError, isUniqueViolation,
 import { idSchema, parseInput, rupiah } from '../../lib/validation';
 import { paginate, PageArgs } from '../../lib/pagination';
 import { assertTransition } from '../../lib/state-machine';
+import { abandonPaymentOf } from '../../lib/abandoned-payment';
 import { Caller } from '../../lib/internal-auth';
 import { InternalClient } from '../../lib/internal-client';
 import { enqueue } from '../../lib/outbox';
@@ -163,7 +164,8 @@ export class GroupBuyingService {
         refundTo: participant.refundTo,
       });
     } catch (error) {
-      await this.givePlaceBack(participant);
+      // A refusal (4xx) made no payment; after a timeout or 5xx one may exist, so it is abandoned too.
+      await this.givePlaceBack(participant, !isAppError(error));
       if (isAppError(error)) throw error;
       this.logger?.error({ err: error, sessionId, participantId: participant.id }, 'escrow payment failed; join undone');
       throw new AppError('INTERNAL_SERVER_ERROR', 'Payments are unavailable right now, so you have not joined; please try again');
@@ -310,8 +312,9 @@ export class GroupBuyingService {
     }
   }
 
-  private async givePlaceBack(participant: GroupParticipant): Promise<void> {
+  private async givePlaceBack(participant: GroupParticipant, abandonPayment: boolean): Promise<void> {
     await this.em.transactional(async (tx) => {
+      if (abandonPayment) await abandonPaymentOf(tx, this.client, { participantId: participant.id });
       const rows = await tx.execute(
         `delete from group_participants where id = ? and status = 'PENDING_PAYMENT' and payment_id is null returning quantity`,
         [participant.id],

@@ -2,7 +2,7 @@ import { startTestStack, TestStack, errorCode } from '../../test/support/e2e';
 import { DEMO_FACTORIES, DEMO_PRODUCTS } from '../../lib/demo-data';
 import { newId } from '../../lib/ids';
 import { Caller } from '../../lib/internal-auth';
-import { countRows, createAddress, CREATE_ORDER, footprint, stockOf } from './test-support';
+import { countRows, createAddress, CREATE_ORDER, footprint, rowsOf as rowsIn, stockOf } from './test-support';
 import { settled } from '../../test/support/eventually';
 
 /**
@@ -22,6 +22,7 @@ describe('order rules', () => {
   });
   afterAll(() => stack?.stop());
 
+  const rowsOf = (sql: string, params: unknown[]) => rowsIn(stack, 'order', sql, params);
   const paymentOf = async (orderId: string) => (await stack.internal('payment', 'GET', `/api/payments/by-order/${orderId}`)).body;
 
   const order = (caller: Caller, input: Record<string, unknown>) => stack.graphql(CREATE_ORDER, { input }, { caller });
@@ -125,6 +126,35 @@ describe('order rules', () => {
     expect(await countRows(stack, 'order', "select 1 from orders where user_id = $1 and status = 'CANCELLED'", [me.userId])).toBe(1);
     expect(await countRows(stack, 'order', "select 1 from orders where user_id = $1 and status <> 'CANCELLED'", [me.userId])).toBe(0);
     expect(await settled(() => stockOf(stack, mugSand), (s) => s.reserved === before.reserved)).toEqual(before);
+  });
+
+  it('closes the invoice a payment call made after the order stopped waiting for it', async () => {
+    const me = buyer();
+    const addressId = await createAddress(stack, me);
+    // Order gives up after 500 ms without retrying; Xendit takes 2 s to make the invoice.
+    await stack.stack.restart('order', { HTTP_TIMEOUT_MS: '500', HTTP_RETRIES: '0' });
+    const slow = await fetch(`${stack.sandboxUrl}/__sandbox/xendit/slowdowns`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ delayMs: 2000, path: 'invoices' }),
+    });
+    expect(slow.status).toBe(204);
+    try {
+      const result = await order(me, { addressId, items: [{ variantId: shirtWhite, quantity: 1 }] });
+      expect(result.errors?.[0]?.message).toMatch(/payment could not be started/);
+      const [{ id: orderId }] = await rowsOf("select id from orders where user_id = $1 and status = 'CANCELLED'", [me.userId]);
+
+      // Payment went on and made the invoice; order's abandon message then expires it, at Xendit too.
+      const payment = await settled(() => paymentOf(orderId), (p) => p.status === 'EXPIRED', 20_000);
+      expect(payment.status).toBe('EXPIRED');
+      const invoiceId = payment.invoiceUrl.split('/').pop();
+      const atXendit = await (await fetch(`${stack.sandboxUrl}/__sandbox/xendit/invoices/${invoiceId}`)).json();
+      expect(atXendit.invoice.status).toBe('EXPIRED');
+      // Nothing for the buyer to act on: no invoice left open, and the abandon is not retried.
+      expect(await rowsOf("select delivered_at from outbox where dedupe_key = $1 and delivered_at is not null", [`payment-abandon:${orderId}`])).toHaveLength(1);
+    } finally {
+      await stack.stack.restart('order');
+    }
   });
 
   it('creates bulk orders once per participant and links them to their payments', async () => {

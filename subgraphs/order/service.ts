@@ -7,6 +7,7 @@ import { fulfilmentSteps, ORDER_TRANSITIONS, OrderStatus, STATUS_AFTER_PAYMENT }
 import { AppError, badInput, conflict, forbidden, notFound } from '../../lib/errors';
 import { idSchema, parseInput, rupiah } from '../../lib/validation';
 import { assertTransition } from '../../lib/state-machine';
+import { abandonPaymentOf } from '../../lib/abandoned-payment';
 import { paginate, PageArgs } from '../../lib/pagination';
 import { enqueue } from '../../lib/outbox';
 import { Caller } from '../../lib/internal-auth';
@@ -168,7 +169,8 @@ export class OrderService {
       });
     } catch (error) {
       this.logger?.warn({ err: error, orderId }, 'payment could not be created; cancelling the order');
-      await this.cancelUnpaid(orderId);
+      // A refusal (4xx) made no payment; after a timeout or 5xx one may exist, so it is abandoned too.
+      await this.cancelUnpaid(orderId, !(error instanceof AppError));
       if (error instanceof AppError) throw error;
       throw new AppError(
         'INTERNAL_SERVER_ERROR',
@@ -299,10 +301,12 @@ export class OrderService {
   }
 
   /** PENDING_PAYMENT → CANCELLED as an atomic claim, with the stock release in the same transaction. */
-  private async cancelUnpaid(orderId: string): Promise<void> {
+  private async cancelUnpaid(orderId: string, abandonPayment: boolean): Promise<void> {
     await this.em.transactional(async (tx) => {
       const claimed = await tx.nativeUpdate(Order, { id: orderId, status: 'PENDING_PAYMENT' }, { status: 'CANCELLED', updatedAt: new Date() });
-      if (claimed) await enqueue(tx, stockMessage(orderId, 'release'));
+      if (!claimed) return;
+      await enqueue(tx, stockMessage(orderId, 'release'));
+      if (abandonPayment) await abandonPaymentOf(tx, this.client, { orderId });
     });
   }
 

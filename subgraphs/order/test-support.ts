@@ -20,15 +20,19 @@ export const CREATE_ORDER = `mutation($input: CreateOrderInput!) {
 }`;
 
 /** Reads a subgraph's own database directly: "nothing was written" is a row count. */
-export async function countRows(stack: TestStack, subgraph: 'order' | 'warehouse', sql: string, params: unknown[] = []): Promise<number> {
+export async function rowsOf(stack: TestStack, subgraph: 'order' | 'warehouse', sql: string, params: unknown[] = []): Promise<Record<string, any>[]> {
   const client = new Client({ connectionString: withDatabase(stack.env.DATABASE_URL, `${stack.env.DB_PREFIX}_${subgraph}`) });
   await client.connect();
   try {
-    const { rows } = await client.query<{ n: string }>(`select count(*) as n from (${sql}) as q`, params);
-    return Number(rows[0].n);
+    return (await client.query(sql, params)).rows;
   } finally {
     await client.end();
   }
+}
+
+export async function countRows(stack: TestStack, subgraph: 'order' | 'warehouse', sql: string, params: unknown[] = []): Promise<number> {
+  const [{ n }] = await rowsOf(stack, subgraph, `select count(*) as n from (${sql}) as q`, params);
+  return Number(n);
 }
 
 /** Rows a refused order could have left behind, across order and warehouse. */

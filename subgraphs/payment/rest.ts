@@ -42,6 +42,7 @@ export function mountRest(app: express.Express, deps: SubgraphDeps, gateway: Pay
   app.post('/api/payments', json, route((req) => service().createRegular(req.body)));
   app.post('/api/payments/escrow', json, route((req) => service().createEscrow(req.body)));
   app.post('/api/payments/expire-session', json, route((req) => service().expireSession(req.body)));
+  app.post('/api/payments/abandon', json, route((req) => service().abandon(req.body)));
   app.post('/api/payments/release-escrow', json, route((req) => service().releaseEscrow(req.body)));
   app.post('/api/payments/refund-session', json, route((req) => service().refundSession(req.body)));
   app.post('/api/payments/link-orders', json, route((req) => service().linkOrders(req.body)));

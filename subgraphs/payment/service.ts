@@ -44,6 +44,7 @@ const escrowSchema = z.object({
 });
 
 const sessionSchema = z.object({ sessionId: idSchema });
+const abandonSchema = z.union([z.object({ orderId: idSchema }).strict(), z.object({ participantId: idSchema }).strict()]);
 const refundSessionSchema = z.object({ sessionId: idSchema, reason: nonEmpty(200).default('CANCELLATION') });
 const linkSchema = z.object({
   links: z.array(z.object({ participantId: idSchema, orderId: idSchema })).min(1).max(1000),
@@ -219,6 +220,30 @@ export class PaymentService {
       });
     }
     return { expired: await this.em.fork().count(Payment, { sessionId, isInEscrow: true, status: 'EXPIRED' }) };
+  }
+
+  /**
+   * POST /api/payments/abandon `{ orderId }` or `{ participantId }` — the caller gave up waiting for the
+   * answer to its create call and undid the order or join, so an invoice made meanwhile must not stay
+   * payable. Waits for a create still in progress (row lock), expires the invoice at Xendit, then the
+   * payment, without telling the owner or the buyer (both already know it failed). Answers the payment's
+   * status; NOT_FOUND when no payment was made, which ends the caller's retries.
+   */
+  async abandon(input: unknown): Promise<{ status: string }> {
+    const where = parseInput(abandonSchema, input);
+    const gateway = this.requireGateway();
+    return this.em.transactional(async (tx) => {
+      const payment = await tx.findOne(Payment, where, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!payment) throw notFound('No payment was made for this order or participant');
+      if (payment.status !== 'PENDING') return { status: payment.status };
+      if (payment.invoiceId && (await gateway.expireInvoice(payment.invoiceId)) === 'PAID') {
+        // Paid in the moment before: the PAID callback follows; an operator must refund by hand.
+        this.logger?.error({ paymentId: payment.id, ...where }, 'an abandoned payment was paid');
+        return { status: 'PAID' };
+      }
+      const expired = await claimPayment(tx, payment.id, 'EXPIRED');
+      return { status: expired?.status ?? payment.status };
+    });
   }
 
   /**
