@@ -25,7 +25,6 @@ import { mountDemo } from './demo';
 import { mountSubscriptions } from './subscriptions';
 import { InflightFetches } from './inflight-fetches';
 
-
 export interface GatewayContext {
   caller: Caller | null;
   requestId: string;

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
-import { startTestStack, TestStack, errorCode, GraphQLResponse, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
+import { startTestStack, TestStack, errorCode, GraphQLResponse, outliveCaller, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
 import { DEMO_OWNERS, DEMO_PRODUCTS } from '../../lib/demo-data';
 import { Caller, identityHeaders, INTERNAL_TOKEN_HEADER } from '../../lib/internal-auth';
 import { SubgraphName } from '../../lib/services';
@@ -355,14 +355,7 @@ describe('group-buying subgraph end to end', () => {
   it('gives back a join whose escrow invoice came too late, and closes that invoice', async () => {
     const [buyer] = await newBuyers(1);
     const sessionId = await openSession(120_000, 5);
-    // group-buying gives up after 500 ms without retrying; Xendit takes 2 s to make the invoice.
-    await stack.stack.restart('group-buying', { HTTP_TIMEOUT_MS: '500', HTTP_RETRIES: '0' });
-    const slow = await fetch(`${stack.sandboxUrl}/__sandbox/xendit/slowdowns`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ delayMs: 2000, path: 'invoices' }),
-    });
-    expect(slow.status).toBe(204);
+    const restoreGroupBuying = await outliveCaller(stack, 'group-buying');
     const payments = new PgClient({ connectionString: withDatabase(stack.env.DATABASE_URL, `${stack.env.DB_PREFIX}_payment`) });
     await payments.connect();
     try {
@@ -378,7 +371,7 @@ describe('group-buying subgraph end to end', () => {
       expect(atXendit.invoice.status).toBe('EXPIRED');
     } finally {
       await payments.end();
-      await stack.stack.restart('group-buying');
+      await restoreGroupBuying();
     }
     // The buyer can join again, normally.
     expect(ok(await join(buyer, sessionId, 2)).joinGroupBuyingSession.participant.quantity).toBe(2);

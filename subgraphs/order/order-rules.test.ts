@@ -1,4 +1,4 @@
-import { startTestStack, TestStack, errorCode } from '../../test/support/e2e';
+import { startTestStack, TestStack, errorCode, outliveCaller } from '../../test/support/e2e';
 import { DEMO_FACTORIES, DEMO_PRODUCTS } from '../../lib/demo-data';
 import { newId } from '../../lib/ids';
 import { Caller } from '../../lib/internal-auth';
@@ -131,14 +131,7 @@ describe('order rules', () => {
   it('closes the invoice a payment call made after the order stopped waiting for it', async () => {
     const me = buyer();
     const addressId = await createAddress(stack, me);
-    // Order gives up after 500 ms without retrying; Xendit takes 2 s to make the invoice.
-    await stack.stack.restart('order', { HTTP_TIMEOUT_MS: '500', HTTP_RETRIES: '0' });
-    const slow = await fetch(`${stack.sandboxUrl}/__sandbox/xendit/slowdowns`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ delayMs: 2000, path: 'invoices' }),
-    });
-    expect(slow.status).toBe(204);
+    const restoreOrder = await outliveCaller(stack, 'order');
     try {
       const result = await order(me, { addressId, items: [{ variantId: shirtWhite, quantity: 1 }] });
       expect(result.errors?.[0]?.message).toMatch(/payment could not be started/);
@@ -153,7 +146,7 @@ describe('order rules', () => {
       // Nothing for the buyer to act on: no invoice left open, and the abandon is not retried.
       expect(await rowsOf("select delivered_at from outbox where dedupe_key = $1 and delivered_at is not null", [`payment-abandon:${orderId}`])).toHaveLength(1);
     } finally {
-      await stack.stack.restart('order');
+      await restoreOrder();
     }
   });
 

@@ -21,16 +21,19 @@ export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
   entities: [Payment, Refund, LedgerEntry, WebhookEvent, PaymentStatusChange, RefundStatusChange, OutboxMessage],
   migrations,
   createLoaders,
-  rest: (app, deps) => mountRest(app, deps, xenditGateway(deps.config)),
-  background: (deps) => [
-    startOutboxWorker(deps),
-    startPeriodicTask(
-      'refund reconciliation',
-      deps.config.REFUND_RECONCILE_MS,
-      () => new XenditWebhooks(deps.orm.em.fork(), deps.logger).reconcileOverdueRefunds(xenditGateway(deps.config), deps.config.REFUND_CALLBACK_GRACE_MS),
-      deps.logger,
-    ),
-  ],
+  rest: (app, deps) => mountRest(app, deps),
+  background: (deps) => {
+    const gateway = xenditGateway(deps.config);
+    return [
+      startOutboxWorker(deps),
+      startPeriodicTask(
+        'refund reconciliation',
+        deps.config.REFUND_RECONCILE_MS,
+        () => new XenditWebhooks(deps.orm.em.fork(), deps.logger).reconcileOverdueRefunds(gateway, deps.config.REFUND_CALLBACK_GRACE_MS),
+        deps.logger,
+      ),
+    ];
+  },
 };
 
 if (require.main === module) runSubgraphProcess(subgraph);

@@ -88,8 +88,12 @@ export class XenditWebhooks {
     );
     let settled = 0;
     for (const refund of overdue) {
-      const remote = await gateway.getRefund(refund.xenditRefundId!);
-      if (remote.status !== 'SUCCEEDED' && remote.status !== 'FAILED') continue;
+      // One refund Xendit cannot answer for must not hold up the ones behind it.
+      const remote = await gateway.getRefund(refund.xenditRefundId!).catch((error: unknown) => {
+        this.logger?.warn({ err: error, refundId: refund.id }, 'could not look up an overdue refund at Xendit');
+        return null;
+      });
+      if (remote?.status !== 'SUCCEEDED' && remote?.status !== 'FAILED') continue;
       const event = `refund.${remote.status.toLowerCase()}`;
       const data = { id: remote.id, status: remote.status, reference_id: remote.referenceId, failure_code: remote.failureCode };
       const { outcome } = await this.refund({ event, data, reconciled: true });

@@ -114,6 +114,22 @@ export async function startTestStack(options: {
   };
 }
 
+/**
+ * A create-payment call that outlives its caller: `caller` is restarted to give up after 500 ms without
+ * retrying, and the sandbox makes the next Xendit invoice take 2 s, so payment goes on after the caller
+ * stopped waiting. Answers a function that restarts `caller` with its usual settings.
+ */
+export async function outliveCaller(stack: TestStack, caller: SubgraphName): Promise<() => Promise<void>> {
+  await stack.stack.restart(caller, { HTTP_TIMEOUT_MS: '500', HTTP_RETRIES: '0' });
+  const slowdown = await fetch(`${stack.sandboxUrl}/__sandbox/xendit/slowdowns`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ delayMs: 2000, path: 'invoices' }),
+  });
+  if (slowdown.status !== 204) throw new Error(`sandbox slowdown refused: ${slowdown.status}`);
+  return () => stack.stack.restart(caller);
+}
+
 /** The error code of the first error, for terse assertions. */
 export function errorCode(response: GraphQLResponse): string | undefined {
   return response.errors?.[0]?.extensions?.code;
