@@ -39,7 +39,19 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
+const gateways = new WeakMap<Config, PaymentGateway>();
+
+/** The process's Xendit client (one per config: REST handlers and background work share it). */
 export function xenditGateway(config: Config): PaymentGateway {
+  let gateway = gateways.get(config);
+  if (!gateway) {
+    gateway = createXenditGateway(config);
+    gateways.set(config, gateway);
+  }
+  return gateway;
+}
+
+function createXenditGateway(config: Config): PaymentGateway {
   const xendit = new Xendit({ secretKey: config.XENDIT_SECRET_KEY, xenditURL: config.xenditApiUrl });
   const ms = config.HTTP_TIMEOUT_MS;
   const toInvoice = (invoice: { id?: string; invoiceUrl: string; status: string; amount: number }): GatewayInvoice => ({
