@@ -2,7 +2,7 @@
  * `npm run bench:gateway`: requests/s and p50/p99 of the federated `myOrders` query (order → product →
  * factory, address, payment) through our gateway, Hive Gateway and a plain @apollo/gateway, all from the
  * same composed supergraph.graphql and the same subgraph processes, each gateway in its own process.
- * Env: BENCH_SECONDS (per gateway, default 10), BENCH_CONCURRENCY (default 16), DATABASE_URL (else an
+ * Env: BENCH_SECONDS (per gateway and load shape, default 15), BENCH_CONCURRENCY (default 16), DATABASE_URL (else an
  * embedded PostgreSQL in a temp folder).
  */
 import fs from 'node:fs';
@@ -19,7 +19,7 @@ import { freePort } from '../test/support/ports';
 import { startBenchStack } from './bench-stack';
 
 const INTERNAL_TOKEN = 'bench-internal-token-0123456789';
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const ORDERS = 20;
 const ROUNDS = 3;
