@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { dropDatabases, ensureDatabase, withDatabase } from './database';
 import { newId } from './ids';
 import { statusHistoryTriggerSql } from './status-history';
+import { statusHistoryOf } from '../test/support/e2e';
 
 /** The history triggers against real PostgreSQL, on a table shaped like every aggregate's. */
 describe('status history triggers', () => {
@@ -25,8 +26,7 @@ describe('status history triggers', () => {
     await dropDatabases(process.env.TEST_DATABASE_URL!, prefix);
   });
 
-  const historyOf = async (id: string) =>
-    (await db.query('select from_status, to_status from shipment_status_history where shipment_id = $1 order by id', [id])).rows;
+  const historyOf = (id: string) => statusHistoryOf(db, 'shipment_status_history', 'shipment_id', id);
 
   it('records creation and every change, and nothing for an update that keeps the status', async () => {
     const id = newId();
@@ -34,7 +34,7 @@ describe('status history triggers', () => {
     await db.query(`update shipments set status = 'PENDING' where id = $1`, [id]);
     await db.query(`update shipments set status = 'SHIPPED' where id = $1 and status = 'PENDING'`, [id]);
     await db.query(`update shipments set status = 'DELIVERED' where id = $1 and status = 'PENDING'`, [id]);
-    expect((await historyOf(id)).map((row) => [row.from_status, row.to_status])).toEqual([
+    expect(await historyOf(id)).toEqual([
       [null, 'PENDING'],
       ['PENDING', 'SHIPPED'],
     ]);
@@ -64,6 +64,6 @@ describe('status history triggers', () => {
     for (const id of ids) await db.query(`insert into shipments values ($1, 'PENDING')`, [id]);
     const claimed = await db.query(`update shipments set status = 'SHIPPED' where id = any($1) and status = 'PENDING'`, [ids]);
     expect(claimed.rowCount).toBe(3);
-    for (const id of ids) expect((await historyOf(id)).map((row) => row.to_status)).toEqual(['PENDING', 'SHIPPED']);
+    for (const id of ids) expect((await historyOf(id)).map(([, to]) => to)).toEqual(['PENDING', 'SHIPPED']);
   });
 });

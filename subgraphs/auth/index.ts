@@ -1,4 +1,5 @@
 import { runSubgraphProcess, schemaOf, SubgraphDefinition, SubgraphDeps } from '../../lib/subgraph-server';
+import { startPeriodicTask } from '../../lib/periodic';
 import { resolvers } from './resolvers';
 import { createLoaders } from './loaders';
 import { mountRest } from './rest';
@@ -14,11 +15,7 @@ export const AUTH_ENTITIES = [User, Session, OtpCode, RateLimitBucket, SessionCh
 
 /** Keeps the rate-limit and code tables small; any replica may run it, the deletes are idempotent. */
 function pruneTask({ orm, config, logger }: SubgraphDeps) {
-  const timer = setInterval(() => {
-    new AuthService(orm.em.fork(), config).pruneExpired().catch((error) => logger.warn({ err: error }, 'OTP prune failed'));
-  }, 10 * 60_000);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return startPeriodicTask('OTP prune', 10 * 60_000, () => new AuthService(orm.em.fork(), config).pruneExpired(), logger);
 }
 
 export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
-import { startTestStack, TestStack, errorCode, GraphQLResponse, outliveCaller, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
+import { startTestStack, TestStack, errorCode, GraphQLResponse, outliveCaller, statusHistoryOf, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
 import { DEMO_OWNERS, DEMO_PRODUCTS } from '../../lib/demo-data';
 import { Caller, identityHeaders, INTERNAL_TOKEN_HEADER } from '../../lib/internal-auth';
 import { SubgraphName } from '../../lib/services';
@@ -26,11 +26,7 @@ describe('group-buying subgraph end to end', () => {
   let stack: TestStack;
   let ws: Client;
   let db: PgClient;
-  /** A session's audit trail (written by the status trigger), oldest first, as [from, to] pairs. */
-  const sessionHistory = async (sessionId: string) =>
-    (await db.query('select from_status, to_status from group_buying_session_status_history where session_id = $1 order by id', [sessionId])).rows.map(
-      (row) => [row.from_status, row.to_status],
-    );
+  const sessionHistory = (sessionId: string) => statusHistoryOf(db, 'group_buying_session_status_history', 'session_id', sessionId);
 
   const gql = async (query: string, variables: Record<string, unknown>, caller?: Caller): Promise<GraphQLResponse> =>
     stack.graphql(query, variables, caller ? { caller } : undefined);
@@ -87,10 +83,6 @@ describe('group-buying subgraph end to end', () => {
 
   const invoiceIdOf = (paymentUrl: string) => paymentUrl.split('/').pop()!;
 
-  async function pay(paymentUrl: string): Promise<void> {
-    const response = await fetch(`${stack.sandboxUrl}/__sandbox/xendit/invoices/${invoiceIdOf(paymentUrl)}/pay`, { method: 'POST' });
-    expect(response.status).toBe(200);
-  }
 
   const sessionAs = async (sessionId: string, caller?: Caller) =>
     ok(await gql(`query ($id: ID!) { groupBuyingSession(id: $id) { ${SESSION_FIELDS} myParticipation { id quantity status } } }`, { id: sessionId }, caller))
@@ -156,7 +148,7 @@ describe('group-buying subgraph end to end', () => {
     }
     expect(await sessionAs(sessionId)).toMatchObject({ joinedQuantity: 11, paidQuantity: 0, participantsCount: 3, progressPercent: 0 });
 
-    for (const payload of payloads) await pay(payload.paymentUrl);
+    for (const payload of payloads) await stack.payInvoice(payload.paymentUrl);
     const paid = await eventually('all three payments', async () => {
       const session = await sessionAs(sessionId, buyers[0].caller);
       return session.paidQuantity === 11 && session;
@@ -224,8 +216,8 @@ describe('group-buying subgraph end to end', () => {
     const [joinA, joinB, joinC] = (await Promise.all([join(a, sessionId, 3), join(b, sessionId, 2), join(c, sessionId, 1)])).map(
       (result) => ok(result).joinGroupBuyingSession,
     );
-    await pay(joinA.paymentUrl);
-    await pay(joinB.paymentUrl);
+    await stack.payInvoice(joinA.paymentUrl);
+    await stack.payInvoice(joinB.paymentUrl);
 
     await waitForStatus(sessionId, 'FAILED', 20_000);
     for (const buyer of [a, b]) {
@@ -289,7 +281,7 @@ describe('group-buying subgraph end to end', () => {
     const watchers = sessionIds.map(watch);
     const payloads = [];
     for (const sessionId of sessionIds) payloads.push(ok(await join(buyer, sessionId, 1)).joinGroupBuyingSession);
-    await Promise.all(payloads.map((payload) => pay(payload.paymentUrl)));
+    await Promise.all(payloads.map((payload) => stack.payInvoice(payload.paymentUrl)));
     await eventually('every payment', async () => {
       const sessions = await Promise.all(sessionIds.map((id) => sessionAs(id)));
       return sessions.every((session) => session.paidQuantity === 1);
@@ -335,7 +327,7 @@ describe('group-buying subgraph end to end', () => {
     const [buyer] = await newBuyers(1);
     const sessionId = await openSession(4000, 5);
     const payload = ok(await join(buyer, sessionId, 2)).joinGroupBuyingSession;
-    await pay(payload.paymentUrl);
+    await stack.payInvoice(payload.paymentUrl);
     await eventually('the payment', async () => (await sessionAs(sessionId)).paidQuantity === 2);
 
     await stack.stack.kill('payment');

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { startTestStack, TestStack, errorCode, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
+import { startTestStack, TestStack, errorCode, statusHistoryOf, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
 import { settled } from '../../test/support/eventually';
 import { DEMO_FACTORIES, DEMO_OWNERS, DEMO_PRODUCTS } from '../../lib/demo-data';
 import { Caller, identityHeaders, INTERNAL_TOKEN_HEADER } from '../../lib/internal-auth';
@@ -54,11 +54,7 @@ describe('logistics: shipments and their tracking', () => {
     expect(result.errors).toBeUndefined();
     return result.data.shipment;
   };
-  /** The shipment's audit trail (written by the status trigger), oldest first, as [from, to] pairs. */
-  const historyOf = async (shipmentId: string) =>
-    (await db.query('select from_status, to_status from shipment_status_history where shipment_id = $1 order by id', [shipmentId])).rows.map(
-      (row) => [row.from_status, row.to_status],
-    );
+  const historyOf = (shipmentId: string) => statusHistoryOf(db, 'shipment_status_history', 'shipment_id', shipmentId);
   const outbox = async (like: string) =>
     (await db.query('select service, path, body, delivered_at from outbox where dedupe_key like $1 order by created_at, id', [like])).rows;
 

@@ -31,11 +31,6 @@ const ORDER_VIEW = `id status total
   afterAll(() => stack?.stop());
 
   const order = (caller: Caller, input: Record<string, unknown>) => stack.graphql(CREATE_ORDER, { input }, { caller });
-  const pay = async (paymentUrl: string) => {
-    const invoiceId = paymentUrl.split('/checkout/')[1];
-    const response = await fetch(`${stack.sandboxUrl}/__sandbox/xendit/invoices/${invoiceId}/pay`, { method: 'POST' });
-    expect(response.ok).toBe(true);
-  };
   const metrics = async (name: SubgraphName) => {
     const response = await fetch(`${stack.serviceUrl(name)}/internal/metrics`, { headers: { [INTERNAL_TOKEN_HEADER]: TEST_INTERNAL_TOKEN } });
     return (await response.json()) as { sqlStatements: number; graphqlRequests: number };
@@ -51,7 +46,7 @@ const ORDER_VIEW = `id status total
     expect(placed.total).toBe(45000 + 2 * 47000);
     expect(await stockOf(stack, shirtL)).toEqual({ quantity: before.quantity, reserved: before.reserved + 2 });
 
-    await pay(paymentUrl);
+    await stack.payInvoice(paymentUrl);
     const status = await settled(
       async () => (await stack.graphql(`query($id: ID!) { order(id: $id) { status } }`, { id: placed.id }, { caller: me })).data?.order?.status,
       (s) => s === 'PAID',

@@ -1,7 +1,8 @@
 import { Client } from 'pg';
-import { startTestStack, TestStack, errorCode, TEST_CALLBACK_TOKEN, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
+import { startTestStack, TestStack, errorCode, statusHistoryOf, TEST_CALLBACK_TOKEN, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
 import { identityHeaders } from '../../lib/internal-auth';
 import { withDatabase } from '../../lib/database';
+import { settled } from '../../test/support/eventually';
 import { newId } from '../../lib/ids';
 
 /** Payment and notification end to end: real processes, the Xendit sandbox, callbacks through the gateway. */
@@ -32,28 +33,21 @@ describe('payment subgraph', () => {
 
   const sql = async (text: string, params: unknown[] = []) => (await db.query(text, params)).rows;
   /** The audit trail the status triggers wrote, oldest first, as [from, to] pairs. */
-  const historyOf = async (table: 'payment' | 'refund', id: string) =>
-    (await sql(`select from_status, to_status from ${table}_status_history where ${table}_id = $1 order by id`, [id])).map((row) => [row.from_status, row.to_status]);
+  const historyOf = (aggregate: 'payment' | 'refund', id: string) => statusHistoryOf(db, `${aggregate}_status_history`, `${aggregate}_id`, id);
   const sandbox = async (method: string, path: string) => {
     const response = await fetch(`${stack.sandboxUrl}${path}`, { method });
     return { status: response.status, body: (await response.json()) as any };
   };
   const invoiceIdOf = (invoiceUrl: string) => invoiceUrl.split('/').pop()!;
-  const pay = (invoiceUrl: string) => sandbox('POST', `/__sandbox/xendit/invoices/${invoiceIdOf(invoiceUrl)}/pay`);
   const postCallback = (kind: 'invoice' | 'refund', body: string, headers: Record<string, string> = { 'x-callback-token': TEST_CALLBACK_TOKEN }) =>
     fetch(`${stack.gatewayUrl}/api/webhooks/xendit/${kind}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
   const ledgerOf = (paymentId: string) =>
     sql('select group_id, kind, account, amount::int as amount from transaction_ledger where payment_id = $1 order by kind, amount', [paymentId]);
   const paymentRow = async (id: string) => (await sql('select * from payments where id = $1', [id]))[0];
 
-  async function poll<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000, intervalMs = 100): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (done(value) || Date.now() > deadline) return value;
-      await new Promise((resolve) => setTimeout(resolve, intervalMs));
-    }
-  }
+  /** Waits for an effect as long as the callback and outbox paths may take here. */
+  const poll = <T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000, intervalMs = 100) =>
+    settled(read, done, timeoutMs, intervalMs);
 
   const notificationsOf = async (userId: string) => {
     const result = await stack.graphql(
@@ -103,8 +97,8 @@ describe('payment subgraph', () => {
     const invoice = await sandbox('GET', `/__sandbox/xendit/invoices/${invoiceIdOf(first.body.invoiceUrl)}`);
     expect(invoice.body.invoice).toMatchObject({ external_id: first.body.id, amount: 150000, currency: 'IDR' });
 
-    const paid = await pay(first.body.invoiceUrl);
-    expect(paid.body.callback.status).toBe(200);
+    const paid = await stack.payInvoice(first.body.invoiceUrl);
+    expect(paid.callback.status).toBe(200);
     const byOrder = await stack.internal('payment', 'GET', `/api/payments/by-order/${orderId}`);
     expect(byOrder.body).toMatchObject({ id: first.body.id, status: 'PAID', isInEscrow: false, escrowStatus: null });
 
@@ -197,7 +191,7 @@ describe('payment subgraph', () => {
     for (let i = 0; i < 3; i += 1) payments.push((await createEscrow(sessionId, { expiresAt: expiresAt.toISOString(), amount: 90000 + i })).body);
     const invoice = await sandbox('GET', `/__sandbox/xendit/invoices/${invoiceIdOf(payments[0].invoiceUrl)}`);
     expect(Date.parse(invoice.body.invoice.expiry_date)).toBeLessThanOrEqual(expiresAt.getTime());
-    for (const payment of payments) expect((await pay(payment.invoiceUrl)).body.callback.status).toBe(200);
+    for (const payment of payments) expect((await stack.payInvoice(payment.invoiceUrl)).callback.status).toBe(200);
 
     const before = await stack.internal('payment', 'GET', '/api/payments/ledger/invariants');
     expect(before.body.heldEscrowTotal).toBeGreaterThanOrEqual(90000 + 90001 + 90002);
@@ -224,7 +218,7 @@ describe('payment subgraph', () => {
     const walletUser = newId();
     const viaWallet = (await createEscrow(sessionId, { refundTo: 'WALLET', userId: walletUser })).body;
     const unpaid = (await createEscrow(sessionId)).body;
-    for (const payment of [...viaXendit, viaWallet]) await pay(payment.invoiceUrl);
+    for (const payment of [...viaXendit, viaWallet]) await stack.payInvoice(payment.invoiceUrl);
 
     const calls = await Promise.all(
       Array.from({ length: 3 }, () => stack.internal('payment', 'POST', '/api/payments/refund-session', { sessionId, reason: 'MOQ not reached' })),
@@ -285,7 +279,7 @@ describe('payment subgraph', () => {
     const sessionId = newId();
     const userId = newId();
     const payment = (await createEscrow(sessionId, { userId })).body;
-    await pay(payment.invoiceUrl);
+    await stack.payInvoice(payment.invoiceUrl);
     const lose = await fetch(`${stack.sandboxUrl}/__sandbox/xendit/refund-callbacks/lose`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -362,7 +356,7 @@ describe('payment subgraph', () => {
     const created = (await createRegular({ userId })).body;
     await stack.stack.kill('notification');
     try {
-      expect((await pay(created.invoiceUrl)).body.callback.status).toBe(200);
+      expect((await stack.payInvoice(created.invoiceUrl)).callback.status).toBe(200);
       expect((await paymentRow(created.id)).status).toBe('PAID');
       const waiting = await poll(
         () => sql(`select attempts, delivered_at from outbox where dedupe_key = $1`, [`notify:payment:${created.id}:PAYMENT_SUCCEEDED`]),
@@ -380,7 +374,7 @@ describe('payment subgraph', () => {
     const sessionId = newId();
     const payments: { id: string; invoiceUrl: string }[] = [];
     for (let i = 0; i < 25; i += 1) payments.push((await createEscrow(sessionId)).body);
-    await Promise.all(payments.map((p) => pay(p.invoiceUrl)));
+    await Promise.all(payments.map((p) => stack.payInvoice(p.invoiceUrl)));
 
     const interrupted = stack.internal('payment', 'POST', '/api/payments/refund-session', { sessionId, reason: 'CANCELLATION' }).catch(() => null);
     // Crash as soon as Xendit accepted the first refund: step 1 committed, step 2 under way.

@@ -5,6 +5,7 @@ import { Stack } from '../../scripts/stack';
 import { SubgraphName, SUBGRAPHS, GATEWAY_PORT, SANDBOX_PORT } from '../../lib/services';
 import { dropDatabases } from '../../lib/database';
 import { Caller, identityHeaders, INTERNAL_TOKEN_HEADER } from '../../lib/internal-auth';
+import type { Client } from 'pg';
 import { freePortOffset } from './ports';
 
 export const TEST_INTERNAL_TOKEN = 'test-internal-token-0123456789';
@@ -33,6 +34,8 @@ export interface TestStack {
   graphql<T = any>(query: string, variables?: Record<string, unknown>, as?: RequestAs): Promise<GraphQLResponse<T>>;
   /** Internal REST call to a subgraph with the internal token. */
   internal(name: SubgraphName, method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: any }>;
+  /** Pays an invoice (`…/checkout/<invoiceId>`) in the Xendit sandbox as the buyer would; answers the sandbox's report. */
+  payInvoice(invoiceUrl: string): Promise<any>;
   stop(): Promise<void>;
 }
 
@@ -107,6 +110,12 @@ export async function startTestStack(options: {
       const text = await response.text();
       return { status: response.status, body: text ? JSON.parse(text) : undefined };
     },
+    async payInvoice(invoiceUrl) {
+      const invoiceId = invoiceUrl.split('/').pop();
+      const response = await fetch(`${stack.urlOf('sandbox')}/__sandbox/xendit/invoices/${invoiceId}/pay`, { method: 'POST' });
+      if (response.status !== 200) throw new Error(`sandbox refused to pay ${invoiceId}: ${response.status} ${await response.text()}`);
+      return response.json();
+    },
     async stop() {
       await stack.stop();
       await dropDatabases(databaseUrl, prefix).catch(() => undefined);
@@ -128,6 +137,12 @@ export async function outliveCaller(stack: TestStack, caller: SubgraphName): Pro
   });
   if (slowdown.status !== 204) throw new Error(`sandbox slowdown refused: ${slowdown.status}`);
   return () => stack.stack.restart(caller);
+}
+
+/** An aggregate's audit trail (lib/status-history.ts), oldest first, as [from, to] pairs. */
+export async function statusHistoryOf(db: Client, historyTable: string, subjectColumn: string, id: string): Promise<[string | null, string][]> {
+  const { rows } = await db.query(`select from_status, to_status from "${historyTable}" where "${subjectColumn}" = $1 order by id`, [id]);
+  return rows.map((row) => [row.from_status, row.to_status]);
 }
 
 /** The error code of the first error, for terse assertions. */

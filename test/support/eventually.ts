@@ -21,11 +21,11 @@ export async function eventually<T>(
  * Reads until `done` holds or the time is up, and returns the last value read either way, so the caller's
  * assertion on it shows what was there instead of a bare timeout.
  */
-export async function settled<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+export async function settled<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000, intervalMs = 150): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
     if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
