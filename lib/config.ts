@@ -30,6 +30,10 @@ const schema = z.object({
   HTTP_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   EXPIRY_SWEEP_MS: z.coerce.number().int().positive().default(2000),
   OUTBOX_RETRY_MS: z.coerce.number().int().positive().default(1000),
+  /** How long an outbox delivery waits for its destination's answer before retrying later. */
+  OUTBOX_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /** The longest pause between attempts to re-establish a lost LISTEN connection (backoff from 100 ms). */
+  EVENTS_RECONNECT_MAX_MS: z.coerce.number().int().positive().default(5000),
   /** How often payment asks Xendit about refunds whose callback is overdue, and after how long it is overdue. */
   REFUND_RECONCILE_MS: z.coerce.number().int().positive().default(60_000),
   REFUND_CALLBACK_GRACE_MS: z.coerce.number().int().nonnegative().default(600_000),
