@@ -17,6 +17,8 @@ const schema = z.object({
   INTERNAL_TOKEN: z.string().min(8).default('dev-internal-token-change-me'),
   JWT_SECRET: z.string().min(16).default('dev-jwt-secret-change-me-please-32b'),
   JWT_TTL_SECONDS: z.coerce.number().int().positive().default(7 * 24 * 3600),
+  /** How old the gateway's last complete read of auth's session feed may grow before it refuses Bearer tokens (fails closed). */
+  SESSION_FEED_MAX_STALENESS_MS: z.coerce.number().int().positive().default(5000),
   XENDIT_SECRET_KEY: z.string().default('xnd_development_sandbox_key'),
   XENDIT_API_URL: z.string().url().optional(),
   XENDIT_CALLBACK_TOKEN: z.string().min(8).default('dev-xendit-callback-token'),
@@ -30,6 +32,18 @@ const schema = z.object({
   HTTP_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   EXPIRY_SWEEP_MS: z.coerce.number().int().positive().default(2000),
   OUTBOX_RETRY_MS: z.coerce.number().int().positive().default(1000),
+  /** How long an unpaid join or regular order holds its place or stock (minutes; decimals allowed, tests use 0.05). */
+  UNPAID_HOLD_MINUTES: z.coerce.number().positive().max(7 * 24 * 60).default(30),
+  /** Unpaid regular orders one buyer may have at once; group-buying counts unpaid joins the same way. */
+  MAX_UNPAID_ORDERS: z.coerce.number().int().positive().default(3),
+  /** How often order and group-buying look for unpaid holds that ran out. */
+  UNPAID_SWEEP_MS: z.coerce.number().int().positive().default(10_000),
+  /** Participants per settlement step (bulk orders, invoice expiry, refunds) between claim renewals. */
+  SETTLEMENT_CHUNK: z.coerce.number().int().min(1).max(1000).default(500),
+  /** A session's settlement claim lapses this long after its last renewal, so a crashed holder's work is taken over. */
+  SETTLEMENT_CLAIM_TTL_MS: z.coerce.number().int().positive().default(60_000),
+  /** Longest wait before a session whose settlement keeps failing is tried again (doubling from 1 s). */
+  SETTLEMENT_BACKOFF_MAX_MS: z.coerce.number().int().positive().default(300_000),
   /** How long an outbox delivery waits for its destination's answer before retrying later. */
   OUTBOX_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   /** The longest pause between attempts to re-establish a lost LISTEN connection (backoff from 100 ms). */
@@ -42,6 +56,12 @@ const schema = z.object({
   OTP_RESEND_SECONDS: z.coerce.number().int().min(0).default(30),
   /** How long a one-time code stays valid (tests shorten it to reach the expiry path). */
   OTP_TTL_SECONDS: z.coerce.number().int().positive().default(300),
+  /** Wrong codes a phone may enter in a day, across all its codes; then verify and request wait until the day is over. */
+  OTP_MAX_FAILURES_PER_DAY: z.coerce.number().int().positive().default(10),
+  /** Wrong codes a phone may enter before each further one makes it wait (OTP_FAILURE_BACKOFF_SECONDS, doubling). */
+  OTP_FAILURES_BEFORE_BACKOFF: z.coerce.number().int().min(0).default(3),
+  /** The first wait after OTP_FAILURES_BEFORE_BACKOFF wrong codes; each further wrong code doubles it. */
+  OTP_FAILURE_BACKOFF_SECONDS: z.coerce.number().int().positive().default(30),
   /** The approved WhatsApp authentication template that carries the one-time code. */
   WHATSAPP_OTP_TEMPLATE: z.string().min(1).default('otp_login'),
   WHATSAPP_OTP_LANGUAGE: z.string().min(2).default('id'),
