@@ -16,10 +16,26 @@ export interface CallOptions {
 
 /** A callee that failed after every retry, or answered 5xx: the caller decides whether to degrade. */
 export class ServiceUnavailableError extends Error {
+  /** The callee's 5xx status, when it answered at all. */
+  readonly status?: number;
+
   constructor(readonly service: string, readonly path: string, cause: unknown) {
     super(`${service} ${path} unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
     this.name = 'ServiceUnavailableError';
+    this.status = (cause as { status?: number } | undefined)?.status;
   }
+}
+
+/** A callee's 4xx answer: its error code for the caller, and its HTTP status (the outbox's terminal rule). */
+export class CalleeRefusal extends AppError {
+  constructor(code: AppError['code'], message: string, readonly status: number) {
+    super(code, message);
+  }
+}
+
+/** The HTTP status a failed call got, or undefined when there was no answer (network error, timeout). */
+export function answerStatusOf(error: unknown): number | undefined {
+  return error instanceof CalleeRefusal || error instanceof ServiceUnavailableError ? error.status : undefined;
 }
 
 /**
@@ -67,9 +83,9 @@ export class InternalClient {
           const message = readErrorMessage(payload) ?? `${service} answered ${response.status}`;
           if (response.status < 500) {
             const code = readErrorCode(payload) ?? errorCodeFromStatus(response.status);
-            throw new AbortError(new AppError(code, message) as unknown as Error);
+            throw new AbortError(new CalleeRefusal(code, message, response.status) as unknown as Error);
           }
-          throw new Error(message);
+          throw Object.assign(new Error(message), { status: response.status });
         },
         { retries: options.retries ?? this.config.HTTP_RETRIES, factor: 2, minTimeout: 100, maxTimeout: 2000 },
       );

@@ -25,6 +25,7 @@ import { SubgraphContext } from './context';
 import { restErrorHandler, sendError } from './rest';
 import { isAppError } from './errors';
 import { EventListener } from './events';
+import { mountDeadLetters, OutboxMessage } from './outbox';
 import { runAsProcess } from './process';
 
 /** The subgraph's SDL from the `schema.graphql` beside its index.ts. */
@@ -106,7 +107,7 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
 
   const events = definition.eventChannels?.length
-    ? await new EventListener(databaseUrl, definition.eventChannels, logger).start()
+    ? await new EventListener(databaseUrl, definition.eventChannels, logger, config.EVENTS_RECONNECT_MAX_MS).start()
     : undefined;
   const contextFor = (caller: Caller | null, clientAddress?: string): SubgraphContext<Loaders> => {
     const em = orm.em.fork();
@@ -170,6 +171,7 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
       context: async ({ req }) => contextFor(callerFromHeaders(req.headers), req.header(CLIENT_ADDRESS_HEADER)),
     }),
   );
+  if (definition.entities.includes(OutboxMessage)) mountDeadLetters(app, deps);
   definition.rest?.(app, deps);
   app.use((_req: Request, res: express.Response) => sendError(res, 404, 'NOT_FOUND', 'No such endpoint'));
   app.use(restErrorHandler(logger));
