@@ -140,6 +140,7 @@ export function startOutboxWorker(deps: SubgraphDeps, options: OutboxWorkerOptio
   // A wake-up while a lane runs asks it for one more pass: the message may have committed after its last claim.
   const again = new Set<SubgraphName>();
   const claimedHere = new Set<string>();
+  const troubled = new Map<SubgraphName, { failures: number; until: number }>();
   let stopped = false;
 
   const claim = async (service: SubgraphName): Promise<OutboxMessage[]> => {
@@ -194,17 +195,28 @@ export function startOutboxWorker(deps: SubgraphDeps, options: OutboxWorkerOptio
     deps.logger.warn({ ...where, retryInMs: backoffMs }, 'outbox delivery failed; will retry');
   };
 
-  const deliver = async (message: OutboxMessage): Promise<void> => {
+  /** Delivers one message and records the outcome; false when the destination is in trouble (no answer, 5xx, 408, 429). */
+  const deliver = async (message: OutboxMessage): Promise<boolean> => {
     try {
       await deps.client.post(message.service, message.path, message.body, { retries: 0, timeoutMs });
     } catch (error) {
       await recordFailure(message, error);
-      return;
+      const status = answerStatusOf(error);
+      return status !== undefined && status < 500 && status !== 408 && status !== 429;
     }
-    await recordDelivered(message);
+    try {
+      await recordDelivered(message);
+    } catch (error) {
+      deps.logger.error(
+        { err: error, messageId: message.id, dedupeKey: message.dedupeKey, service: message.service, path: message.path },
+        'outbox message delivered but recording it (or its follow-up) failed; it will be delivered again',
+      );
+      await recordFailure(message, error);
+    }
+    return true;
   };
 
-  /** A claimed message this worker will not get to (it is stopping) goes back at once, not when the claim lapses. */
+  /** A claimed message this worker will not get to goes back at once, not when the claim lapses. */
   const unclaim = async (ids: string[]) => {
     if (ids.length) await deps.orm.em.fork().execute('update outbox set claimed_until = null where id in (?) and delivered_at is null', [ids]);
   };
@@ -214,15 +226,28 @@ export function startOutboxWorker(deps: SubgraphDeps, options: OutboxWorkerOptio
       const batch = await claim(service);
       if (!batch.length) return;
       batch.forEach((message) => claimedHere.add(message.id));
-      for (const message of batch) {
+      for (const [index, message] of batch.entries()) {
         if (stopped) return;
-        await deliver(message);
+        const healthy = await deliver(message);
         claimedHere.delete(message.id);
+        if (healthy) {
+          troubled.delete(service);
+          continue;
+        }
+        // The destination is down or struggling: the lane pauses (backing off like a message) instead of
+        // spending a timeout and a log line on every message behind this one.
+        const failures = (troubled.get(service)?.failures ?? 0) + 1;
+        troubled.set(service, { failures, until: Date.now() + Math.min(MAX_BACKOFF_MS, 250 * 2 ** failures) });
+        const rest = batch.slice(index + 1).map((next) => next.id);
+        rest.forEach((id) => claimedHere.delete(id));
+        await unclaim(rest);
+        return;
       }
     }
   };
 
   const startLane = (service: SubgraphName): Promise<void> => {
+    if ((troubled.get(service)?.until ?? 0) > Date.now()) return Promise.resolve();
     const running = lanes.get(service);
     if (running) {
       again.add(service);
