@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { Config } from '../lib/config';
 import { Caller, callerFromHeaders, INTERNAL_TOKEN_HEADER, secretsEqual } from '../lib/internal-auth';
 import { verifySessionToken } from '../lib/tokens';
-import { SessionDirectory } from './session-directory';
+import { SessionDirectory, sessionUnconfirmed } from './session-directory';
 
 type HeaderBag = Record<string, string | string[] | undefined>;
 
@@ -30,8 +30,9 @@ export async function resolveCaller(
     if (!match) throw rejectToken('Authorization must be "Bearer <token>"');
     const claims = await verifySessionToken(match[1], config.JWT_SECRET);
     if (!claims) throw rejectToken();
-    await sessions.ready();
-    if (sessions.isRevoked(claims.sessionId)) throw rejectToken();
+    const standing = await sessions.standing(claims.sessionId);
+    if (standing === 'REVOKED') throw rejectToken();
+    if (standing === 'UNCONFIRMED') throw sessionUnconfirmed();
     return { ...claims, role: sessions.currentRole(claims.userId) ?? claims.role };
   }
   if (secretsEqual(first(headers[INTERNAL_TOKEN_HEADER]), config.INTERNAL_TOKEN)) return callerFromHeaders(headers);

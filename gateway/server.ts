@@ -63,7 +63,7 @@ export interface RunningGateway {
 export async function startGateway(config: Config = loadConfig(), logger: Logger = createLogger('gateway', config.LOG_LEVEL)): Promise<RunningGateway> {
   const subgraphs = readSupergraphConfig().map((entry) => entry.name).filter(isSubgraphName) as SubgraphName[];
   const client = new InternalClient(config);
-  const sessions = new SessionDirectory(client, logger, subgraphs.includes('auth'));
+  const sessions = new SessionDirectory(client, logger, subgraphs.includes('auth'), config.SESSION_FEED_MAX_STALENESS_MS);
   sessions.start();
 
   const supergraphSdl = fs.readFileSync(SUPERGRAPH_SDL, 'utf8');

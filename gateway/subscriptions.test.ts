@@ -13,7 +13,8 @@ describe('gateway subscriptions', () => {
   let stack: TestStack;
   const clients: Client[] = [];
   beforeAll(async () => {
-    stack = await startTestStack({ subgraphs: ['notification'], env: { JWT_SECRET } });
+    // auth too: the gateway refuses tokens while it cannot read auth's session feed.
+    stack = await startTestStack({ subgraphs: ['notification', 'auth'], env: { JWT_SECRET } });
   });
   afterAll(async () => {
     await Promise.all(clients.map((client) => client.dispose()));

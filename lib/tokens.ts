@@ -8,14 +8,14 @@ function key(secret: string): Uint8Array {
   return new TextEncoder().encode(secret);
 }
 
-/** A signed session token: user id (sub), role, session id (sid). */
-export async function signSessionToken(caller: Required<Caller>, secret: string, ttlSeconds: number): Promise<string> {
+/** A signed session token: user id (sub), role, session id (sid); it expires `expiry` seconds from now, or at that moment. */
+export async function signSessionToken(caller: Required<Caller>, secret: string, expiry: number | Date): Promise<string> {
   return new SignJWT({ role: caller.role, sid: caller.sessionId })
     .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
     .setSubject(caller.userId)
     .setIssuer(ISSUER)
     .setIssuedAt()
-    .setExpirationTime(`${ttlSeconds}s`)
+    .setExpirationTime(typeof expiry === 'number' ? `${expiry}s` : expiry)
     .sign(key(secret));
 }
 

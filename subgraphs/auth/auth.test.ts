@@ -1,14 +1,26 @@
+import { Client } from 'pg';
 import { SignJWT } from 'jose';
 import { signSessionToken } from '../../lib/tokens';
 import { newId } from '../../lib/ids';
+import { loadConfig } from '../../lib/config';
+import { withDatabase } from '../../lib/database';
+import { createLogger } from '../../lib/logger';
+import { InternalClient } from '../../lib/internal-client';
 import { CLIENT_ADDRESS_HEADER, INTERNAL_TOKEN_HEADER } from '../../lib/internal-auth';
+import { SessionDirectory } from '../../gateway/session-directory';
 import { errorCode, GraphQLResponse, startTestStack, TestStack, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
+import { eventually as eventuallyValue } from '../../test/support/eventually';
 
 const JWT_SECRET = 'auth-e2e-jwt-secret-0123456789abcdef';
 const OTP_TTL_SECONDS = 5;
 const OTP_RESEND_SECONDS = 2;
 const OTP_RATE_LIMIT_PER_PHONE = 3;
 const OTP_RATE_LIMIT_PER_ADDRESS = 40;
+// Five wrong codes (one code's worth) cost nothing extra; the sixth makes the phone wait, the seventh locks it for the day.
+const OTP_FAILURES_BEFORE_BACKOFF = 5;
+const OTP_MAX_FAILURES_PER_DAY = 7;
+const OTP_FAILURE_BACKOFF_SECONDS = 2;
+const SESSION_FEED_MAX_STALENESS_MS = 3000;
 
 const REQUEST_OTP = `mutation($phone: String!) { requestOtp(phone: $phone) { phone expiresAt resendAfterSeconds } }`;
 const VERIFY_OTP = `mutation($phone: String!, $code: String!) { verifyOtp(phone: $phone, code: $code) { token user { id phone name role } } }`;
@@ -42,6 +54,10 @@ describe('auth and whatsapp through the gateway', () => {
         OTP_RESEND_SECONDS: String(OTP_RESEND_SECONDS),
         OTP_RATE_LIMIT_PER_PHONE: String(OTP_RATE_LIMIT_PER_PHONE),
         OTP_RATE_LIMIT_PER_ADDRESS: String(OTP_RATE_LIMIT_PER_ADDRESS),
+        OTP_FAILURES_BEFORE_BACKOFF: String(OTP_FAILURES_BEFORE_BACKOFF),
+        OTP_MAX_FAILURES_PER_DAY: String(OTP_MAX_FAILURES_PER_DAY),
+        OTP_FAILURE_BACKOFF_SECONDS: String(OTP_FAILURE_BACKOFF_SECONDS),
+        SESSION_FEED_MAX_STALENESS_MS: String(SESSION_FEED_MAX_STALENESS_MS),
       },
     });
   });
@@ -82,6 +98,28 @@ describe('auth and whatsapp through the gateway', () => {
     expect(verified.errors).toBeUndefined();
     return verified.data.verifyOtp;
   }
+
+  /** A request to auth as the gateway forwards it: internal token and the client's address. */
+  function asClient(address: string, query: string, variables: Record<string, unknown>): Promise<GraphQLResponse> {
+    return fetch(`${stack.serviceUrl('auth')}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: TEST_INTERNAL_TOKEN, [CLIENT_ADDRESS_HEADER]: address },
+      body: JSON.stringify({ query, variables }),
+    }).then((r) => r.json() as Promise<GraphQLResponse>);
+  }
+
+  async function authDb<T>(work: (db: Client) => Promise<T>): Promise<T> {
+    const db = new Client({ connectionString: withDatabase(stack.env.DATABASE_URL, `${stack.env.DB_PREFIX}_auth`) });
+    await db.connect();
+    try {
+      return await work(db);
+    } finally {
+      await db.end();
+    }
+  }
+
+  const sessionIdOf = (token: string): string => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).sid;
+  const expiryOf = (token: string): number => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).exp * 1000;
 
   async function sessionsOf(phone: string): Promise<{ userExists: boolean; sessions: number }> {
     const { status, body } = await stack.internal('auth', 'GET', `/api/auth/users/by-phone/${encodeURIComponent(phone)}/sessions-count`);
@@ -162,13 +200,19 @@ describe('auth and whatsapp through the gateway', () => {
     expect(errorCode(await stack.graphql(`{ categories { id } }`, {}, { token: first.token }))).toBe('UNAUTHENTICATED');
     expect((await stack.graphql(ME, {}, { token: second.token })).data.me.id).toBe(first.user.id);
 
+    // The revocation matters as long as the token does (the gateway forgets it then): the feed says until when.
     const feed = await stack.internal('auth', 'GET', '/api/auth/session-changes?since=0');
     expect(feed.status).toBe(200);
-    const firstSessionId = JSON.parse(Buffer.from(first.token.split('.')[1], 'base64url').toString()).sid;
-    expect(feed.body.revokedSessionIds).toContain(firstSessionId);
+    const listed = feed.body.revokedSessions.find((r: { sessionId: string }) => r.sessionId === sessionIdOf(first.token));
+    expect(Date.parse(listed.expiresAt)).toBeGreaterThanOrEqual(expiryOf(first.token));
+    expect(Date.parse(listed.expiresAt)).toBeLessThan(expiryOf(first.token) + 1000);
+    const current = await stack.internal('auth', 'GET', '/api/auth/session-changes/current');
+    expect(current.body.revokedSessions).toContainEqual(listed);
     const after = await stack.internal('auth', 'GET', `/api/auth/session-changes?since=${feed.body.cursor}`);
-    expect(after.body).toEqual({ cursor: feed.body.cursor, revokedSessionIds: [], roleChanges: [] });
+    expect(after.body).toEqual({ cursor: feed.body.cursor, revokedSessions: [], roleChanges: [] });
     expect((await stack.internal('auth', 'GET', '/api/auth/session-changes?since=abc')).status).toBe(400);
+    expect((await stack.internal('auth', 'GET', '/api/auth/session-changes/current?cursor=abc')).status).toBe(400);
+    expect((await stack.internal('auth', 'GET', '/api/auth/session-changes/current?before=5')).status).toBe(400);
   });
 
   it('refuses a wrong code without creating a session, and the right code still works after it', async () => {
@@ -262,22 +306,81 @@ describe('auth and whatsapp through the gateway', () => {
     expect((await verifyOtp(phone, lastCode)).errors).toBeUndefined();
   });
 
-  it('limits requests per client address (as forwarded by the gateway)', async () => {
-    const asClient = (address: string, phone: string) =>
-      fetch(`${stack.serviceUrl('auth')}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: TEST_INTERNAL_TOKEN, [CLIENT_ADDRESS_HEADER]: address },
-        body: JSON.stringify({ query: REQUEST_OTP, variables: { phone } }),
-      }).then((r) => r.json() as Promise<GraphQLResponse>);
-    // Malformed numbers spend the budget too (and send nothing).
-    for (let i = 0; i < OTP_RATE_LIMIT_PER_ADDRESS; i += 1) {
-      expect(reason(await asClient('203.0.113.9', 'not-a-phone'))).toBeUndefined();
+  describe('limits requests per client address (as forwarded by the gateway)', () => {
+    const requestFrom = (address: string, phone: string) => asClient(address, REQUEST_OTP, { phone });
+    /** Spends an address's whole budget; malformed numbers count too (and send nothing). */
+    async function exhaust(address: string) {
+      for (let i = 0; i < OTP_RATE_LIMIT_PER_ADDRESS; i += 1) {
+        expect(reason(await requestFrom(address, 'not-a-phone'))).toBeUndefined();
+      }
     }
-    const limited = await asClient('203.0.113.9', freshPhone());
-    expect(errorCode(limited)).toBe('BAD_USER_INPUT');
-    expect(reason(limited)).toBe('RATE_LIMITED');
-    const otherClient = await asClient('203.0.113.10', freshPhone());
-    expect(otherClient.errors).toBeUndefined();
+
+    it('an IPv4 address, also written as IPv4-mapped IPv6', async () => {
+      await exhaust('203.0.113.9');
+      const limited = await requestFrom('203.0.113.9', freshPhone());
+      expect(errorCode(limited)).toBe('BAD_USER_INPUT');
+      expect(reason(limited)).toBe('RATE_LIMITED');
+      expect(reason(await requestFrom('::ffff:203.0.113.9', freshPhone()))).toBe('RATE_LIMITED');
+      const otherClient = await requestFrom('203.0.113.10', freshPhone());
+      expect(otherClient.errors).toBeUndefined();
+    });
+
+    it('IPv6 addresses by their /64: one subscriber cannot spread over its own prefix', async () => {
+      await exhaust('2001:db8:7:1::a');
+      expect(reason(await requestFrom('2001:db8:7:1:ffff:ffff:ffff:b', freshPhone()))).toBe('RATE_LIMITED');
+      expect(reason(await requestFrom('2001:0db8:0007:0001::c', freshPhone()))).toBe('RATE_LIMITED');
+      const nextPrefix = await requestFrom('2001:db8:7:2::a', freshPhone());
+      expect(nextPrefix.errors).toBeUndefined();
+    });
+  });
+
+  it('bounds wrong codes per phone across codes: backoff, then locked for the day even with the right code', async () => {
+    const phone = freshPhone();
+    await requestOtp(phone);
+    const firstCode = await latestCode(phone);
+    for (let attempt = 1; attempt <= OTP_FAILURES_BEFORE_BACKOFF; attempt += 1) {
+      const wrong = await verifyOtp(phone, wrongCodeFor(firstCode));
+      expect(reason(wrong)).toBe('OTP_WRONG_CODE');
+      expect(wrong.errors![0].extensions!.retryAfterSeconds).toBeUndefined();
+    }
+    // A new code does not reset the count: its first wrong guess is the phone's sixth, which makes it wait.
+    await sleep(OTP_RESEND_SECONDS * 1000 + 100);
+    expect((await requestOtp(phone)).errors).toBeUndefined();
+    const code = await latestCode(phone);
+    const sixth = await verifyOtp(phone, wrongCodeFor(code));
+    expect(reason(sixth)).toBe('OTP_WRONG_CODE');
+    expect(sixth.errors![0].extensions).toEqual(expect.objectContaining({ attemptsLeft: 4, retryAfterSeconds: OTP_FAILURE_BACKOFF_SECONDS }));
+
+    const waiting = await verifyOtp(phone, code);
+    expect(errorCode(waiting)).toBe('BAD_USER_INPUT');
+    expect(reason(waiting)).toBe('OTP_TOO_MANY_FAILURES');
+    expect(waiting.errors![0].extensions!.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(waiting.errors![0].extensions!.retryAfterSeconds).toBeLessThanOrEqual(OTP_FAILURE_BACKOFF_SECONDS);
+    expect(reason(await requestOtp(phone))).toBe('OTP_TOO_MANY_FAILURES');
+
+    // Once the wait is over, the seventh wrong code spends the day's budget.
+    const seventh = await eventuallyValue('the backoff to pass', async () => {
+      const guess = await verifyOtp(phone, wrongCodeFor(code));
+      return reason(guess) === 'OTP_WRONG_CODE' && guess;
+    });
+    expect(seventh.errors![0].extensions!.attemptsLeft).toBe(3);
+    expect(seventh.errors![0].extensions!.retryAfterSeconds).toBeGreaterThan(23 * 3600);
+    const locked = await verifyOtp(phone, code);
+    expect(reason(locked)).toBe('OTP_TOO_MANY_FAILURES');
+    expect(locked.errors![0].extensions!.retryAfterSeconds).toBeGreaterThan(23 * 3600);
+    expect(locked.errors![0].message).toMatch(/try again in 24 h/);
+    expect(reason(await requestOtp(phone))).toBe('OTP_TOO_MANY_FAILURES');
+    expect(await sessionsOf(phone)).toEqual(expect.objectContaining({ userExists: false, sessions: 0 }));
+    // The refusals spent none of the code's attempts: only the two wrong guesses did.
+    expect(await authDb(async (db) => (await db.query('select attempts from otp_codes where phone = $1', [e164(phone)])).rows[0].attempts)).toBe(2);
+
+    // A day later (moved back in the database rather than waited for) the phone may sign in again.
+    await authDb((db) =>
+      db.query(`update otp_failures set window_start = window_start - interval '1 day', retry_at = retry_at - interval '1 day' where phone = $1`, [e164(phone)]),
+    );
+    expect((await requestOtp(phone)).errors).toBeUndefined();
+    expect((await verifyOtp(phone, await latestCode(phone))).errors).toBeUndefined();
+    expect(await authDb(async (db) => (await db.query('select 1 from otp_failures where phone = $1', [e164(phone)])).rowCount)).toBe(0);
   });
 
   it.each([['not-a-phone'], ['12345'], ['+0812345678'], ['0812']])('refuses the malformed phone %p', async (phone) => {
@@ -427,10 +530,12 @@ describe('auth and whatsapp through the gateway', () => {
       expect((await stack.internal('auth', 'POST', path, { role: 'BUYER' })).body.role).toBe('ADMIN');
 
       const feed = await stack.internal('auth', 'GET', `/api/auth/session-changes?since=${before}`);
-      expect(feed.body.roleChanges).toEqual([
+      expect(feed.body.roleChanges.map(({ userId, role }: { userId: string; role: string }) => ({ userId, role }))).toEqual([
         { userId: user.id, role: 'FACTORY_OWNER' },
         { userId: user.id, role: 'ADMIN' },
       ]);
+      // A change matters until the tokens from before it have expired (JWT_TTL_SECONDS, 7 days here).
+      for (const { expiresAt } of feed.body.roleChanges) expect(Date.parse(expiresAt)).toBeGreaterThan(Date.now() + 6 * 24 * 3600_000);
       expect((await stack.internal('auth', 'GET', `/api/auth/users/${user.id}`)).body.role).toBe('ADMIN');
     });
 
@@ -448,5 +553,93 @@ describe('auth and whatsapp through the gateway', () => {
   it('keeps the internal endpoints internal', async () => {
     const response = await fetch(`${stack.serviceUrl('auth')}/api/auth/session-changes?since=0`);
     expect(response.status).toBe(401);
+    expect((await fetch(`${stack.serviceUrl('auth')}/api/auth/session-changes/current`)).status).toBe(401);
+  });
+
+  // Last in this file: it kills auth and the gateway, and leaves auth minting 3-second tokens.
+  describe('when the gateway cannot confirm sessions with auth', () => {
+    const CREATE_CATEGORY = `mutation($name: String!) { createCategory(input: { name: $name }) { id } }`;
+    const CATEGORIES = `{ categories { id } }`;
+
+    /** The raw answer, to see the HTTP status and headers as well. */
+    async function asHolderOf(token: string) {
+      const response = await fetch(`${stack.gatewayUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: CATEGORIES }),
+      });
+      return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as GraphQLResponse };
+    }
+
+    it('refuses tokens (not anonymous calls) while auth is away, before and after a gateway restart, and recovers', async () => {
+      const owner = await login(freshPhone());
+      await stack.internal('auth', 'POST', `/api/auth/users/${owner.user.id}/role`, { role: 'FACTORY_OWNER' });
+      const leaver = await login(freshPhone());
+      expect((await stack.graphql(`mutation { logout }`, {}, { token: leaver.token })).data.logout).toBe(true);
+      await eventually(async () => (await asHolderOf(leaver.token)).status === 401, 3000);
+
+      await stack.stack.kill('auth');
+      const refused = await eventuallyValue('tokens to be refused', async () => {
+        const answer = await asHolderOf(owner.token);
+        return answer.status !== 200 && answer;
+      });
+      expect(refused.status).toBe(503);
+      expect(Number(refused.retryAfter)).toBeGreaterThan(0);
+      expect(errorCode(refused.body)).toBe('UNAUTHENTICATED');
+      expect(refused.body.errors![0].extensions!.reason).toBe('SESSION_UNCONFIRMED');
+      expect(refused.body.errors![0].message).toMatch(/cannot be confirmed/);
+      // Still known as revoked: refused as such, not merely unconfirmed.
+      expect((await asHolderOf(leaver.token)).status).toBe(401);
+      const anonymous = await stack.graphql(CATEGORIES);
+      expect(anonymous.errors).toBeUndefined();
+      expect(anonymous.data.categories.length).toBeGreaterThan(0);
+
+      // A gateway that starts while auth is away has never read the feed: it refuses tokens from the start.
+      await stack.stack.restart('gateway');
+      const fresh = await asHolderOf(owner.token);
+      expect(fresh.status).toBe(503);
+      expect(fresh.body.errors![0].extensions!.reason).toBe('SESSION_UNCONFIRMED');
+      expect((await stack.graphql(CATEGORIES)).errors).toBeUndefined();
+
+      // Auth comes back (minting short tokens, for the test below): the new gateway loads what still
+      // matters, so the revocation and the role change from before its start both hold.
+      await stack.stack.startOne('auth', { JWT_TTL_SECONDS: '3' });
+      await eventually(async () => (await asHolderOf(owner.token)).status === 200, 10_000);
+      const created = await stack.graphql(CREATE_CATEGORY, { name: `Songket ${runTag}` }, { token: owner.token });
+      expect(created.errors).toBeUndefined();
+      const revoked = await asHolderOf(leaver.token);
+      expect(revoked.status).toBe(401);
+      expect(revoked.body.errors![0].extensions!.reason).toBeUndefined();
+      expect(errorCode(revoked.body)).toBe('UNAUTHENTICATED');
+    });
+
+    it('forgets a revocation once its token has expired, and so does the feed', async () => {
+      const { token } = await login(freshPhone());
+      const sessionId = sessionIdOf(token);
+      expect(expiryOf(token) - Date.now()).toBeLessThanOrEqual(3000);
+      const before = (await stack.internal('auth', 'GET', '/api/auth/session-changes/current')).body.cursor;
+      expect((await stack.graphql(`mutation { logout }`, {}, { token })).data.logout).toBe(true);
+
+      const directory = new SessionDirectory(new InternalClient(loadConfig(stack.env)), createLogger('test', 'silent'), true, 60_000);
+      await directory.refresh();
+      expect(await directory.standing(sessionId)).toBe('REVOKED');
+      const held = directory.revokedCount;
+      const current = await stack.internal('auth', 'GET', '/api/auth/session-changes/current');
+      // Newest first: the revocation just made leads.
+      expect(current.body.revokedSessions[0].sessionId).toBe(sessionId);
+
+      await eventuallyValue('the revocation to be forgotten', async () => {
+        await directory.refresh();
+        return directory.revokedCount === held - 1;
+      }, 10_000);
+      expect(await directory.standing(sessionId)).toBe('OPEN');
+      // The gateway refuses the token all the same: it has expired.
+      expect((await asHolderOf(token)).status).toBe(401);
+      const later = await stack.internal('auth', 'GET', '/api/auth/session-changes/current');
+      expect(later.body.revokedSessions.map((r: { sessionId: string }) => r.sessionId)).not.toContain(sessionId);
+      const replay = await stack.internal('auth', 'GET', `/api/auth/session-changes?since=${before}`);
+      expect(replay.body.revokedSessions).toEqual([]);
+      expect(BigInt(replay.body.cursor)).toBeGreaterThan(BigInt(before));
+    });
   });
 });

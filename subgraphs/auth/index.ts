@@ -10,10 +10,11 @@ import { Session } from './entities/session.entity';
 import { OtpCode } from './entities/otp-code.entity';
 import { RateLimitBucket } from './entities/rate-limit-bucket.entity';
 import { SessionChange } from './entities/session-change.entity';
+import { OtpFailureBudget } from './entities/otp-failure-budget.entity';
 
-export const AUTH_ENTITIES = [User, Session, OtpCode, RateLimitBucket, SessionChange];
+export const AUTH_ENTITIES = [User, Session, OtpCode, RateLimitBucket, SessionChange, OtpFailureBudget];
 
-/** Keeps the rate-limit and code tables small; any replica may run it, the deletes are idempotent. */
+/** Keeps the rate-limit, code, failure and feed tables small; any replica may run it, the deletes are idempotent. */
 function pruneTask({ orm, config, logger }: SubgraphDeps) {
   return startPeriodicTask('OTP prune', 10 * 60_000, () => new AuthService(orm.em.fork(), config).pruneExpired(), logger);
 }

@@ -11,6 +11,10 @@ export function mountRest(app: express.Express, { orm, config }: SubgraphDeps) {
     route(async (req) => service().sessionChanges(req.query.since)),
   );
   app.get(
+    '/api/auth/session-changes/current',
+    route(async (req) => service().currentSessionChanges({ cursor: req.query.cursor, before: req.query.before })),
+  );
+  app.get(
     '/api/auth/users/by-phone/:phone/sessions-count',
     route(async (req) => service().sessionsCount(String(req.params.phone))),
   );

@@ -11,10 +11,13 @@ import { User } from './entities/user.entity';
 import { Session } from './entities/session.entity';
 import { generateOtp, hashOtp, isOtpShaped, OTP_MAX_ATTEMPTS, otpMatches } from './otp';
 import { normalisePhone, requirePhone } from './phone';
+import { rateLimitKeyOf } from './client-address';
 
 /** Rate-limit windows: per phone (SMS-pumping and harassment), per client address (enumeration). */
 const PHONE_WINDOW_SECONDS = 600;
 const ADDRESS_WINDOW_SECONDS = 60;
+/** The "day" of the per-phone failure budget, counted from the first wrong code. */
+const FAILURE_WINDOW_SECONDS = 24 * 3600;
 
 /** Serialises writers of session_changes so that its sequence order is its commit order. */
 const SESSION_FEED_LOCK = 727301;
@@ -38,10 +41,25 @@ export interface AuthPayloadResult {
   user: User;
 }
 
+/** Feed entries carry when they stop mattering (ISO-8601): the gateway drops them then. */
 export interface SessionChanges {
   cursor: string;
-  revokedSessionIds: string[];
-  roleChanges: { userId: string; role: Role }[];
+  revokedSessions: { sessionId: string; expiresAt: string }[];
+  roleChanges: { userId: string; role: Role; expiresAt: string }[];
+}
+
+/** A page of the changes that matter now; `before` continues the same snapshot, null on its last page. */
+export interface CurrentSessionChanges extends SessionChanges {
+  before: string | null;
+}
+
+interface FeedRow {
+  seq: string;
+  kind: string;
+  user_id: string;
+  session_id: string | null;
+  role: Role | null;
+  expires_at: Date;
 }
 
 export interface UserSnapshot {
@@ -65,15 +83,20 @@ export class AuthService {
 
   /**
    * Sends a fresh code over WhatsApp. Refusals (all BAD_USER_INPUT, `extensions.reason` tells them apart):
-   * RATE_LIMITED (per address or per phone, with `retryAfterSeconds`), OTP_RESEND_TOO_SOON (with
-   * `retryAfterSeconds`), WHATSAPP_UNDELIVERABLE.
+   * RATE_LIMITED (per address or per phone, with `retryAfterSeconds`), OTP_RESEND_TOO_SOON and
+   * OTP_TOO_MANY_FAILURES (both with `retryAfterSeconds`), WHATSAPP_UNDELIVERABLE.
    */
   async requestOtp(input: string, clientAddress?: string): Promise<OtpChallengeResult> {
     // Counted before anything else, so malformed numbers spend the address's budget too.
     if (clientAddress) {
-      await this.hitRateLimit(this.em, `address:${clientAddress}`, ADDRESS_WINDOW_SECONDS, this.config.OTP_RATE_LIMIT_PER_ADDRESS);
+      await this.hitRateLimit(this.em, `address:${rateLimitKeyOf(clientAddress)}`, ADDRESS_WINDOW_SECONDS, this.config.OTP_RATE_LIMIT_PER_ADDRESS);
     }
     const phone = requirePhone(input);
+    const [waiting] = await this.em.execute<{ wait: number }[]>(
+      `select ${WAIT_SECONDS} as wait from otp_failures where phone = ? and retry_at > now()`,
+      [phone],
+    );
+    if (waiting) throw tooManyFailures(waiting.wait);
     const code = generateOtp();
     const challengeId = newId();
     const codeHash = hashOtp(code, phone, challengeId, this.config.JWT_SECRET);
@@ -126,39 +149,38 @@ export class AuthService {
 
   /**
    * Exchanges a code for a session token; a new phone becomes a BUYER. Refusals (BAD_USER_INPUT, with
-   * `extensions.reason`): OTP_WRONG_CODE (with `attemptsLeft`), OTP_TOO_MANY_ATTEMPTS, OTP_EXPIRED,
+   * `extensions.reason`): OTP_WRONG_CODE (with `attemptsLeft`, and `retryAfterSeconds` once the phone must
+   * wait), OTP_TOO_MANY_FAILURES (with `retryAfterSeconds`), OTP_TOO_MANY_ATTEMPTS, OTP_EXPIRED,
    * OTP_NOT_REQUESTED. No session is created on any refusal.
    */
   async verifyOtp(input: string, code: string): Promise<AuthPayloadResult> {
     const phone = requirePhone(input);
     if (!isOtpShaped(code)) throw badInput('code: the code has 6 digits', { fields: ['code'], reason: 'OTP_WRONG_CODE' });
 
-    // Spends one attempt, atomically, before comparing: parallel guesses cannot exceed the allowance.
-    const [claimed] = await this.em.execute<{ challenge_id: string; code_hash: string; attempts: number }[]>(
-      `update otp_codes set attempts = attempts + 1
-       where phone = ? and consumed_at is null and expires_at > now() and attempts < ?
-       returning challenge_id, code_hash, attempts`,
-      [phone, OTP_MAX_ATTEMPTS],
-    );
-    if (!claimed) throw await this.whyNoLiveCode(phone);
-    if (!otpMatches(code, phone, claimed.challenge_id, this.config.JWT_SECRET, claimed.code_hash)) {
-      const attemptsLeft = OTP_MAX_ATTEMPTS - claimed.attempts;
-      throw badInput(
-        attemptsLeft > 0
-          ? `Wrong code: ${attemptsLeft} ${attemptsLeft === 1 ? 'attempt' : 'attempts'} left`
-          : 'Wrong code, and that was the last attempt: request a new code',
-        { reason: 'OTP_WRONG_CODE', attemptsLeft },
+    // One transaction holding the phone's code row: verifies of a phone queue behind each other, so
+    // parallel guesses cannot slip past the code's attempts, the failure budget or the backoff. A refusal
+    // is returned, not thrown, so that the attempt and the failure it spent are committed.
+    const outcome = await this.em.transactional(async (tx): Promise<{ refusal: AppError } | { user: User; session: Session }> => {
+      const [current] = await tx.execute<LockedCode[]>(
+        `select challenge_id, code_hash, attempts, consumed_at is not null as consumed, expires_at <= now() as expired
+         from otp_codes where phone = ? for update`,
+        [phone],
       );
-    }
+      const [waiting] = await tx.execute<{ wait: number }[]>(
+        `select ${WAIT_SECONDS} as wait from otp_failures where phone = ? and retry_at > now()`,
+        [phone],
+      );
+      if (waiting) return { refusal: tooManyFailures(waiting.wait) };
+      if (!isLive(current)) return { refusal: whyCodeIsDead(current) };
 
-    const { user, session } = await this.em.transactional(async (tx) => {
-      const consumed = await tx.execute(
-        'update otp_codes set consumed_at = now() where phone = ? and challenge_id = ? and consumed_at is null returning phone',
-        [phone, claimed.challenge_id],
-      );
-      if (!consumed.length) {
-        throw badInput('This code was just used: request a new one', { reason: 'OTP_NOT_REQUESTED' });
+      await tx.execute('update otp_codes set attempts = attempts + 1 where phone = ?', [phone]);
+      if (!otpMatches(code, phone, current.challenge_id, this.config.JWT_SECRET, current.code_hash)) {
+        return { refusal: wrongCode(OTP_MAX_ATTEMPTS - current.attempts - 1, await this.spendFailure(tx, phone)) };
       }
+
+      await tx.execute('update otp_codes set consumed_at = now() where phone = ?', [phone]);
+      // The person holds the phone: earlier typos no longer count against them.
+      await tx.execute('delete from otp_failures where phone = ?', [phone]);
       await tx.execute(
         `insert into users (id, phone, role, created_at, updated_at) values (?, ?, 'BUYER', now(), now())
          on conflict (phone) do nothing`,
@@ -171,11 +193,10 @@ export class AuthService {
       });
       return { user, session };
     });
-    const token = await signSessionToken(
-      { userId: user.id, role: user.role, sessionId: session.id },
-      this.config.JWT_SECRET,
-      this.config.JWT_TTL_SECONDS,
-    );
+    if ('refusal' in outcome) throw outcome.refusal;
+    const { user, session } = outcome;
+    // The token expires with its session (not a moment later), so the gateway may forget a revocation then.
+    const token = await signSessionToken({ userId: user.id, role: user.role, sessionId: session.id }, this.config.JWT_SECRET, session.expiresAt);
     return { token, user };
   }
 
@@ -185,15 +206,15 @@ export class AuthService {
     if (!sessionId || !isId(sessionId)) return false;
     return this.em.transactional(async (tx) => {
       await tx.execute('select pg_advisory_xact_lock(?)', [SESSION_FEED_LOCK]);
-      const revoked = await tx.execute(
-        'update sessions set revoked_at = now() where id = ? and user_id = ? and revoked_at is null returning id',
+      const [revoked] = await tx.execute<{ expires_at: Date }[]>(
+        'update sessions set revoked_at = now() where id = ? and user_id = ? and revoked_at is null returning expires_at',
         [sessionId, caller.userId],
       );
-      if (revoked.length) {
-        await tx.execute(`insert into session_changes (kind, user_id, session_id, created_at) values ('SESSION_REVOKED', ?, ?, now())`, [
-          caller.userId,
-          sessionId,
-        ]);
+      if (revoked) {
+        await tx.execute(
+          `insert into session_changes (kind, user_id, session_id, created_at, expires_at) values ('SESSION_REVOKED', ?, ?, now(), ?)`,
+          [caller.userId, sessionId, revoked.expires_at],
+        );
         return true;
       }
       const [existing] = await tx.execute('select 1 from sessions where id = ? and user_id = ?', [sessionId, caller.userId]);
@@ -249,18 +270,40 @@ export class AuthService {
     return snapshot(await this.em.fork().findOneOrFail(User, { phone }));
   }
 
-  /** The gateway's feed: changes after `since`, oldest first, at most FEED_PAGE of them. */
+  /**
+   * The gateway's feed: changes after `since`, oldest first, a page of at most FEED_PAGE. The cursor
+   * moves past changes that no longer matter (expired) without returning them.
+   */
   async sessionChanges(since: unknown): Promise<SessionChanges> {
     const cursor = parseInput(cursorSchema, since ?? '0');
-    const rows = await this.em.execute<{ seq: string; kind: string; user_id: string; session_id: string | null; role: Role | null }[]>(
-      'select seq::text as seq, kind, user_id, session_id, role from session_changes where seq > ? order by seq limit ?',
+    const rows = await this.em.execute<(FeedRow & { live: boolean })[]>(
+      `select seq::text as seq, kind, user_id, session_id, role, expires_at, expires_at > now() as live
+       from session_changes where seq > ? order by seq limit ?`,
       [cursor, FEED_PAGE],
     );
-    return {
-      cursor: rows.length ? rows[rows.length - 1].seq : cursor,
-      revokedSessionIds: rows.filter((r) => r.kind === 'SESSION_REVOKED' && r.session_id).map((r) => r.session_id!),
-      roleChanges: rows.filter((r) => r.kind === 'ROLE_CHANGED' && r.role).map((r) => ({ userId: r.user_id, role: r.role! })),
-    };
+    return { cursor: rows.length ? rows[rows.length - 1].seq : cursor, ...feedEntries(rows.filter((row) => row.live)) };
+  }
+
+  /**
+   * Where a gateway starts: the changes that still matter (unexpired), newest first, in pages of at most
+   * FEED_PAGE, and the `cursor` to follow the feed from afterwards. The first page (no parameters) fixes
+   * the snapshot's cursor; later pages pass it back with `before` from the page they follow.
+   */
+  async currentSessionChanges(query: { cursor?: unknown; before?: unknown }): Promise<CurrentSessionChanges> {
+    if (query.cursor === undefined && query.before !== undefined) {
+      throw badInput('before: only together with the cursor of the first page', { fields: ['before'] });
+    }
+    const cursor =
+      query.cursor === undefined
+        ? (await this.em.execute<{ seq: string }[]>('select coalesce(max(seq), 0)::text as seq from session_changes'))[0].seq
+        : parseInput(cursorSchema, query.cursor);
+    const before = query.before === undefined ? undefined : parseInput(cursorSchema, query.before);
+    const rows = await this.em.execute<FeedRow[]>(
+      `select seq::text as seq, kind, user_id, session_id, role, expires_at from session_changes
+       where seq <= ? ${before ? 'and seq < ?' : ''} and expires_at > now() order by seq desc limit ?`,
+      [cursor, ...(before ? [before] : []), FEED_PAGE],
+    );
+    return { cursor, ...feedEntries(rows), before: rows.length === FEED_PAGE ? rows[rows.length - 1].seq : null };
   }
 
   /** How many sessions the phone's user has: lets tests prove a refused login created none. */
@@ -274,12 +317,45 @@ export class AuthService {
     return { phone, userExists: Boolean(row), sessions: row ? Number(row.sessions) : 0 };
   }
 
-  /** Drops rate-limit windows and codes nobody can use any more (background task). */
+  /** Drops rate-limit windows, failure budgets, codes and feed entries that no longer matter (background task). */
   async pruneExpired(): Promise<void> {
     await this.em.execute(`delete from otp_rate_limits where window_start < now() - make_interval(secs => ?)`, [
       Math.max(PHONE_WINDOW_SECONDS, ADDRESS_WINDOW_SECONDS),
     ]);
+    await this.em.execute(
+      `delete from otp_failures where window_start < now() - make_interval(secs => ?) and (retry_at is null or retry_at < now())`,
+      [FAILURE_WINDOW_SECONDS],
+    );
     await this.em.execute(`delete from otp_codes where expires_at < now() - interval '1 hour'`);
+    await this.em.execute('delete from session_changes where expires_at < now()');
+  }
+
+  /**
+   * Counts a wrong code against the phone's day (the caller holds the phone's code row). Past
+   * OTP_FAILURES_BEFORE_BACKOFF each wrong code makes the phone wait, doubling from
+   * OTP_FAILURE_BACKOFF_SECONDS; the last one the budget allows locks it until its day is over.
+   * Answers how long the phone must now wait (0: not at all).
+   */
+  private async spendFailure(tx: EntityManager, phone: string): Promise<number> {
+    const { OTP_MAX_FAILURES_PER_DAY: max, OTP_FAILURES_BEFORE_BACKOFF: free, OTP_FAILURE_BACKOFF_SECONDS: backoff } = this.config;
+    await tx.execute(
+      `insert into otp_failures (phone, window_start, failures, retry_at) values (?, now(), 0, null)
+       on conflict (phone) do update set window_start = now(), failures = 0, retry_at = null
+       where otp_failures.window_start <= now() - make_interval(secs => ?)`,
+      [phone, FAILURE_WINDOW_SECONDS],
+    );
+    const [spent] = await tx.execute<{ wait: number }[]>(
+      `update otp_failures set
+         failures = failures + 1,
+         retry_at = case
+           when failures + 1 >= ? then window_start + make_interval(secs => ?)
+           when failures + 1 > ? then least(window_start + make_interval(secs => ?), now() + make_interval(secs => ? * power(2, failures - ?)))
+           else null end
+       where phone = ?
+       returning case when retry_at > now() then ${WAIT_SECONDS} else 0 end as wait`,
+      [max, FAILURE_WINDOW_SECONDS, free, FAILURE_WINDOW_SECONDS, backoff, free, phone],
+    );
+    return spent.wait;
   }
 
   /** Counts a hit in a fixed window with one upsert; over the limit is BAD_USER_INPUT (RATE_LIMITED). */
@@ -316,28 +392,14 @@ export class AuthService {
       [role, user.value, ...lower],
     );
     if (!changed) return null;
-    await tx.execute(`insert into session_changes (kind, user_id, role, created_at) values ('ROLE_CHANGED', ?, ?, now())`, [
-      changed.id,
-      role,
-    ]);
-    return changed;
-  }
-
-  /** Why no attempt could be spent: the most useful of the reasons. */
-  private async whyNoLiveCode(phone: string): Promise<AppError> {
-    const [row] = await this.em.execute<{ attempts: number; consumed: boolean; expired: boolean }[]>(
-      `select attempts, consumed_at is not null as consumed, expires_at <= now() as expired from otp_codes where phone = ?`,
-      [phone],
+    // Tokens from before the change carry the old role: the change matters until the last of them expires,
+    // including one a login in flight right now is about to sign.
+    await tx.execute(
+      `insert into session_changes (kind, user_id, role, created_at, expires_at)
+       values ('ROLE_CHANGED', ?, ?, now(), greatest(now() + make_interval(secs => ?), (select max(expires_at) from sessions where user_id = ?)))`,
+      [changed.id, role, this.config.JWT_TTL_SECONDS, changed.id],
     );
-    if (!row || row.consumed) {
-      return badInput('No code is waiting for this number: request one first', { reason: 'OTP_NOT_REQUESTED' });
-    }
-    if (row.attempts >= OTP_MAX_ATTEMPTS) {
-      return badInput('Too many wrong attempts: this code no longer works, request a new one', {
-        reason: 'OTP_TOO_MANY_ATTEMPTS',
-      });
-    }
-    return badInput('This code has expired: request a new one', { reason: 'OTP_EXPIRED' });
+    return changed;
   }
 
   private requireClient(): InternalClient {
@@ -348,4 +410,67 @@ export class AuthService {
 
 function snapshot(user: User): UserSnapshot {
   return { id: user.id, phone: user.phone, name: user.name ?? null, role: user.role };
+}
+
+interface LockedCode {
+  challenge_id: string;
+  code_hash: string;
+  attempts: number;
+  consumed: boolean;
+  expired: boolean;
+}
+
+function isLive(code: LockedCode | undefined): code is LockedCode {
+  return Boolean(code && !code.consumed && !code.expired && code.attempts < OTP_MAX_ATTEMPTS);
+}
+
+/** Why the phone's code cannot take an attempt: the most useful of the reasons. */
+function whyCodeIsDead(code: LockedCode | undefined): AppError {
+  if (!code || code.consumed) {
+    return badInput('No code is waiting for this number: request one first', { reason: 'OTP_NOT_REQUESTED' });
+  }
+  if (code.attempts >= OTP_MAX_ATTEMPTS) {
+    return badInput('Too many wrong attempts: this code no longer works, request a new one', { reason: 'OTP_TOO_MANY_ATTEMPTS' });
+  }
+  return badInput('This code has expired: request a new one', { reason: 'OTP_EXPIRED' });
+}
+
+/** Seconds until `retry_at` (at least 1 while it is ahead), in SQL over otp_failures. */
+const WAIT_SECONDS = `greatest(1, ceil(extract(epoch from retry_at - now())))::int`;
+
+function tooManyFailures(waitSeconds: number): AppError {
+  return badInput(`Too many wrong codes for this number: try again in ${formatWait(waitSeconds)}`, {
+    reason: 'OTP_TOO_MANY_FAILURES',
+    retryAfterSeconds: waitSeconds,
+  });
+}
+
+function wrongCode(attemptsLeft: number, waitSeconds: number): AppError {
+  const left =
+    attemptsLeft > 0
+      ? `Wrong code: ${attemptsLeft} ${attemptsLeft === 1 ? 'attempt' : 'attempts'} left`
+      : 'Wrong code, and that was the last attempt: request a new code';
+  if (!waitSeconds) return badInput(left, { reason: 'OTP_WRONG_CODE', attemptsLeft });
+  return badInput(`${left}; too many wrong codes for this number: try again in ${formatWait(waitSeconds)}`, {
+    reason: 'OTP_WRONG_CODE',
+    attemptsLeft,
+    retryAfterSeconds: waitSeconds,
+  });
+}
+
+function formatWait(seconds: number): string {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 2 * 3600) return `${Math.ceil(seconds / 60)} min`;
+  return `${Math.ceil(seconds / 3600)} h`;
+}
+
+function feedEntries(rows: FeedRow[]): Omit<SessionChanges, 'cursor'> {
+  return {
+    revokedSessions: rows
+      .filter((row) => row.kind === 'SESSION_REVOKED' && row.session_id)
+      .map((row) => ({ sessionId: row.session_id!, expiresAt: new Date(row.expires_at).toISOString() })),
+    roleChanges: rows
+      .filter((row) => row.kind === 'ROLE_CHANGED' && row.role)
+      .map((row) => ({ userId: row.user_id, role: row.role!, expiresAt: new Date(row.expires_at).toISOString() })),
+  };
 }

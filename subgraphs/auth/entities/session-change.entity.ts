@@ -7,7 +7,7 @@ export type SessionChangeKind = 'SESSION_REVOKED' | 'ROLE_CHANGED';
 /**
  * The gateway's feed (GET /api/auth/session-changes): `seq` is the cursor. Writers take an advisory
  * transaction lock before inserting, so sequence order is commit order and a reader that has seen
- * `seq = n` can never later find an n' < n appear (service.ts, recordChange).
+ * `seq = n` can never later find an n' < n appear (service.ts, SESSION_FEED_LOCK).
  */
 @Entity({ tableName: 'session_changes' })
 export class SessionChange {
@@ -28,4 +28,11 @@ export class SessionChange {
 
   @Property({ type: 'datetime', defaultRaw: 'now()' })
   createdAt: Date = new Date();
+
+  /**
+   * When the change stops mattering: a revocation when its session's token expires, a role change when
+   * every token the user held before it has. The feed leaves it out after that (service.ts, sessionChanges).
+   */
+  @Property({ type: 'datetime' })
+  expiresAt!: Date;
 }
