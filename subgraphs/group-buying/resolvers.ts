@@ -3,7 +3,7 @@ import { Resolvers } from './generated/graphql';
 import { GroupBuyingService } from './service';
 import { createLoaders, GroupBuyingContext, participationKey } from './loaders';
 import { progressPercent } from './state';
-import { SESSION_PROGRESS, SessionProgressEvent, sessionFromEvent } from './session-store';
+import { SESSION_PROGRESS, SessionProgressEvent, progressEvent, sessionFromEvent } from './session-store';
 import { requireCaller } from '../../lib/context';
 import { DateTime } from '../../lib/scalars';
 import { notFound } from '../../lib/errors';
@@ -32,8 +32,13 @@ export const resolvers: Resolvers = {
     groupBuyingSessionProgress: {
       subscribe: async (root, args, ctx, info) => {
         await service(ctx).requireSession(args.sessionId);
+        // Events sent while the LISTEN connection was lost are gone: the subscriber gets the session as it is now.
+        const resync = async () => {
+          const session = await service({ ...ctx, em: ctx.em.fork() }).session(args.sessionId);
+          return session && { ...progressEvent(session) };
+        };
         return withFilter(
-          () => ctx.events!.subscribe(SESSION_PROGRESS),
+          () => ctx.events!.subscribe(SESSION_PROGRESS, resync),
           (event?: Record<string, unknown>, vars?: { sessionId: string }) => event?.id === vars?.sessionId,
         )(root, args, ctx, info);
       },
