@@ -38,16 +38,19 @@ export type Mutation = {
   logout: Scalars['Boolean']['output'];
   /**
    * Sends a 6-digit code over WhatsApp, valid for 5 minutes. Refusals are BAD_USER_INPUT with
-   * `extensions.reason`: RATE_LIMITED or OTP_RESEND_TOO_SOON (both with `retryAfterSeconds`),
-   * WHATSAPP_UNDELIVERABLE (the number is not on WhatsApp), or a malformed phone (`extensions.fields`).
+   * `extensions.reason`: RATE_LIMITED, OTP_RESEND_TOO_SOON or OTP_TOO_MANY_FAILURES (all with
+   * `retryAfterSeconds`), WHATSAPP_UNDELIVERABLE (the number is not on WhatsApp), or a malformed phone
+   * (`extensions.fields`).
    */
   requestOtp: OtpChallenge;
   /** Changes the signed-in user's own profile. */
   updateMe: User;
   /**
    * Signs in with the code; a new number gets a BUYER account. Refusals are BAD_USER_INPUT with
-   * `extensions.reason`: OTP_WRONG_CODE (with `attemptsLeft`), OTP_TOO_MANY_ATTEMPTS (after 5 attempts
-   * the code is dead), OTP_EXPIRED, OTP_NOT_REQUESTED. A refused attempt creates no session.
+   * `extensions.reason`: OTP_WRONG_CODE (with `attemptsLeft`, and `retryAfterSeconds` when the number must
+   * now wait), OTP_TOO_MANY_ATTEMPTS (after 5 attempts the code is dead), OTP_TOO_MANY_FAILURES (too many
+   * wrong codes for this number, across codes: wait `retryAfterSeconds`, up to the rest of the day),
+   * OTP_EXPIRED, OTP_NOT_REQUESTED. A refused attempt creates no session.
    */
   verifyOtp: AuthPayload;
 };
