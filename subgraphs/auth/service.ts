@@ -29,6 +29,7 @@ const ROLE_RANK: Record<Role, number> = { BUYER: 0, FACTORY_OWNER: 1, ADMIN: 2 }
 const updateMeSchema = z.object({ name: z.string().trim().min(1, 'must not be empty').max(100).nullish() });
 const roleSchema = z.object({ role: z.enum(ROLES as [Role, ...Role[]]) });
 const cursorSchema = z.string().regex(/^\d{1,19}$/, 'must be a cursor from an earlier answer, or 0');
+const pageSchema = z.coerce.number().int().min(1).max(FEED_PAGE);
 
 export interface OtpChallengeResult {
   phone: string;
@@ -272,24 +273,25 @@ export class AuthService {
 
   /**
    * The gateway's feed: changes after `since`, oldest first, a page of at most FEED_PAGE. The cursor
-   * moves past changes that no longer matter (expired) without returning them.
+   * moves past changes that no longer matter (expired) without returning them. Ordered by the table's
+   * bigint `seq`, not the text it is selected as (which would put 10 before 9).
    */
   async sessionChanges(since: unknown): Promise<SessionChanges> {
     const cursor = parseInput(cursorSchema, since ?? '0');
     const rows = await this.em.execute<(FeedRow & { live: boolean })[]>(
       `select seq::text as seq, kind, user_id, session_id, role, expires_at, expires_at > now() as live
-       from session_changes where seq > ? order by seq limit ?`,
+       from session_changes where seq > ? order by session_changes.seq limit ?`,
       [cursor, FEED_PAGE],
     );
     return { cursor: rows.length ? rows[rows.length - 1].seq : cursor, ...feedEntries(rows.filter((row) => row.live)) };
   }
 
   /**
-   * Where a gateway starts: the changes that still matter (unexpired), newest first, in pages of at most
-   * FEED_PAGE, and the `cursor` to follow the feed from afterwards. The first page (no parameters) fixes
-   * the snapshot's cursor; later pages pass it back with `before` from the page they follow.
+   * Where a gateway starts: the changes that still matter (unexpired), newest first, in pages of `limit`
+   * (at most FEED_PAGE), and the `cursor` to follow the feed from afterwards. The first page (no cursor)
+   * fixes the snapshot's cursor; later pages pass it back with `before` from the page they follow.
    */
-  async currentSessionChanges(query: { cursor?: unknown; before?: unknown }): Promise<CurrentSessionChanges> {
+  async currentSessionChanges(query: { cursor?: unknown; before?: unknown; limit?: unknown }): Promise<CurrentSessionChanges> {
     if (query.cursor === undefined && query.before !== undefined) {
       throw badInput('before: only together with the cursor of the first page', { fields: ['before'] });
     }
@@ -298,12 +300,13 @@ export class AuthService {
         ? (await this.em.execute<{ seq: string }[]>('select coalesce(max(seq), 0)::text as seq from session_changes'))[0].seq
         : parseInput(cursorSchema, query.cursor);
     const before = query.before === undefined ? undefined : parseInput(cursorSchema, query.before);
+    const limit = parseInput(pageSchema, query.limit ?? FEED_PAGE);
     const rows = await this.em.execute<FeedRow[]>(
       `select seq::text as seq, kind, user_id, session_id, role, expires_at from session_changes
-       where seq <= ? ${before ? 'and seq < ?' : ''} and expires_at > now() order by seq desc limit ?`,
-      [cursor, ...(before ? [before] : []), FEED_PAGE],
+       where seq <= ? ${before ? 'and seq < ?' : ''} and expires_at > now() order by session_changes.seq desc limit ?`,
+      [cursor, ...(before ? [before] : []), limit],
     );
-    return { cursor, ...feedEntries(rows), before: rows.length === FEED_PAGE ? rows[rows.length - 1].seq : null };
+    return { cursor, ...feedEntries(rows), before: rows.length === limit ? rows[rows.length - 1].seq : null };
   }
 
   /** How many sessions the phone's user has: lets tests prove a refused login created none. */
