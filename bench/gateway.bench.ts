@@ -239,7 +239,8 @@ async function main() {
     subgraphs: SUBGRAPHS_USED,
     gateway: true,
     sandbox: true,
-    env: { INTERNAL_TOKEN, SEED_DEMO_DATA: 'true' },
+    // Each buyer keeps ORDERS unpaid orders to page through.
+    env: { INTERNAL_TOKEN, SEED_DEMO_DATA: 'true', MAX_UNPAID_ORDERS: String(ORDERS) },
   });
   const { stack, workDir, portOffset: offset } = bench;
   const children: ChildProcess[] = [];

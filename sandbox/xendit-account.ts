@@ -227,20 +227,20 @@ export class XenditAccount {
   /** The buyer pays in full by BCA virtual account; the PAID callback goes out as Xendit would send it. */
   async payInvoice(invoiceId: string): Promise<{ invoice: XenditInvoice; callback: CallbackAttempt }> {
     const record = this.findPendingInvoice(invoiceId, 'paid');
-    const { invoice } = record;
-    const now = new Date().toISOString();
-    Object.assign(invoice, {
-      status: 'PAID',
-      paid_amount: invoice.amount,
-      paid_at: now,
-      payment_method: PAYMENT_METHOD,
-      payment_channel: PAYMENT_CHANNEL,
-      bank_code: PAYMENT_CHANNEL,
-      payment_destination: `8808${String(randomInt(1e9)).padStart(10, '0')}`,
-      payment_id: randomBytes(12).toString('hex'),
-      updated: now,
-    } satisfies Partial<XenditInvoice>);
-    return { invoice, callback: await this.sendInvoiceCallback(record, invoiceCallbackBody(invoice)) };
+    markPaid(record.invoice);
+    return { invoice: record.invoice, callback: await this.sendInvoiceCallback(record, invoiceCallbackBody(record.invoice)) };
+  }
+
+  /**
+   * Invoices made and paid in one go, with no callback: a history of payments the receiver already has
+   * (tests seed large sessions this way instead of paying thousands of invoices one by one).
+   */
+  seedPaidInvoices(inputs: CreateInvoiceInput[]): XenditInvoice[] {
+    return inputs.map((input) => {
+      const invoice = this.createInvoice(input);
+      markPaid(invoice);
+      return invoice;
+    });
   }
 
   /** The invoice runs out of time and the EXPIRED callback goes out (accounts can ask Xendit for it). */
@@ -405,6 +405,22 @@ export class XenditAccount {
   private webhookUrl(kind: 'invoice' | 'refund'): string {
     return `${this.settings.webhookBaseUrl}/api/webhooks/xendit/${kind}`;
   }
+}
+
+/** The buyer paid in full by BCA virtual account. */
+function markPaid(invoice: XenditInvoice): void {
+  const now = new Date().toISOString();
+  Object.assign(invoice, {
+    status: 'PAID',
+    paid_amount: invoice.amount,
+    paid_at: now,
+    payment_method: PAYMENT_METHOD,
+    payment_channel: PAYMENT_CHANNEL,
+    bank_code: PAYMENT_CHANNEL,
+    payment_destination: `8808${String(randomInt(1e9)).padStart(10, '0')}`,
+    payment_id: randomBytes(12).toString('hex'),
+    updated: now,
+  } satisfies Partial<XenditInvoice>);
 }
 
 /** Xendit expires an unpaid invoice at its expiry date; checked whenever the invoice is looked at. */

@@ -85,6 +85,10 @@ export function xenditRouter(account: XenditAccount, options: { secretKey: strin
     res.json(account.findRefund(req.params.refundId).refund);
   });
 
+  router.post('/__sandbox/xendit/invoices/paid', json, (req, res) => {
+    const { invoices } = parseBody(z.object({ invoices: z.array(createInvoiceSchema).min(1).max(2000) }), req.body);
+    res.json({ invoices: account.seedPaidInvoices(invoices).map((invoice) => ({ id: invoice.id, external_id: invoice.external_id })) });
+  });
   router.post('/__sandbox/xendit/invoices/:invoiceId/pay', async (req, res) => {
     res.json(await account.payInvoice(req.params.invoiceId));
   });

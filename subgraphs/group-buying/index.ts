@@ -8,6 +8,8 @@ import { GroupBuyingSession } from './entities/group-buying-session.entity';
 import { GroupParticipant } from './entities/group-participant.entity';
 import { SESSION_PROGRESS } from './session-store';
 import { startExpiryScheduler } from './settlement';
+import { GroupBuyingService } from './service';
+import { startPeriodicTask } from '../../lib/periodic';
 import { SessionStatusChange } from './entities/session-status-change.entity';
 import { ParticipantStatusChange } from './entities/participant-status-change.entity';
 
@@ -19,7 +21,19 @@ export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
   migrations,
   createLoaders,
   rest: mountRest,
-  background: (deps) => [startOutboxWorker(deps), startExpiryScheduler(deps)],
+  background: (deps) => [
+    startOutboxWorker(deps),
+    startExpiryScheduler(deps),
+    startPeriodicTask(
+      'unpaid hold sweep',
+      deps.config.UNPAID_SWEEP_MS,
+      async (stopped) => {
+        // Straight again while a batch comes back non-empty: a burst of lapsed holds drains in one tick.
+        while (!stopped() && (await new GroupBuyingService(deps.orm.em.fork(), deps.client, deps.config, deps.logger).expireUnpaidPlaces()) > 0);
+      },
+      deps.logger,
+    ),
+  ],
   eventChannels: [SESSION_PROGRESS],
 };
 

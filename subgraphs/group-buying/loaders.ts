@@ -14,10 +14,15 @@ export function createLoaders(em: EntityManager) {
     /** One query for every myParticipation in a response (a page of sessions). */
     participation: new DataLoader<string, GroupParticipant | null>(async (keys) => {
       const pairs = keys.map((key) => key.split(':'));
-      const rows = await em.find(GroupParticipant, {
-        sessionId: { $in: [...new Set(pairs.map(([sessionId]) => sessionId))] },
-        userId: { $in: [...new Set(pairs.map(([, userId]) => userId))] },
-      });
+      // Oldest first, so a place taken again after an expired one is the one answered.
+      const rows = await em.find(
+        GroupParticipant,
+        {
+          sessionId: { $in: [...new Set(pairs.map(([sessionId]) => sessionId))] },
+          userId: { $in: [...new Set(pairs.map(([, userId]) => userId))] },
+        },
+        { orderBy: { id: 'asc' } },
+      );
       const byKey = new Map(rows.map((row) => [participationKey(row.sessionId, row.userId), row]));
       return keys.map((key) => byKey.get(key) ?? null);
     }),

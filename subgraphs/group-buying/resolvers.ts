@@ -9,7 +9,7 @@ import { DateTime } from '../../lib/scalars';
 import { notFound } from '../../lib/errors';
 import { isId } from '../../lib/ids';
 
-const service = (ctx: GroupBuyingContext) => new GroupBuyingService(ctx.em, ctx.client, ctx.logger);
+const service = (ctx: GroupBuyingContext) => new GroupBuyingService(ctx.em, ctx.client, ctx.config, ctx.logger);
 
 export const resolvers: Resolvers = {
   DateTime,

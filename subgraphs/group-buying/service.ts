@@ -8,6 +8,7 @@ import { paginate, PageArgs } from '../../lib/pagination';
 import { assertTransition } from '../../lib/state-machine';
 import { abandonPaymentOf } from '../../lib/abandoned-payment';
 import { Caller } from '../../lib/internal-auth';
+import type { Config } from '../../lib/config';
 import { InternalClient } from '../../lib/internal-client';
 import { enqueue } from '../../lib/outbox';
 import { Logger } from '../../lib/logger';
@@ -82,11 +83,15 @@ interface EscrowPayment {
   amount: number;
 }
 
+/** Unpaid places one hold sweep gives back at a time. */
+const UNPAID_SWEEP_BATCH = 500;
+
 /** Sessions and joins: the rules of API.md "Group buying" over this subgraph's database. */
 export class GroupBuyingService {
   constructor(
     private readonly em: EntityManager,
     private readonly client: InternalClient,
+    private readonly config: Config,
     private readonly logger?: Logger,
   ) {}
 
@@ -138,16 +143,19 @@ export class GroupBuyingService {
   /**
    * A place in the session, then its escrow invoice. The place is taken in one transaction (participant
    * row, unique per session and user, plus a guarded counter update that keeps joined ≤ max under any
-   * concurrency); if the invoice cannot be opened the place is given back.
+   * concurrency); if the invoice cannot be opened the place is given back. The place is held unpaid for
+   * UNPAID_HOLD_MINUTES at most (the invoice expires then too), and a buyer holds at most
+   * MAX_UNPAID_ORDERS unpaid places across sessions.
    */
   async joinSession(caller: Caller, input: unknown): Promise<JoinResult> {
     const { sessionId, quantity, addressId, refundTo } = parseInput(joinSchema, input);
     const session = await this.requireSession(sessionId);
     assertOpen(session);
     assertRoomFor(session, quantity);
-    if (await this.em.count(GroupParticipant, { sessionId, userId: caller.userId })) {
+    if (await this.em.count(GroupParticipant, { sessionId, userId: caller.userId, status: { $ne: 'EXPIRED' } })) {
       throw conflict('You have already joined this session');
     }
+    await this.assertUnpaidBelowLimit(this.em, caller.userId);
     await this.requireOwnAddress(caller, addressId);
 
     const participant = await this.takePlace(session, caller, { quantity, addressId, refundTo: refundTo ?? 'ORIGINAL_METHOD' });
@@ -159,7 +167,7 @@ export class GroupBuyingService {
         userId: caller.userId,
         factoryId: session.factoryId,
         amount: participant.amount,
-        expiresAt: session.endsAt.toISOString(),
+        expiresAt: new Date(Math.min(session.endsAt.getTime(), participant.createdAt.getTime() + this.holdMs)).toISOString(),
         description: `Group buy ${sessionId}: ${quantity} × Rp${session.groupPrice}`,
         refundTo: participant.refundTo,
       });
@@ -181,7 +189,7 @@ export class GroupBuyingService {
     const session = await this.requireSession(sessionId);
     await this.authorizeFactory(caller, session.factoryId, 'cancel its sessions');
     assertTransition(SESSION_TRANSITIONS, session.status, 'CANCELLED', 'session status');
-    return new SessionSettlement(this.em, this.client, this.logger).cancel(session);
+    return new SessionSettlement(this.em, this.client, this.config, this.logger).cancel(session);
   }
 
   /** MOQ_REACHED → IN_PRODUCTION, once every bulk order is placed. */
@@ -275,6 +283,59 @@ export class GroupBuyingService {
     });
   }
 
+  /**
+   * Gives back every place still unpaid UNPAID_HOLD_MINUTES after it was taken: one claim per batch
+   * (`UPDATE … WHERE status = 'PENDING_PAYMENT' AND created_at < …`), the quantities return to their
+   * sessions with a progress event, and payment is asked (outbox) to expire the invoice at Xendit. A
+   * payment that lands meanwhile is payment's to settle. Answers how many places were given back.
+   */
+  async expireUnpaidPlaces(): Promise<number> {
+    return this.em.transactional(async (tx) => {
+      const expired: { id: string; session_id: string; quantity: number; payment_id: string | null }[] = await tx.execute(
+        `update group_participants set status = 'EXPIRED', updated_at = now()
+          where id in (
+            select id from group_participants
+             where status = 'PENDING_PAYMENT' and created_at < now() - ?::float8 * interval '1 millisecond'
+             order by created_at
+             limit ${UNPAID_SWEEP_BATCH}
+             for update skip locked)
+            and status = 'PENDING_PAYMENT'
+          returning id, session_id, quantity, payment_id`,
+        [this.holdMs],
+      );
+      const returned = new Map<string, { quantity: number; places: number }>();
+      for (const place of expired) {
+        const session = returned.get(place.session_id) ?? { quantity: 0, places: 0 };
+        returned.set(place.session_id, { quantity: session.quantity + Number(place.quantity), places: session.places + 1 });
+        // A create call long finished can be abandoned at once; one still unanswered gets its settle time.
+        await abandonPaymentOf(tx, this.client, { participantId: place.id }, place.payment_id ? new Date() : undefined);
+      }
+      for (const [sessionId, { quantity, places }] of [...returned].sort(([a], [b]) => a.localeCompare(b))) {
+        const session = await updateSession(tx, 'joined_quantity = joined_quantity - ?, participants_count = participants_count - ?', 'id = ?', [
+          quantity,
+          places,
+          sessionId,
+        ]);
+        if (session) await publishProgress(tx, session);
+      }
+      return expired.length;
+    });
+  }
+
+  private get holdMs(): number {
+    return this.config.UNPAID_HOLD_MINUTES * 60_000;
+  }
+
+  /** Each service counts its own unpaid items: here, places not yet paid, in any session. */
+  private async assertUnpaidBelowLimit(em: EntityManager, userId: string): Promise<void> {
+    const unpaid = await em.count(GroupParticipant, { userId, status: 'PENDING_PAYMENT' });
+    if (unpaid >= this.config.MAX_UNPAID_ORDERS) {
+      throw conflict(
+        `You already have ${unpaid} unpaid group-buying places (at most ${this.config.MAX_UNPAID_ORDERS}); pay one of them or let it expire first`,
+      );
+    }
+  }
+
   private async takePlace(
     session: GroupBuyingSession,
     caller: Caller,
@@ -282,6 +343,9 @@ export class GroupBuyingService {
   ): Promise<GroupParticipant> {
     try {
       return await this.em.transactional(async (tx) => {
+        // Serialises one buyer's joins, so concurrent ones cannot all pass the unpaid limit.
+        await tx.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`unpaid-places:${caller.userId}`]);
+        await this.assertUnpaidBelowLimit(tx, caller.userId);
         const participant = tx.create(GroupParticipant, {
           sessionId: session.id,
           userId: caller.userId,

@@ -7,6 +7,7 @@ import { assertTransition } from '../../lib/state-machine';
 import { InternalClient } from '../../lib/internal-client';
 import { Logger } from '../../lib/logger';
 import { newId } from '../../lib/ids';
+import type { Config } from '../../lib/config';
 import { BackgroundTask, SubgraphDeps } from '../../lib/subgraph-server';
 import { startPeriodicTask } from '../../lib/periodic';
 import { moqOutcome, SESSION_TRANSITIONS } from './state';
@@ -14,6 +15,14 @@ import { notifyParticipants, publishProgress, updateSession } from './session-st
 
 /** Sessions one sweep claims at a time. */
 const CLAIM_BATCH = 10;
+
+/** First wait after a failed settlement run; it doubles per failure up to SETTLEMENT_BACKOFF_MAX_MS. */
+const FIRST_RETRY_MS = 1000;
+
+export type SettlementConfig = Pick<Config, 'SETTLEMENT_CHUNK' | 'SETTLEMENT_CLAIM_TTL_MS' | 'SETTLEMENT_BACKOFF_MAX_MS'>;
+
+/** Another holder took the session over (our claim lapsed): stop, it carries on. */
+class ClaimLost extends Error {}
 
 export interface ProcessedSession {
   sessionId: string;
@@ -25,15 +34,18 @@ export interface ProcessedSession {
 
 /**
  * Expiry and settlement (DESIGN.md §3). A sweep claims sessions that ended while FORMING or whose
- * settlement is unfinished; the claim records who took it and when, so a crashed holder's claim goes
- * stale after 60 s and is taken over. The status flips first, in one transaction with its event and
- * notifications; the downstream calls that follow (orders, invoice expiry, refunds, escrow release) are
- * idempotent and repeated until the session is marked SETTLED.
+ * settlement is unfinished; the claim records who took it and when it was last renewed, so a crashed
+ * holder's claim goes stale after SETTLEMENT_CLAIM_TTL_MS and is taken over. The status flips first, in
+ * one transaction with its event and notifications; the downstream calls that follow (invoice expiry,
+ * orders, refunds, escrow release) go SETTLEMENT_CHUNK participants at a time, renewing the claim after
+ * each chunk, and are idempotent per participant or payment, so a run taken over after a crash repeats
+ * nothing. A run that fails leaves the session for later with a doubling wait, so the sweep moves on.
  */
 export class SessionSettlement {
   constructor(
     private readonly em: EntityManager,
     private readonly client: InternalClient,
+    private readonly config: SettlementConfig,
     private readonly logger?: Logger,
   ) {}
 
@@ -44,12 +56,13 @@ export class SessionSettlement {
         where id in (
           select id from group_buying_sessions
            where ((status = 'FORMING' and ends_at <= now()) or settlement_state = 'PENDING')
-             and (processing_claimed_at is null or processing_claimed_at < now() - interval '60 seconds')
-           order by ends_at
+             and (processing_claimed_at is null or processing_claimed_at < now() - ?::int * interval '1 millisecond')
+             and (settlement_retry_at is null or settlement_retry_at <= now())
+           order by coalesce(settlement_retry_at, ends_at)
            limit ${CLAIM_BATCH}
            for update skip locked)
         returning id`,
-      [token],
+      [token, this.config.SETTLEMENT_CLAIM_TTL_MS],
     );
     const processed: ProcessedSession[] = [];
     for (const { id } of claimed) processed.push(await this.advance(id, token));
@@ -87,7 +100,7 @@ export class SessionSettlement {
       if (session.status === 'FORMING') session = await this.decide(em, session, token);
     } catch (error) {
       this.logger?.error({ err: error, sessionId: id }, 'deciding an ended session failed');
-      await this.release(id, token);
+      await this.backOff(id, token, error);
       return { sessionId: id, outcome: session.status, settled: false };
     }
     return { sessionId: id, outcome: session.status, settled: await this.finish(session, token) };
@@ -123,14 +136,17 @@ export class SessionSettlement {
 
   /** Settles when owed, then lets go of the claim; false when something is left for a later sweep. */
   private async finish(session: GroupBuyingSession, token: string): Promise<boolean> {
+    let settled: boolean;
     try {
-      return session.settlementState === 'PENDING' ? await this.settle(session) : true;
+      settled = session.settlementState === 'PENDING' ? await this.settle(session, () => this.renew(session.id, token)) : true;
     } catch (error) {
-      this.logger?.warn({ err: error, sessionId: session.id }, 'session settlement failed; a later sweep retries');
+      if (error instanceof ClaimLost) return false;
+      this.logger?.warn({ err: error, sessionId: session.id }, 'session settlement failed; a later sweep retries after a wait');
+      await this.backOff(session.id, token, error);
       return false;
-    } finally {
-      await this.release(session.id, token);
     }
+    await this.release(session.id, token);
+    return settled;
   }
 
   /**
@@ -138,53 +154,92 @@ export class SessionSettlement {
    * arrives while orders or refunds are made; a payment that still slips in bumps settlement_round,
    * and this run then leaves the session PENDING for the next sweep.
    */
-  private async settle(session: GroupBuyingSession): Promise<boolean> {
+  private async settle(session: GroupBuyingSession, renew: () => Promise<void>): Promise<boolean> {
     const sessionId = session.id;
     const round = session.settlementRound;
-    await this.client.post('payment', '/api/payments/expire-session', { sessionId });
+    const limit = this.config.SETTLEMENT_CHUNK;
+    let after: string | undefined;
+    do {
+      ({ next: after } = await this.client.post<{ next?: string }>('payment', '/api/payments/expire-session', { sessionId, after, limit }));
+      await renew();
+    } while (after);
     if (session.status === 'FAILED' || session.status === 'CANCELLED') {
-      await this.client.post('payment', '/api/payments/refund-session', {
-        sessionId,
-        reason: session.status === 'FAILED' ? 'MOQ_NOT_REACHED' : 'SESSION_CANCELLED',
-      });
+      const reason = session.status === 'FAILED' ? 'MOQ_NOT_REACHED' : 'SESSION_CANCELLED';
+      for (let more = true; more; ) {
+        ({ more = false } = await this.client.post<{ more?: boolean }>('payment', '/api/payments/refund-session', { sessionId, reason, limit }));
+        await renew();
+      }
     } else {
-      await this.placeOrders(session);
+      await this.placeOrders(session, renew);
       if (session.status === 'COMPLETED') await this.client.post('payment', '/api/payments/release-escrow', { sessionId });
     }
     const rows = await this.em.execute(
-      `update group_buying_sessions set settlement_state = 'SETTLED', settled_at = now(), updated_at = now()
+      `update group_buying_sessions
+          set settlement_state = 'SETTLED', settled_at = now(), updated_at = now(),
+              settlement_attempts = 0, settlement_retry_at = null, settlement_error = null
         where id = ? and settlement_state = 'PENDING' and settlement_round = ? returning id`,
       [sessionId, round],
     );
     return rows.length > 0;
   }
 
-  /** Bulk orders for the paid participants (idempotent per participant at order), who become ORDERED. */
-  private async placeOrders(session: GroupBuyingSession): Promise<void> {
-    const paid = await this.em.fork().find(GroupParticipant, { sessionId: session.id, status: 'PAID' }, { orderBy: { id: 'asc' } });
-    if (!paid.length) return;
-    const { orders } = await this.client.post<{ orders: { orderId: string; participantId: string }[] }>('order', '/api/orders/bulk', {
-      sessionId: session.id,
-      productId: session.productId,
-      variantId: session.variantId,
-      factoryId: session.factoryId,
-      unitPrice: session.groupPrice,
-      participants: paid.map((p) => ({
-        participantId: p.id,
-        userId: p.userId,
-        quantity: p.quantity,
-        addressId: p.addressId,
-        paymentId: p.paymentId,
-      })),
-    });
-    await this.em.transactional(async (tx) => {
-      for (const { orderId, participantId } of orders) {
-        await tx.execute(
-          `update group_participants set status = 'ORDERED', order_id = ?, updated_at = now() where id = ? and session_id = ? and status = 'PAID'`,
-          [orderId, participantId, session.id],
-        );
-      }
-    });
+  /**
+   * Bulk orders for the paid participants, a chunk at a time in id order (idempotent per participant at
+   * order); each chunk's participants become ORDERED in one statement before the claim is renewed.
+   */
+  private async placeOrders(session: GroupBuyingSession, renew: () => Promise<void>): Promise<void> {
+    let after: string | undefined;
+    for (;;) {
+      const paid = await this.em.fork().find(
+        GroupParticipant,
+        { sessionId: session.id, status: 'PAID', ...(after ? { id: { $gt: after } } : {}) },
+        { orderBy: { id: 'asc' }, limit: this.config.SETTLEMENT_CHUNK },
+      );
+      if (!paid.length) return;
+      const { orders } = await this.client.post<{ orders: { orderId: string; participantId: string }[] }>('order', '/api/orders/bulk', {
+        sessionId: session.id,
+        productId: session.productId,
+        variantId: session.variantId,
+        factoryId: session.factoryId,
+        unitPrice: session.groupPrice,
+        participants: paid.map((p) => ({
+          participantId: p.id,
+          userId: p.userId,
+          quantity: p.quantity,
+          addressId: p.addressId,
+          paymentId: p.paymentId,
+        })),
+      });
+      await this.em.execute(
+        `update group_participants p set status = 'ORDERED', order_id = placed.order_id, updated_at = now()
+           from unnest(array[?]::uuid[], array[?]::uuid[]) as placed(participant_id, order_id)
+          where p.id = placed.participant_id and p.session_id = ? and p.status = 'PAID'`,
+        [orders.map((o) => o.participantId), orders.map((o) => o.orderId), session.id],
+      );
+      after = paid[paid.length - 1].id;
+      await renew();
+    }
+  }
+
+  /** Extends the claim while working; throws ClaimLost when it lapsed and someone else took the session. */
+  private async renew(id: string, token: string): Promise<void> {
+    const rows = await this.em.execute(
+      `update group_buying_sessions set processing_claimed_at = now() where id = ? and processing_claim = ? returning id`,
+      [id, token],
+    );
+    if (!rows.length) throw new ClaimLost(`The claim on session ${id} lapsed`);
+  }
+
+  /** Lets go of a failing session until its next try: 1 s, 2 s, 4 s … up to SETTLEMENT_BACKOFF_MAX_MS. */
+  private async backOff(id: string, token: string, error: unknown): Promise<void> {
+    await this.em.execute(
+      `update group_buying_sessions
+          set settlement_attempts = settlement_attempts + 1,
+              settlement_retry_at = now() + least(?::float8, ?::float8 * power(2, least(settlement_attempts, 30))) * interval '1 millisecond',
+              settlement_error = ?, processing_claim = null, processing_claimed_at = null
+        where id = ? and processing_claim = ?`,
+      [this.config.SETTLEMENT_BACKOFF_MAX_MS, FIRST_RETRY_MS, String(error instanceof Error ? error.message : error).slice(0, 1000), id, token],
+    );
   }
 
   private async release(id: string, token: string): Promise<void> {
@@ -202,7 +257,7 @@ export function startExpiryScheduler(deps: SubgraphDeps): BackgroundTask {
     deps.config.EXPIRY_SWEEP_MS,
     async (stopped) => {
       while (!stopped()) {
-        const processed = await new SessionSettlement(deps.orm.em.fork(), deps.client, deps.logger).processExpired();
+        const processed = await new SessionSettlement(deps.orm.em.fork(), deps.client, deps.config, deps.logger).processExpired();
         if (processed.length < CLAIM_BATCH || processed.some((p) => !p.settled)) return;
       }
     },

@@ -8,6 +8,8 @@ import { migrations } from './migrations';
 import { Order } from './entities/order.entity';
 import { OrderItem } from './entities/order-item.entity';
 import { OrderStatusChange } from './entities/order-status-change.entity';
+import { OrderService } from './service';
+import { startPeriodicTask } from '../../lib/periodic';
 
 export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
   name: 'order',
@@ -17,7 +19,18 @@ export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
   migrations,
   createLoaders,
   rest: mountRest,
-  background: (deps) => [outboxWorker(deps)],
+  background: (deps) => [
+    outboxWorker(deps),
+    startPeriodicTask(
+      'unpaid hold sweep',
+      deps.config.UNPAID_SWEEP_MS,
+      async (stopped) => {
+        // Straight again while a batch comes back non-empty: a burst of lapsed holds drains in one tick.
+        while (!stopped() && (await new OrderService(deps.orm.em.fork(), deps.client, deps.config, deps.logger).cancelLapsedUnpaid()) > 0);
+      },
+      deps.logger,
+    ),
+  ],
 };
 
 if (require.main === module) runSubgraphProcess(subgraph);

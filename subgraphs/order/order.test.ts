@@ -26,7 +26,8 @@ const ORDER_VIEW = `id status total
 (missing.length ? describe.skip : describe)('regular orders through the gateway', () => {
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await startTestStack({ subgraphs: SUBGRAPHS, sandbox: true });
+    // One buyer keeps a dozen unpaid orders to page through (the limit itself: test/holds-and-settlement.test.ts).
+    stack = await startTestStack({ subgraphs: SUBGRAPHS, sandbox: true, env: { MAX_UNPAID_ORDERS: '20' } });
   });
   afterAll(() => stack?.stop());
 

@@ -7,13 +7,13 @@ import { isId } from '../../lib/ids';
 export const resolvers: Resolvers = {
   DateTime,
   Query: {
-    order: (_root, { id }, { em, caller, client }) => new OrderService(em, client).visibleOrder(requireCaller(caller), id),
-    myOrders: (_root, args, { em, caller, client }) =>
-      new OrderService(em, client).myOrders(requireCaller(caller), { first: args.first, after: args.after }),
+    order: (_root, { id }, { em, caller, client, config }) => new OrderService(em, client, config).visibleOrder(requireCaller(caller), id),
+    myOrders: (_root, args, { em, caller, client, config }) =>
+      new OrderService(em, client, config).myOrders(requireCaller(caller), { first: args.first, after: args.after }),
   },
   Mutation: {
-    createOrder: (_root, { input }, { em, caller, client, logger }) =>
-      new OrderService(em, client, logger).createOrder(requireCaller(caller), input),
+    createOrder: (_root, { input }, { em, caller, client, config, logger }) =>
+      new OrderService(em, client, config, logger).createOrder(requireCaller(caller), input),
   },
   Order: {
     // References come from subgraphs that already decided the caller may see the order (payment, logistics).

@@ -6,7 +6,7 @@ import { flushSoon } from './worker';
 
 /** Internal REST (docs/internal-api.md): bulk orders, payment and shipment callbacks, order summary. */
 export function mountRest(app: express.Express, deps: SubgraphDeps) {
-  const service = () => new OrderService(deps.orm.em.fork(), deps.client, deps.logger);
+  const service = () => new OrderService(deps.orm.em.fork(), deps.client, deps.config, deps.logger);
   const router = jsonRouter();
   router.post(
     '/bulk',

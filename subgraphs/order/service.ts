@@ -11,6 +11,7 @@ import { abandonPaymentOf } from '../../lib/abandoned-payment';
 import { paginate, PageArgs } from '../../lib/pagination';
 import { enqueue } from '../../lib/outbox';
 import { Caller } from '../../lib/internal-auth';
+import type { Config } from '../../lib/config';
 import { InternalClient } from '../../lib/internal-client';
 import { Logger } from '../../lib/logger';
 import { isId, newId } from '../../lib/ids';
@@ -94,16 +95,22 @@ const stockMessage = (orderId: string, action: 'commit' | 'release') => ({
   body: { orderId },
 });
 
+/** Unpaid orders one hold sweep cancels at a time. */
+const UNPAID_SWEEP_BATCH = 500;
+
 export class OrderService {
   constructor(
     private readonly em: EntityManager,
     private readonly client: InternalClient,
+    private readonly config: Pick<Config, 'MAX_UNPAID_ORDERS' | 'UNPAID_HOLD_MINUTES'>,
     private readonly logger?: Logger,
   ) {}
 
   /**
    * A regular order. Everything is validated before the first write; stock is reserved before the
    * order is inserted and released on any later failure, so a refused order leaves nothing behind.
+   * The stock is held unpaid for UNPAID_HOLD_MINUTES at most, and a buyer has at most
+   * MAX_UNPAID_ORDERS unpaid orders at once.
    */
   async createOrder(caller: Caller, input: unknown): Promise<{ order: Order; paymentUrl: string }> {
     const { addressId, items } = parseInput(createOrderSchema, input);
@@ -125,6 +132,7 @@ export class OrderService {
     }
     const total = lines.reduce((sum, l) => sum + l.variant.price * l.quantity, 0);
     if (!Number.isSafeInteger(total)) throw badInput('items: the order total is too large');
+    await this.assertUnpaidBelowLimit(this.em, caller.userId);
 
     const orderId = newId();
     try {
@@ -142,6 +150,9 @@ export class OrderService {
     let order: Order;
     try {
       order = await this.em.transactional(async (tx) => {
+        // Serialises one buyer's order inserts, so concurrent ones cannot all pass the unpaid limit.
+        await tx.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`unpaid-orders:${caller.userId}`]);
+        await this.assertUnpaidBelowLimit(tx, caller.userId);
         const created = tx.create(Order, {
           id: orderId,
           userId: caller.userId,
@@ -298,6 +309,45 @@ export class OrderService {
       if (order.source === 'REGULAR' && target === 'CANCELLED') await enqueue(tx, stockMessage(orderId, 'release'));
       return order;
     });
+  }
+
+  /**
+   * Cancels every regular order still unpaid UNPAID_HOLD_MINUTES after it was placed: one claim per batch
+   * (`UPDATE … WHERE status = 'PENDING_PAYMENT' AND created_at < …`), and in the same transaction the
+   * stock release (warehouse) and the invoice's expiry (payment) through the outbox. A payment that lands
+   * meanwhile is payment's to settle. Answers how many orders were cancelled.
+   */
+  async cancelLapsedUnpaid(): Promise<number> {
+    return this.em.transactional(async (tx) => {
+      const cancelled: { id: string; payment_id: string | null }[] = await tx.execute(
+        `update orders set status = 'CANCELLED', updated_at = now()
+          where id in (
+            select id from orders
+             where status = 'PENDING_PAYMENT' and source = 'REGULAR' and created_at < now() - ?::float8 * interval '1 minute'
+             order by created_at
+             limit ${UNPAID_SWEEP_BATCH}
+             for update skip locked)
+            and status = 'PENDING_PAYMENT'
+          returning id, payment_id`,
+        [this.config.UNPAID_HOLD_MINUTES],
+      );
+      for (const order of cancelled) {
+        await enqueue(tx, stockMessage(order.id, 'release'));
+        // A create call long answered can be abandoned at once; one still unanswered gets its settle time.
+        await abandonPaymentOf(tx, this.client, { orderId: order.id }, order.payment_id ? new Date() : undefined);
+      }
+      return cancelled.length;
+    });
+  }
+
+  /** Each service counts its own unpaid items: here, regular orders not yet paid. */
+  private async assertUnpaidBelowLimit(em: EntityManager, userId: string): Promise<void> {
+    const unpaid = await em.count(Order, { userId, source: 'REGULAR', status: 'PENDING_PAYMENT' });
+    if (unpaid >= this.config.MAX_UNPAID_ORDERS) {
+      throw conflict(
+        `You already have ${unpaid} unpaid orders (at most ${this.config.MAX_UNPAID_ORDERS}); pay one of them or let it expire first`,
+      );
+    }
   }
 
   /** PENDING_PAYMENT → CANCELLED as an atomic claim, with the stock release in the same transaction. */

@@ -11,7 +11,8 @@ const CALLBACK_TOKEN_HEADER = 'x-callback-token';
 /** Internal REST (docs/internal-api.md, payment) and the Xendit callbacks the gateway forwards. */
 export function mountRest(app: express.Express, deps: SubgraphDeps, gateway: PaymentGateway = xenditGateway(deps.config)) {
   const { orm, config, logger } = deps;
-  const service = () => new PaymentService(orm.em.fork(), gateway, logger);
+  const regularInvoiceSeconds = Math.max(1, Math.round(config.UNPAID_HOLD_MINUTES * 60));
+  const service = () => new PaymentService(orm.em.fork(), gateway, logger, regularInvoiceSeconds);
 
   // Raw body: the token is checked before anything is parsed, and a malformed body is our own 400.
   const callback = (apply: (webhooks: XenditWebhooks, body: unknown) => Promise<unknown>) => [

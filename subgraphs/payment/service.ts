@@ -20,7 +20,7 @@ import {
 import { creditWallet, notifyBuyer, postLedger, tellOwner } from './effects';
 import { PaymentGateway, REFUND_REASONS, RefundReason } from './xendit';
 
-/** Regular invoices stay payable for a day, Xendit's default. */
+/** Regular invoices stay payable for a day (Xendit's default) unless the service is given the unpaid hold. */
 const REGULAR_INVOICE_SECONDS = 24 * 3600;
 
 const createSchema = z.object({
@@ -44,8 +44,14 @@ const escrowSchema = z.object({
 });
 
 const sessionSchema = z.object({ sessionId: idSchema });
+/** Payments per call of the session-wide steps: the caller repeats while more is left. */
+const chunkLimit = z.number().int().min(1).max(1000).default(500);
+const expireSessionSchema = z.object({ sessionId: idSchema, after: idSchema.nullish(), limit: chunkLimit });
 const abandonSchema = z.union([z.object({ orderId: idSchema }).strict(), z.object({ participantId: idSchema }).strict()]);
-const refundSessionSchema = z.object({ sessionId: idSchema, reason: nonEmpty(200).default('CANCELLATION') });
+const refundSessionSchema = z.object({ sessionId: idSchema, reason: nonEmpty(200).default('CANCELLATION'), limit: chunkLimit });
+
+/** Refunds sent to Xendit at once within one refund-session call. */
+const REFUND_SENDS_IN_FLIGHT = 8;
 const linkSchema = z.object({
   links: z.array(z.object({ participantId: idSchema, orderId: idSchema })).min(1).max(1000),
 });
@@ -127,6 +133,8 @@ export class PaymentService {
     private readonly em: EntityManager,
     private readonly gateway?: PaymentGateway,
     private readonly logger?: Logger,
+    /** How long a regular order's invoice stays payable: the order's unpaid hold (UNPAID_HOLD_MINUTES). */
+    private readonly regularInvoiceSeconds = REGULAR_INVOICE_SECONDS,
   ) {}
 
   /** POST /api/payments — one payment per order; a retry answers the same payment and invoice. */
@@ -185,7 +193,7 @@ export class PaymentService {
         throw conflict('A payment with this key already exists for a different buyer or amount');
       }
       if (payment.invoiceUrl || payment.status !== 'PENDING') return payment;
-      const seconds = payment.expiresAt ? Math.floor((payment.expiresAt.getTime() - Date.now()) / 1000) : REGULAR_INVOICE_SECONDS;
+      const seconds = payment.expiresAt ? Math.floor((payment.expiresAt.getTime() - Date.now()) / 1000) : this.regularInvoiceSeconds;
       if (seconds < 1) throw badInput('expiresAt: the session has already ended');
       const invoice =
         (await gateway.findPendingInvoice(payment.id, payment.amount)) ??
@@ -203,13 +211,19 @@ export class PaymentService {
 
   /**
    * POST /api/payments/expire-session — expires the session's unpaid escrow invoices at Xendit first
-   * (Xendit decides whether the buyer paid in time), then here with the owner told and the buyer notified.
-   * Answers how many of the session's escrow payments are EXPIRED, the same on every call.
+   * (Xendit decides whether the buyer paid in time), then here with the owner told and the buyer notified;
+   * no row is locked during a Xendit call. Takes at most `limit` payments after the cursor `after` (id
+   * order) and answers `next` when more may follow, so a large session goes in chunks. Answers how many
+   * of the session's escrow payments are EXPIRED, the same on every call.
    */
-  async expireSession(input: unknown): Promise<{ expired: number }> {
-    const { sessionId } = parseInput(sessionSchema, input);
+  async expireSession(input: unknown): Promise<{ expired: number; next?: string }> {
+    const { sessionId, after, limit } = parseInput(expireSessionSchema, input);
     const gateway = this.requireGateway();
-    const pending = await this.em.find(Payment, { sessionId, isInEscrow: true, status: 'PENDING' }, { orderBy: { id: 'asc' } });
+    const pending = await this.em.find(
+      Payment,
+      { sessionId, isInEscrow: true, status: 'PENDING', ...(after ? { id: { $gt: after } } : {}) },
+      { orderBy: { id: 'asc' }, limit },
+    );
     for (const payment of pending) {
       if (payment.invoiceId && (await gateway.expireInvoice(payment.invoiceId)) === 'PAID') continue;
       await this.em.fork().transactional(async (tx) => {
@@ -219,7 +233,8 @@ export class PaymentService {
         await notifyBuyer(tx, 'PAYMENT_FAILED', expired);
       });
     }
-    return { expired: await this.em.fork().count(Payment, { sessionId, isInEscrow: true, status: 'EXPIRED' }) };
+    const expired = await this.em.fork().count(Payment, { sessionId, isInEscrow: true, status: 'EXPIRED' });
+    return pending.length === limit ? { expired, next: pending[pending.length - 1].id } : { expired };
   }
 
   /**
@@ -269,19 +284,27 @@ export class PaymentService {
   }
 
   /**
-   * POST /api/payments/refund-session — step 1 (one transaction): every HELD payment of the session is
-   * claimed for refund, gets its refund row (unique per payment) and ledger legs; wallet refunds
-   * complete right there. Step 2: each PENDING refund not yet accepted by Xendit is sent with its own id
-   * as idempotency key. A crash between or during the steps is finished by calling again.
+   * POST /api/payments/refund-session — step 1 (one transaction): up to `limit` HELD payments of the
+   * session are claimed for refund, get their refund row (unique per payment) and ledger legs; wallet
+   * refunds complete right there. Step 2, after that commit and holding no row lock: up to `limit`
+   * PENDING refunds not yet accepted by Xendit are sent, a few at a time, each with its own id as
+   * idempotency key. A crash between or during the steps is finished by calling again. Answers
+   * `{ refunds: [], more: true }` while HELD payments or unsent refunds are left (call again), then the
+   * session's refunds.
    */
-  async refundSession(input: unknown): Promise<{ refunds: RefundView[] }> {
-    const { sessionId, reason } = parseInput(refundSessionSchema, input);
+  async refundSession(input: unknown): Promise<{ refunds: RefundView[]; more?: true }> {
+    const { sessionId, reason, limit } = parseInput(refundSessionSchema, input);
     const gateway = this.requireGateway();
+    const refundable = sourcesOf(ESCROW_TRANSITIONS, 'REFUNDED');
     await this.em.fork().transactional(async (tx) => {
       const rows = await tx.execute(
         `update payments set escrow_status = 'REFUNDED', updated_at = now()
-         where session_id = ? and is_in_escrow and status = 'PAID' and escrow_status in (?) returning *`,
-        [sessionId, sourcesOf(ESCROW_TRANSITIONS, 'REFUNDED')],
+         where id in (
+           select id from payments where session_id = ? and is_in_escrow and status = 'PAID' and escrow_status in (?)
+            order by id limit ? for update)
+           and status = 'PAID' and escrow_status in (?)
+         returning *`,
+        [sessionId, refundable, limit, refundable],
       );
       for (const row of rows) {
         const payment = tx.map(Payment, row);
@@ -309,21 +332,23 @@ export class PaymentService {
       }
     });
 
-    const unsent = await this.em.fork().find(
-      Refund,
-      { sessionId, destination: 'ORIGINAL_METHOD', status: 'PENDING', xenditRefundId: null },
-      { orderBy: { id: 'asc' } },
-    );
+    const unsentWhere = { sessionId, destination: 'ORIGINAL_METHOD', status: 'PENDING', xenditRefundId: null } as const;
+    const unsent = await this.em.fork().find(Refund, unsentWhere, { orderBy: { id: 'asc' }, limit });
     let transientFailure: unknown;
-    for (const refund of unsent) {
-      try {
-        await this.submitRefund(gateway, refund);
-      } catch (error) {
-        transientFailure = error;
+    const queue = [...unsent];
+    const sender = async () => {
+      // After a transient failure nothing new is started: Xendit is struggling, and the caller retries later.
+      for (let refund = queue.shift(); refund && !transientFailure; refund = queue.shift()) {
+        await this.submitRefund(gateway, refund).catch((error: unknown) => (transientFailure ??= error));
       }
-    }
+    };
+    await Promise.all(Array.from({ length: REFUND_SENDS_IN_FLIGHT }, sender));
     // Step 2 is resumable: an error makes the caller retry, and the retry sends only what is left.
     if (transientFailure) throw transientFailure;
+    const more =
+      (await this.em.fork().count(Payment, { sessionId, isInEscrow: true, status: 'PAID', escrowStatus: { $in: refundable } })) > 0 ||
+      (await this.em.fork().count(Refund, unsentWhere)) > 0;
+    if (more) return { refunds: [], more: true };
     const refunds = await this.em.fork().find(Refund, { sessionId }, { orderBy: { id: 'asc' } });
     return { refunds: refunds.map(refundView) };
   }

@@ -70,8 +70,10 @@ export class InventoryService {
   }
 
   /**
-   * Sets on-hand stock. One upsert whose conflict branch only applies while the new quantity still
-   * covers what is reserved, so a concurrent reservation can never be undercut.
+   * Sets on-hand stock. Only an admin, or the warehouse's owner for a variant of one of their own
+   * factories, may: so a factory owner never stocks (and orders never reserve from them) another
+   * factory's goods. One upsert whose conflict branch only applies while the new quantity still covers
+   * what is reserved, so a concurrent reservation can never be undercut.
    */
   async setInventory(caller: Caller, input: unknown): Promise<InventoryLevel> {
     const { warehouseId, variantId, quantity } = parseInput(setInventorySchema, input);
@@ -80,7 +82,8 @@ export class InventoryService {
     if (caller.role !== 'ADMIN' && warehouse.ownerId !== caller.userId) {
       throw forbidden('Only the owner of this warehouse can set its stock');
     }
-    await this.requireVariant(variantId);
+    const product = await this.requireVariant(variantId);
+    if (caller.role !== 'ADMIN') await this.requireOwnFactory(caller, product.factoryId);
     const rows: { id: string }[] = await this.em.execute(
       `insert into inventory (id, warehouse_id, variant_id, quantity, reserved, updated_at)
        values (gen_random_uuid(), ?, ?, ?, 0, now())
@@ -152,14 +155,19 @@ export class InventoryService {
     });
   }
 
-  private async requireVariant(variantId: string): Promise<void> {
+  private async requireVariant(variantId: string): Promise<{ factoryId: string }> {
     if (!this.client) throw new Error('InventoryService needs an InternalClient to check variants');
     try {
-      await this.client.get('product', `/api/products/by-variant/${variantId}`);
+      return await this.client.get<{ factoryId: string }>('product', `/api/products/by-variant/${variantId}`);
     } catch (error) {
       if (error instanceof AppError && error.code === 'NOT_FOUND') throw badInput('variantId: no such variant');
       throw error;
     }
+  }
+
+  private async requireOwnFactory(caller: Caller, factoryId: string): Promise<void> {
+    const { factoryIds } = await this.client!.get<{ factoryIds: string[] }>('factory', `/api/factories/owned-by/${caller.userId}`);
+    if (!factoryIds.includes(factoryId)) throw forbidden('You can only stock variants of your own factories');
   }
 }
 

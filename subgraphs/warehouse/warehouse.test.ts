@@ -8,13 +8,16 @@ const [shirtM, shirtL, shirtWhite] = DEMO_PRODUCTS[0].variants.map((v) => v.id a
 const [batikM] = DEMO_PRODUCTS[1].variants.map((v) => v.id as string);
 const admin: Caller = { userId: newId(), role: 'ADMIN' };
 const demoOwner: Caller = { userId: DEMO_OWNERS[0].id, role: 'FACTORY_OWNER' };
-const otherOwner: Caller = { userId: newId(), role: 'FACTORY_OWNER' };
+/** Owns the batik factory (DEMO_PRODUCTS[1]), not the T-shirt one. */
+const otherOwner: Caller = { userId: DEMO_OWNERS[1].id, role: 'FACTORY_OWNER' };
+/** A factory owner (by role) with no factory at all. */
+const ownerOfNothing: Caller = { userId: newId(), role: 'FACTORY_OWNER' };
 const buyer: Caller = { userId: newId(), role: 'BUYER' };
 
 describe('warehouse subgraph', () => {
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await startTestStack({ subgraphs: ['product', 'warehouse'] });
+    stack = await startTestStack({ subgraphs: ['product', 'factory', 'warehouse'] });
   });
   afterAll(() => stack?.stop());
 
@@ -33,6 +36,10 @@ describe('warehouse subgraph', () => {
       { input },
       { caller: as },
     );
+  const ok = (result: { data?: any; errors?: unknown[] }) => {
+    if (result.errors) throw new Error(JSON.stringify(result.errors));
+    return result.data;
+  };
   const reserve = (orderId: string, items: { variantId: string; quantity: number }[]) =>
     stack.internal('warehouse', 'POST', '/api/inventory/reserve', { orderId, items });
 
@@ -57,7 +64,14 @@ describe('warehouse subgraph', () => {
     expect(created.errors).toBeUndefined();
     const warehouseId = created.data.createWarehouse.id;
     const mine = await stack.graphql(`{ warehouses { id } }`, {}, { caller: otherOwner });
-    expect(mine.data.warehouses.map((w: { id: string }) => w.id)).toEqual([warehouseId]);
+    expect(mine.data.warehouses.map((w: { id: string }) => w.id)).toContain(warehouseId);
+    // Only variants of the owner's own factories: not another factory's, and nothing without a factory.
+    const foreign = await setInventory(otherOwner, { warehouseId, variantId: shirtM, quantity: 5 });
+    expect(errorCode(foreign)).toBe('FORBIDDEN');
+    expect(foreign.errors?.[0].message).toMatch(/your own factories/);
+    const empty = ok(await stack.graphql(`mutation { createWarehouse(input: { name: "Kosong", city: "Depok" }) { id } }`, {}, { caller: ownerOfNothing }));
+    expect(errorCode(await setInventory(ownerOfNothing, { warehouseId: empty.createWarehouse.id, variantId: batikM, quantity: 5 }))).toBe('FORBIDDEN');
+    expect((await level(shirtM, warehouseId)) ?? null).toBeNull();
 
     expect(errorCode(await setInventory(demoOwner, { warehouseId, variantId: batikM, quantity: 5 }))).toBe('FORBIDDEN');
     expect(errorCode(await setInventory(otherOwner, { warehouseId, variantId: batikM, quantity: -1 }))).toBe('BAD_USER_INPUT');
@@ -70,9 +84,12 @@ describe('warehouse subgraph', () => {
     expect(set.data.setInventory).toEqual({ warehouse: { id: warehouseId, name: 'Gudang Solo' }, quantity: 7, reserved: 0, available: 7 });
     const stock = await stack.graphql(`query($id: ID!) { product(id: $id) { variants { id stock } } }`, { id: DEMO_PRODUCTS[1].id });
     expect(stock.data.product.variants.find((v: { id: string }) => v.id === batikM).stock).toBe(DEMO_STOCK_PER_VARIANT + 7);
-    // The owner sees only levels in their own warehouses.
+    // An owner sees only levels in their own warehouses (their demo warehouse and the new one), never the T-shirt factory's.
     const seen = await stack.graphql(`query($v: ID!) { inventory(variantId: $v) { warehouse { id } } }`, { v: batikM }, { caller: otherOwner });
-    expect(seen.data.inventory).toEqual([{ warehouse: { id: warehouseId } }]);
+    expect(seen.data.inventory.map((l: { warehouse: { id: string } }) => l.warehouse.id)).toContain(warehouseId);
+    expect(seen.data.inventory.map((l: { warehouse: { id: string } }) => l.warehouse.id)).not.toContain(DEMO_WAREHOUSE_ID);
+    // An admin may stock any variant anywhere.
+    expect((await setInventory(admin, { warehouseId, variantId: shirtM, quantity: 2 })).errors).toBeUndefined();
   });
 
   it('reserves all or nothing, once per order, and commits or releases once', async () => {

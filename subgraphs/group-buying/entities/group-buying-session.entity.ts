@@ -18,6 +18,7 @@ export class GroupBuyingSession {
     | 'paidQuantity'
     | 'participantsCount'
     | 'settlementRound'
+    | 'settlementAttempts'
     | 'createdAt'
     | 'updatedAt';
 
@@ -75,7 +76,17 @@ export class GroupBuyingSession {
   @Property({ type: 'datetime', nullable: true })
   settledAt?: Date | null;
 
-  /** The expiry/settlement claim (DESIGN.md §3): who holds it and since when; stale claims are taken over. */
+  /** Failed settlement runs in a row; the next run waits until settlementRetryAt (doubling back-off). */
+  @Property({ type: 'integer', default: 0 })
+  settlementAttempts: number = 0;
+
+  @Property({ type: 'datetime', nullable: true })
+  settlementRetryAt?: Date | null;
+
+  @Property({ type: 'text', nullable: true })
+  settlementError?: string | null;
+
+  /** The expiry/settlement claim (DESIGN.md §3): who holds it and when it was last renewed; stale claims are taken over. */
   @Property({ type: 'uuid', nullable: true })
   processingClaim?: string | null;
 

@@ -3,9 +3,16 @@ import { newId } from '../../../lib/ids';
 import { moneyType } from '../../../lib/money';
 import { PARTICIPANT_STATUSES, type ParticipantStatus, type RefundPreference } from '../state';
 
-/** One buyer's place in a session; the unique (session, user) key makes a second join a CONFLICT under any race. */
+/**
+ * One buyer's place in a session; the unique (session, user) key over places that are not EXPIRED makes a
+ * second join a CONFLICT under any race, while a buyer whose unpaid hold ran out may join again.
+ */
 @Entity({ tableName: 'group_participants' })
-@Unique({ properties: ['sessionId', 'userId'] })
+@Unique({
+  name: 'group_participants_session_id_user_id_unique',
+  expression: `create unique index "group_participants_session_id_user_id_unique" on "group_participants" ("session_id", "user_id") where "status" <> 'EXPIRED'`,
+})
+@Index({ properties: ['sessionId', 'id'] })
 export class GroupParticipant {
   [OptionalProps]?: 'status' | 'refundTo' | 'createdAt' | 'updatedAt';
 
