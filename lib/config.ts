@@ -4,9 +4,15 @@ import { SUBGRAPHS, GATEWAY_PORT, SANDBOX_PORT, SubgraphName, envPrefix } from '
 /**
  * The one place that reads process.env. Every value has a working default for local development;
  * `PORT_OFFSET` shifts every default port so a test run can bring up a second stack beside `npm start`.
+ * In production those defaults are refused (productionProblems below): a process started for real money
+ * must be given its own secrets and the real providers' URLs.
  */
 const schema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  /**
+   * Unset means production: a deployed process that forgot NODE_ENV must not run with the sandbox, dev
+   * secrets, introspection or stack traces. The npm scripts set `development` explicitly.
+   */
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PORT_OFFSET: z.coerce.number().int().min(0).max(50000).default(0),
   PORT: z.coerce.number().int().positive().optional(),
@@ -67,10 +73,31 @@ const schema = z.object({
   WHATSAPP_OTP_LANGUAGE: z.string().min(2).default('id'),
   MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(10),
   MAX_QUERY_COST: z.coerce.number().int().positive().default(20000),
-  SEED_DEMO_DATA: z.enum(['true', 'false']).default('true'),
+  /** What the query cost charges for a list field without `first` (categories, variants, order items): its worst case. */
+  MAX_LIST_SIZE: z.coerce.number().int().positive().default(100),
+  /** Aliased fields per operation (aliases are how one request repeats a costly field). */
+  MAX_ALIASES: z.coerce.number().int().positive().default(15),
+  /** Lexical tokens per document; parsing stops there, before a huge document costs CPU. */
+  MAX_TOKENS: z.coerce.number().int().positive().default(1000),
+  /** Largest request body on HTTP and largest message on the WebSocket, in bytes (1 MiB at most). */
+  MAX_REQUEST_BYTES: z.coerce.number().int().positive().max(1_048_576).default(1_048_576),
+  /** Operations one WebSocket may have running at once (open subscriptions and queries in flight). */
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().positive().default(20),
+  /** Open WebSockets per client address; more are refused at the upgrade with 429. */
+  WS_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().positive().default(50),
+  /** How often the gateway re-checks the session behind each socket with open subscriptions (logout, expiry). */
+  WS_SESSION_CHECK_MS: z.coerce.number().int().positive().default(1000),
+  /**
+   * Which proxies may name the client in X-Forwarded-For, as express's `trust proxy`: a hop count (`1` = the
+   * peer is our load balancer) or addresses/subnets/`loopback`/`linklocal`/`uniquelocal`, comma-separated.
+   * Unset: the socket's peer is the client and X-Forwarded-For is ignored.
+   */
+  TRUST_PROXY: z.string().optional(),
+  /** Demo factories, catalog and stock; unset means `true`, except in production, where it is `false` and `true` is refused. */
+  SEED_DEMO_DATA: z.enum(['true', 'false']).optional(),
 });
 
-export type Env = z.infer<typeof schema>;
+export type Env = Omit<z.infer<typeof schema>, 'SEED_DEMO_DATA'> & { SEED_DEMO_DATA: 'true' | 'false' };
 
 export interface Config extends Env {
   /** The port this process listens on when it is the named subgraph. */
@@ -86,21 +113,41 @@ export interface Config extends Env {
   env: Record<string, string | undefined>;
 }
 
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
-    throw new Error(`Invalid configuration:\n${problems}`);
+/** A configuration a process must not start with: one line per offending variable, `NAME: why`. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
   }
-  const values = parsed.data;
-  const offset = values.PORT_OFFSET;
-  const portOf = (name: SubgraphName) => SUBGRAPHS[name] + offset;
-  const gatewayPort = GATEWAY_PORT + offset;
+}
+
+export function loadConfig(rawEnv: Record<string, string | undefined> = process.env): Config {
+  // A blank variable is an unset one (docker compose passes `${VAR}` of an unset VAR as ""), so it gets the
+  // default in development and "not set" in production rather than a confusing validation message.
+  const env = Object.fromEntries(Object.entries(rawEnv).filter(([, value]) => value !== ''));
+  const parsed = schema.safeParse(env);
+  const problems = new Map<string, string>();
+  for (const issue of parsed.error?.issues ?? []) {
+    const name = issue.path.join('.');
+    if (!problems.has(name)) problems.set(name, `${name}: ${issue.message}`);
+  }
+  const production = (parsed.data?.NODE_ENV ?? env.NODE_ENV ?? 'production') === 'production';
+  const offset = parsed.data?.PORT_OFFSET ?? 0;
   const sandboxPort = SANDBOX_PORT + offset;
   const sandboxUrl = env.SANDBOX_URL ?? `http://localhost:${sandboxPort}`;
+  if (production) {
+    for (const [name, problem] of productionProblems(env, { sandboxUrl, sandboxPort })) {
+      if (!problems.has(name)) problems.set(name, `${name}: ${problem}`);
+    }
+  }
+  if (!parsed.success || problems.size > 0) throw new ConfigError([...problems.values()]);
+  const values = parsed.data;
+  const portOf = (name: SubgraphName) => SUBGRAPHS[name] + offset;
+  const gatewayPort = GATEWAY_PORT + offset;
   const gatewayUrl = values.PUBLIC_GATEWAY_URL ?? `http://localhost:${gatewayPort}`;
   return {
     ...values,
+    SEED_DEMO_DATA: values.SEED_DEMO_DATA ?? (production ? 'false' : 'true'),
     portOf,
     serviceUrl: (name) => env[`${envPrefix(name)}_SERVICE_URL`] ?? `http://localhost:${portOf(name)}`,
     gatewayPort,
@@ -112,4 +159,54 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     xenditWebhookBaseUrl: (values.XENDIT_WEBHOOK_BASE_URL ?? gatewayUrl).replace(/\/+$/, ''),
     env,
   };
+}
+
+/** Secrets production must be given: not a development value, and at least MIN_SECRET_LENGTH characters. */
+export const PRODUCTION_SECRETS = ['INTERNAL_TOKEN', 'JWT_SECRET', 'XENDIT_CALLBACK_TOKEN', 'XENDIT_SECRET_KEY', 'WHATSAPP_TOKEN'] as const;
+export const MIN_SECRET_LENGTH = 32;
+/**
+ * How a development or test value starts: the defaults above and the values in docker-compose.dev.yml,
+ * the tests and the benchmarks all do. `xnd_development_` is Xendit's own prefix for test-mode keys.
+ */
+export const DEVELOPMENT_MARKERS = ['dev-', 'dev_', 'test-', 'test_', 'bench-', 'change-me', 'changeme', 'xnd_development_'];
+/** The real providers, which production must name explicitly (unset means the local sandbox). */
+export const PROVIDER_URLS = { XENDIT_API_URL: 'https://api.xendit.co', WHATSAPP_API_URL: 'https://graph.facebook.com' } as const;
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]', '0.0.0.0', 'sandbox'];
+
+/**
+ * What production refuses, as [variable, why] pairs: secrets left at a development value or too short,
+ * Xendit and WhatsApp left at (or pointed at) the local sandbox, and demo data.
+ */
+export function productionProblems(
+  env: Record<string, string | undefined>,
+  sandbox: { sandboxUrl: string; sandboxPort: number },
+): [string, string][] {
+  const problems: [string, string][] = [];
+  for (const name of PRODUCTION_SECRETS) {
+    const value = env[name];
+    const fallback = schema.shape[name].parse(undefined);
+    if (value === undefined) problems.push([name, `not set; production needs its own secret of at least ${MIN_SECRET_LENGTH} characters`]);
+    else if (value === fallback || DEVELOPMENT_MARKERS.some((marker) => value.toLowerCase().startsWith(marker))) {
+      problems.push([name, `is a development value (a default, or starting with ${DEVELOPMENT_MARKERS.join(', ')})`]);
+    } else if (value.length < MIN_SECRET_LENGTH) problems.push([name, `is shorter than ${MIN_SECRET_LENGTH} characters`]);
+  }
+  for (const [name, example] of Object.entries(PROVIDER_URLS)) {
+    const value = env[name];
+    if (value === undefined) {
+      problems.push([name, `not set, which means the local sandbox; production needs the real one (${example})`]);
+      continue;
+    }
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      continue; // the schema already reports it
+    }
+    const sandboxHost = new URL(sandbox.sandboxUrl).host;
+    if (LOOPBACK_HOSTS.includes(url.hostname) || url.hostname.startsWith('127.') || url.host === sandboxHost || url.port === String(sandbox.sandboxPort)) {
+      problems.push([name, `points at the local sandbox or this machine (${value}); production needs the real one (${example})`]);
+    } else if (url.protocol !== 'https:') problems.push([name, `must be an https URL (${example})`]);
+  }
+  if (env.SEED_DEMO_DATA === 'true') problems.push(['SEED_DEMO_DATA', 'demo factories and products must not be seeded in production']);
+  return problems;
 }

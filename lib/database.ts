@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
 import { Client } from 'pg';
-import { Config } from './config';
+import { Config, ConfigError } from './config';
 import { Logger } from './logger';
 import { SubgraphName } from './services';
 
@@ -26,6 +26,8 @@ export async function resolveDatabaseServer(
   options: { dataDir?: string; port?: number; persistent?: boolean } = {},
 ): Promise<DatabaseServer> {
   if (config.DATABASE_URL) return { url: config.DATABASE_URL, stop: async () => {} };
+  // Real money needs a real, backed-up server; the embedded one lives in a local folder.
+  if (config.NODE_ENV === 'production') throw new ConfigError(['DATABASE_URL: not set; production does not start an embedded PostgreSQL']);
   const port = options.port ?? config.EMBEDDED_PG_PORT;
   const url = `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/postgres`;
   if (await isListening(port)) {

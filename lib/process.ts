@@ -1,3 +1,5 @@
+import { ConfigError } from './config';
+
 /**
  * Runs a service as an OS process: stops it cleanly on SIGINT/SIGTERM, and also when the launcher that
  * spawned it (npm start, a test) goes away, even mid-start, so no orphaned service keeps its port.
@@ -17,7 +19,13 @@ export function runAsProcess(name: string, start: () => Promise<{ stop(): Promis
   process.once('SIGTERM', shutdown);
   if (process.send) process.once('disconnect', shutdown);
   running.catch((error) => {
-    console.error(`${name} failed to start:`, error);
+    reportStartFailure(name, error);
     process.exit(1);
   });
+}
+
+/** What a launcher prints when a service cannot start: a refused configuration as its lines, not a stack. */
+export function reportStartFailure(name: string, error: unknown): void {
+  if (error instanceof ConfigError) console.error(`${name} refused to start. ${error.message}`);
+  else console.error(`${name} failed to start:`, error);
 }

@@ -126,6 +126,10 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
   const apollo = new ApolloServer<SubgraphContext<Loaders>>({
     schema,
     formatError: formatErrorFor(logger),
+    // Apollo reads process.env.NODE_ENV, where unset means development; ours means production (lib/config.ts).
+    nodeEnv: config.NODE_ENV,
+    introspection: config.NODE_ENV !== 'production',
+    includeStacktraceInErrorResponses: config.NODE_ENV === 'development',
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // No Apollo Studio here: federated tracing would only cost time on every fetch. Nor cache hints:

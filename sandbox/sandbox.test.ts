@@ -10,6 +10,7 @@ const WHATSAPP_TOKEN = 'test-whatsapp-token';
 const PHONE_NUMBER_ID = '109876543210';
 
 const config = loadConfig({
+  NODE_ENV: 'test',
   XENDIT_SECRET_KEY: SECRET_KEY,
   XENDIT_CALLBACK_TOKEN: CALLBACK_TOKEN,
   WHATSAPP_TOKEN,

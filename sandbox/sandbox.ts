@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { type Config, loadConfig } from '../lib/config';
+import { type Config, ConfigError, loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { CallbackSender } from './callbacks';
 import { checkoutRouter } from './checkout-page';
@@ -42,6 +42,8 @@ const SHUTDOWN_GRACE_MS = 1000;
 /** Starts the local Xendit and WhatsApp Cloud API stand-in on one HTTP server. */
 export async function startSandbox(options: SandboxOptions = {}): Promise<RunningSandbox> {
   const config = options.config ?? loadConfig();
+  // It fakes payments with the real callback token: anywhere near production it could mark invoices paid.
+  if (config.NODE_ENV === 'production') throw new ConfigError(['NODE_ENV: the sandbox is a development stand-in and does not run in production']);
   const logger = createLogger('sandbox', config.LOG_LEVEL);
   const callbacks = new CallbackSender(config.XENDIT_CALLBACK_TOKEN, logger, options.callbackRetryDelaysMs);
 

@@ -11,8 +11,8 @@ export interface StackOptions {
   subgraphs: SubgraphName[];
   gateway?: boolean;
   sandbox?: boolean;
-  /** Environment for every process (DATABASE_URL, DB_PREFIX, PORT_OFFSET …). */
-  env: Record<string, string>;
+  /** Environment for every process (DATABASE_URL, DB_PREFIX, PORT_OFFSET …); undefined unsets an inherited variable. */
+  env: Record<string, string | undefined>;
   /** Where each process's output goes; inherits the terminal when unset. */
   logDir?: string;
   readyTimeoutMs?: number;
@@ -89,9 +89,12 @@ export class Stack {
     const out = this.options.logDir ? fs.openSync(path.join(this.options.logDir, `${logName}.log`), 'a') : 'inherit';
     // STACK_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") reaches every service, for profiling.
     const nodeFlags = (process.env.STACK_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    const env = Object.fromEntries(
+      Object.entries({ ...process.env, ...this.options.env, ...extraEnv }).filter(([, value]) => value !== undefined),
+    );
     return spawn(process.execPath, [...nodeFlags, '--import', 'tsx', path.join(ROOT, entry)], {
       cwd: ROOT,
-      env: { ...process.env, ...this.options.env, ...extraEnv },
+      env,
       // The IPC channel lets a child notice when the launcher dies, however it dies (lib/process.ts).
       stdio: ['ignore', out, out, 'ipc'],
     });

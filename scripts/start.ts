@@ -2,6 +2,7 @@ import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { resolveDatabaseServer } from '../lib/database';
 import { IMPLEMENTED_SUBGRAPHS } from '../subgraphs/registry';
+import { reportStartFailure } from '../lib/process';
 import { Stack } from './stack';
 
 /**
@@ -16,7 +17,8 @@ async function main() {
     subgraphs: IMPLEMENTED_SUBGRAPHS,
     gateway: true,
     sandbox: true,
-    env: { DATABASE_URL: database.url, PORT_OFFSET: String(config.PORT_OFFSET) },
+    // Every service runs in the launcher's mode (`npm start` sets NODE_ENV=development in package.json).
+    env: { NODE_ENV: config.NODE_ENV, DATABASE_URL: database.url, PORT_OFFSET: String(config.PORT_OFFSET) },
   });
   let stopping = false;
   const shutdown = async () => {
@@ -40,6 +42,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  console.error(error);
+  reportStartFailure('npm start', error);
   process.exit(1);
 });

@@ -75,12 +75,18 @@ export async function notifyBuyer(tx: EntityManager, type: NotificationType, pay
   });
 }
 
-/** The wallet credit of a WALLET refund, idempotent at the wallet per refund id. */
+export const WALLET_CREDIT_PATH = '/api/wallets/credit';
+
+/**
+ * The wallet credit of a WALLET refund, idempotent at the wallet per refund id. The refund completes when
+ * the outbox records its delivery (service.ts `completeWalletRefund`), never before.
+ */
 export async function creditWallet(tx: EntityManager, refund: Refund, payment: Payment): Promise<void> {
   await enqueue(tx, {
     dedupeKey: `wallet-credit:${refund.id}`,
     service: 'wallet',
-    path: '/api/wallets/credit',
-    body: { userId: refund.userId, amount: refund.amount, reference: refund.id, description: `Refund of ${payment.description}` },
+    path: WALLET_CREDIT_PATH,
+    // The wallet refuses a description over 500 characters; a payment's own may be that long.
+    body: { userId: refund.userId, amount: refund.amount, reference: refund.id, description: `Refund of ${payment.description}`.slice(0, 500) },
   });
 }

@@ -3,6 +3,7 @@ import { OutboxMessage, startOutboxWorker } from '../../lib/outbox';
 import { resolvers } from './resolvers';
 import { createLoaders } from './loaders';
 import { mountRest } from './rest';
+import { completeWalletRefund } from './service';
 import { xenditGateway } from './xendit';
 import { XenditWebhooks } from './webhooks';
 import { startPeriodicTask } from '../../lib/periodic';
@@ -25,7 +26,7 @@ export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
   background: (deps) => {
     const gateway = xenditGateway(deps.config);
     return [
-      startOutboxWorker(deps),
+      startOutboxWorker(deps, { onDelivered: completeWalletRefund }),
       startPeriodicTask(
         'refund reconciliation',
         deps.config.REFUND_RECONCILE_MS,

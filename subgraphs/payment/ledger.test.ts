@@ -5,7 +5,7 @@ import {
   refundReservePostings,
   refundSettlePostings,
   releasePostings,
-  walletRefundPostings,
+  walletCreditPostings,
 } from './ledger';
 import { ESCROW_TRANSITIONS, PAYMENT_TRANSITIONS, REFUND_TRANSITIONS, sourcesOf } from './states';
 import { assertTransition, canTransition } from '../../lib/state-machine';
@@ -34,7 +34,7 @@ describe('ledger postings', () => {
     const payment = { amount: 90000, isInEscrow: true, factoryId, userId };
     const released = [...capturePostings(payment).postings, ...releasePostings(payment)];
     const refunded = [...capturePostings(payment).postings, ...refundReservePostings(90000), ...refundSettlePostings(90000)];
-    const toWallet = [...capturePostings(payment).postings, ...walletRefundPostings(90000, userId)];
+    const toWallet = [...capturePostings(payment).postings, ...refundReservePostings(90000), ...walletCreditPostings(90000, userId)];
     for (const path of [released, refunded, toWallet]) {
       expect(isBalanced(path)).toBe(true);
       expect(escrowLiability(balance(path, 'escrow'))).toBe(0);
@@ -43,6 +43,7 @@ describe('ledger postings', () => {
     expect(balance(refunded, 'gateway_clearing')).toBe(0);
     expect(balance(refunded, 'buyer_refunds')).toBe(0);
     expect(balance(toWallet, `wallet:${userId}`)).toBe(-90000);
+    expect(balance(toWallet, 'buyer_refunds')).toBe(0);
     // While held, the liability is what the buyer paid.
     expect(escrowLiability(balance(capturePostings(payment).postings, 'escrow'))).toBe(90000);
   });
@@ -50,7 +51,7 @@ describe('ledger postings', () => {
   it('refuses amounts that are not positive whole rupiah', () => {
     expect(() => refundReservePostings(0)).toThrow();
     expect(() => refundSettlePostings(-1)).toThrow();
-    expect(() => walletRefundPostings(10.5, userId)).toThrow();
+    expect(() => walletCreditPostings(10.5, userId)).toThrow();
     expect(isBalanced([{ account: 'escrow', amount: 1 }])).toBe(false);
   });
 });

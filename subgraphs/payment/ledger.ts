@@ -13,7 +13,7 @@
  *  - ESCROW_RELEASED:                   escrow +a, factory_payable:<factory> −a
  *  - REFUND_RESERVED (refund started):  escrow +a, buyer_refunds −a
  *  - REFUND_SETTLED (Xendit refunded):  buyer_refunds +a, gateway_clearing −a
- *  - WALLET_REFUND:                     escrow +a, wallet:<user> −a
+ *  - WALLET_CREDITED (wallet took it):  buyer_refunds +a, wallet:<user> −a (a WALLET refund is reserved first too)
  */
 export type LedgerKind =
   | 'PAYMENT_CAPTURED'
@@ -21,10 +21,13 @@ export type LedgerKind =
   | 'ESCROW_RELEASED'
   | 'REFUND_RESERVED'
   | 'REFUND_SETTLED'
-  | 'WALLET_REFUND';
+  | 'WALLET_CREDITED';
 
 /** The movements that take money out of escrow; a payment may have at most one of them. */
-export const ESCROW_EXIT_KINDS: LedgerKind[] = ['ESCROW_RELEASED', 'REFUND_RESERVED', 'WALLET_REFUND'];
+export const ESCROW_EXIT_KINDS: LedgerKind[] = ['ESCROW_RELEASED', 'REFUND_RESERVED'];
+
+/** The movements that pay a reserved refund out of buyer_refunds; a payment may have at most one of them. */
+export const REFUND_SETTLE_KINDS: LedgerKind[] = ['REFUND_SETTLED', 'WALLET_CREDITED'];
 
 export interface Posting {
   account: string;
@@ -72,8 +75,8 @@ export function refundSettlePostings(amount: number): Posting[] {
   return pair(ACCOUNTS.buyerRefunds, ACCOUNTS.gatewayClearing, amount);
 }
 
-export function walletRefundPostings(amount: number, userId: string): Posting[] {
-  return pair(ACCOUNTS.escrow, ACCOUNTS.wallet(userId), amount);
+export function walletCreditPostings(amount: number, userId: string): Posting[] {
+  return pair(ACCOUNTS.buyerRefunds, ACCOUNTS.wallet(userId), amount);
 }
 
 export function isBalanced(postings: Posting[]): boolean {

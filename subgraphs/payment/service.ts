@@ -9,15 +9,17 @@ import { paginate, PageArgs } from '../../lib/pagination';
 import { Caller } from '../../lib/internal-auth';
 import { isId, newId } from '../../lib/ids';
 import type { Logger } from '../../lib/logger';
-import { ESCROW_TRANSITIONS, PAYMENT_TRANSITIONS, PaymentStatus, sourcesOf } from './states';
+import type { OutboxMessage } from '../../lib/outbox';
+import { ESCROW_TRANSITIONS, PAYMENT_TRANSITIONS, PaymentStatus, REFUND_TRANSITIONS, sourcesOf } from './states';
 import {
   ESCROW_EXIT_KINDS,
   escrowLiability,
   refundReservePostings,
   releasePostings,
-  walletRefundPostings,
+  REFUND_SETTLE_KINDS,
+  walletCreditPostings,
 } from './ledger';
-import { creditWallet, notifyBuyer, postLedger, tellOwner } from './effects';
+import { creditWallet, notifyBuyer, postLedger, tellOwner, WALLET_CREDIT_PATH } from './effects';
 import { PaymentGateway, REFUND_REASONS, RefundReason } from './xendit';
 
 /** Regular invoices stay payable for a day (Xendit's default) unless the service is given the unpaid hold. */
@@ -126,6 +128,29 @@ export async function claimPayment(tx: EntityManager, paymentId: string, to: Pay
     [to, paymentId, sourcesOf(PAYMENT_TRANSITIONS, to)],
   );
   return rows[0] ? tx.map(Payment, rows[0]) : null;
+}
+
+/**
+ * A WALLET refund completes only once the wallet has taken its credit: payment's outbox calls this in the
+ * transaction that records the credit's delivery, and only then is the refund SUCCEEDED and the payment
+ * REFUNDED, with the credit's ledger pair, the owner told and the buyer notified. A credit the wallet
+ * refuses (400/409/422) is a dead letter logged at error: the refund stays PENDING, the payment PAID with
+ * its escrow REFUNDED and the money in buyer_refunds, until an operator fixes the cause and retries it
+ * (`POST /internal/outbox/dead/:id/retry`). No payment is ever REFUNDED without its credit.
+ */
+export async function completeWalletRefund(tx: EntityManager, message: OutboxMessage): Promise<void> {
+  if (message.service !== 'wallet' || message.path !== WALLET_CREDIT_PATH) return;
+  const rows = await tx.execute(
+    `update refunds set status = 'SUCCEEDED', completed_at = now() where id = ? and destination = 'WALLET' and status in (?) returning *`,
+    [String(message.body.reference), sourcesOf(REFUND_TRANSITIONS, 'SUCCEEDED')],
+  );
+  if (!rows.length) return;
+  const refund = tx.map(Refund, rows[0]);
+  const payment = await claimPayment(tx, refund.paymentId, 'REFUNDED');
+  if (!payment) throw new Error(`Wallet refund ${refund.id} was credited but payment ${refund.paymentId} is not PAID`);
+  postLedger(tx, 'WALLET_CREDITED', walletCreditPostings(refund.amount, refund.userId), { paymentId: payment.id, refundId: refund.id });
+  await tellOwner(tx, payment, 'REFUNDED');
+  await notifyBuyer(tx, 'REFUND_COMPLETED', payment, { refundId: refund.id });
 }
 
 export class PaymentService {
@@ -242,14 +267,15 @@ export class PaymentService {
    * answer to its create call and undid the order or join, so an invoice made meanwhile must not stay
    * payable. Waits for a create still in progress (row lock), expires the invoice at Xendit, then the
    * payment, without telling the owner or the buyer (both already know it failed). Answers the payment's
-   * status; NOT_FOUND when no payment was made, which ends the caller's retries.
+   * status, or NONE when no payment was made: nothing to close, and a success (a 404 would only make the
+   * caller's outbox retry, since only 400/409/422 end its retries).
    */
   async abandon(input: unknown): Promise<{ status: string }> {
     const where = parseInput(abandonSchema, input);
     const gateway = this.requireGateway();
     return this.em.transactional(async (tx) => {
       const payment = await tx.findOne(Payment, where, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (!payment) throw notFound('No payment was made for this order or participant');
+      if (!payment) return { status: 'NONE' };
       if (payment.status !== 'PENDING') return { status: payment.status };
       if (payment.invoiceId && (await gateway.expireInvoice(payment.invoiceId)) === 'PAID') {
         // Paid in the moment before: the PAID callback follows; an operator must refund by hand.
@@ -285,8 +311,8 @@ export class PaymentService {
 
   /**
    * POST /api/payments/refund-session — step 1 (one transaction): up to `limit` HELD payments of the
-   * session are claimed for refund, get their refund row (unique per payment) and ledger legs; wallet
-   * refunds complete right there. Step 2, after that commit and holding no row lock: up to `limit`
+   * session are claimed for refund, get their refund row (unique per payment) and ledger legs; a wallet
+   * refund's credit goes out through the outbox and completes it when the wallet took it. Step 2, after that commit and holding no row lock: up to `limit`
    * PENDING refunds not yet accepted by Xendit are sent, a few at a time, each with its own id as
    * idempotency key. A crash between or during the steps is finished by calling again. Answers
    * `{ refunds: [], more: true }` while HELD payments or unsent refunds are left (call again), then the
@@ -308,7 +334,6 @@ export class PaymentService {
       );
       for (const row of rows) {
         const payment = tx.map(Payment, row);
-        const toWallet = payment.refundTo === 'WALLET';
         const refund = tx.create(Refund, {
           paymentId: payment.id,
           sessionId,
@@ -316,19 +341,9 @@ export class PaymentService {
           amount: payment.amount,
           destination: payment.refundTo,
           reason,
-          status: toWallet ? 'SUCCEEDED' : 'PENDING',
-          completedAt: toWallet ? new Date() : null,
         });
-        if (!toWallet) {
-          postLedger(tx, 'REFUND_RESERVED', refundReservePostings(payment.amount), { paymentId: payment.id, refundId: refund.id });
-          continue;
-        }
-        postLedger(tx, 'WALLET_REFUND', walletRefundPostings(payment.amount, payment.userId), { paymentId: payment.id, refundId: refund.id });
-        const refunded = await claimPayment(tx, payment.id, 'REFUNDED');
-        if (!refunded) throw new Error(`Payment ${payment.id} was HELD but not PAID`);
-        await creditWallet(tx, refund, refunded);
-        await tellOwner(tx, refunded, 'REFUNDED');
-        await notifyBuyer(tx, 'REFUND_COMPLETED', refunded, { refundId: refund.id });
+        postLedger(tx, 'REFUND_RESERVED', refundReservePostings(payment.amount), { paymentId: payment.id, refundId: refund.id });
+        if (payment.refundTo === 'WALLET') await creditWallet(tx, refund, payment);
       }
     });
 
@@ -412,8 +427,8 @@ export class PaymentService {
       one(`select coalesce(sum(amount), 0) as total from payments where escrow_status = 'HELD'`),
       ids(
         `select payment_id as id from transaction_ledger where kind in (?) group by payment_id having count(distinct group_id) > 1
-         union select payment_id as id from transaction_ledger where kind = 'REFUND_SETTLED' group by payment_id having count(distinct group_id) > 1`,
-        [ESCROW_EXIT_KINDS],
+         union select payment_id as id from transaction_ledger where kind in (?) group by payment_id having count(distinct group_id) > 1`,
+        [ESCROW_EXIT_KINDS, REFUND_SETTLE_KINDS],
       ),
       ids('select group_id as id from transaction_ledger group by group_id having sum(amount) <> 0'),
     ]);
