@@ -4,3 +4,6 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev
 COPY . .
+# Said explicitly, though an unset NODE_ENV means production too (lib/config.ts); graphql-js reads it as well.
+ENV NODE_ENV=production
+USER node
