@@ -9,6 +9,16 @@ import { dropDatabases, resolveDatabaseServer } from '../lib/database';
 import { GATEWAY_PORT, SANDBOX_PORT, SUBGRAPHS } from '../lib/services';
 import { freePort, freePortOffset } from '../test/support/ports';
 
+/**
+ * Benchmarks run every process with NODE_ENV=test, not production: they need the Xendit/WhatsApp sandbox,
+ * which production refuses (lib/config.ts), and passing strong secrets would not change that. Under test the
+ * servers otherwise behave as in production where it costs time (Apollo leaves stack traces out; LOG_LEVEL=warn
+ * here). What differs: introspection is allowed (one validation rule fewer), and graphql-js keeps its
+ * development `instanceof` checks, which it drops only under NODE_ENV=production. The other gateways in
+ * gateway.bench.ts run with the same NODE_ENV, so the ratios compare like with like.
+ */
+export const BENCH_NODE_ENV = 'test';
+
 export interface BenchStack {
   stack: Stack;
   /** The PostgreSQL server (each subgraph's database is `<prefix>_<name>` on it). */
@@ -26,7 +36,7 @@ export interface BenchStack {
  * databases under a unique prefix, free ports, and the services started in their own processes.
  */
 export async function startBenchStack(options: Omit<StackOptions, 'env' | 'logDir'> & { env: Record<string, string> }): Promise<BenchStack> {
-  const config = loadConfig();
+  const config = loadConfig({ ...process.env, NODE_ENV: BENCH_NODE_ENV });
   const logger = createLogger('bench', 'warn');
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'groupbuy-bench-'));
   // Its own folder: embedded PostgreSQL runs as another user, who must own the whole path.
@@ -37,7 +47,7 @@ export async function startBenchStack(options: Omit<StackOptions, 'env' | 'logDi
   const stack = new Stack({
     ...options,
     logDir: workDir,
-    env: { NODE_ENV: 'production', LOG_LEVEL: 'warn', DATABASE_URL: server.url, DB_PREFIX: prefix, PORT_OFFSET: String(offset), ...options.env },
+    env: { NODE_ENV: BENCH_NODE_ENV, LOG_LEVEL: 'warn', DATABASE_URL: server.url, DB_PREFIX: prefix, PORT_OFFSET: String(offset), ...options.env },
   });
   const stop = async () => {
     await stack.stop();

@@ -16,7 +16,7 @@ import { newId } from '../lib/ids';
 import { DEMO_PRODUCTS } from '../lib/demo-data';
 import { SUPERGRAPH_SDL } from '../gateway/compose';
 import { freePort } from '../test/support/ports';
-import { startBenchStack } from './bench-stack';
+import { BENCH_NODE_ENV, startBenchStack } from './bench-stack';
 
 const INTERNAL_TOKEN = 'bench-internal-token-0123456789';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
@@ -164,10 +164,10 @@ function spawnGateway(kind: 'hive' | 'apollo', port: number, sdlFile: string, lo
   const out = fs.openSync(logFile, 'a');
   // Profiled like the stack's services when STACK_NODE_FLAGS asks for it (scripts/stack.ts).
   const nodeFlags = (process.env.STACK_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  // Production mode like the stack's services: graphql-js checks more in development.
+  // The same mode as the stack's services (bench-stack.ts), so graphql-js does the same checks in every gateway.
   return spawn(process.execPath, [...nodeFlags, '--import', 'tsx', __filename, '--serve', kind, String(port), sdlFile], {
     stdio: ['ignore', out, out],
-    env: { ...process.env, NODE_ENV: 'production' },
+    env: { ...process.env, NODE_ENV: BENCH_NODE_ENV },
   });
 }
 
