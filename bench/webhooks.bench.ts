@@ -51,9 +51,9 @@ async function main() {
     const invoices = Array.from({ length: DISTINCT }, (_, i) => ({ paymentId: newId(), invoiceId: `bench-inv-${i}-${randomBytes(4).toString('hex')}` }));
     for (const { paymentId, invoiceId } of invoices) {
       await db.query(
-        `insert into payments (id, user_id, order_id, is_in_escrow, amount, description, invoice_id, invoice_url)
-         values ($1, $2, $3, false, 150000, 'bench', $4, 'http://localhost/checkout')`,
-        [paymentId, newId(), newId(), invoiceId],
+        `insert into payments (id, user_id, order_id, factory_id, is_in_escrow, amount, description, invoice_id, invoice_url)
+         values ($1, $2, $3, $4, false, 150000, 'bench', $5, 'http://localhost/checkout')`,
+        [paymentId, newId(), newId(), newId(), invoiceId],
       );
     }
     const bodies = invoices.map(({ paymentId, invoiceId }) =>

@@ -175,6 +175,7 @@ export class OrderService {
       payment = await this.client.post<PaymentCreated>('payment', '/api/payments', {
         orderId,
         userId: caller.userId,
+        factoryId: order.factoryId,
         amount: total,
         description: describe(orderId, lines.map((l) => `${l.quantity}× ${l.product.name} (${l.variant.name})`)),
       });

@@ -42,11 +42,14 @@ export async function tellOwner(tx: EntityManager, payment: Payment, status: Own
 
 export type NotificationType = 'PAYMENT_SUCCEEDED' | 'PAYMENT_FAILED' | 'REFUND_COMPLETED' | 'ESCROW_RELEASED';
 
+/** What the buyer is told, at most once each per payment; a late payment's notice is a PAYMENT_FAILED notification. */
+export type BuyerNotice = NotificationType | 'LATE_PAYMENT_REFUNDING';
+
 const rupiah = (amount: number) => `Rp${amount.toLocaleString('id-ID')}`;
 
-function message(type: NotificationType, payment: Payment): { title: string; body: string } {
+function message(notice: BuyerNotice, payment: Payment): { title: string; body: string } {
   const what = `${rupiah(payment.amount)} for ${payment.description}`;
-  switch (type) {
+  switch (notice) {
     case 'PAYMENT_SUCCEEDED':
       return { title: 'Payment received', body: `We received your payment of ${what}.` };
     case 'PAYMENT_FAILED':
@@ -55,12 +58,18 @@ function message(type: NotificationType, payment: Payment): { title: string; bod
       return { title: 'Refund completed', body: `Your payment of ${what} was refunded.` };
     case 'ESCROW_RELEASED':
       return { title: 'Payment released to the factory', body: `Your payment of ${what} was released to the factory.` };
+    case 'LATE_PAYMENT_REFUNDING':
+      return {
+        title: 'Payment arrived too late',
+        body: `Your payment of ${what} arrived after its invoice had expired, so nothing was bought with it. We are refunding it to the method you paid with.`,
+      };
   }
 }
 
-/** One notification per payment and type (the dedupe key makes retries and replays harmless). */
-export async function notifyBuyer(tx: EntityManager, type: NotificationType, payment: Payment, extra: { refundId?: string } = {}): Promise<void> {
-  const dedupeKey = `payment:${payment.id}:${type}`;
+/** One notification per payment and notice (the dedupe key makes retries and replays harmless). */
+export async function notifyBuyer(tx: EntityManager, notice: BuyerNotice, payment: Payment, extra: { refundId?: string } = {}): Promise<void> {
+  const dedupeKey = `payment:${payment.id}:${notice}`;
+  const type: NotificationType = notice === 'LATE_PAYMENT_REFUNDING' ? 'PAYMENT_FAILED' : notice;
   await enqueue(tx, {
     dedupeKey: `notify:${dedupeKey}`,
     service: 'notification',
@@ -69,7 +78,7 @@ export async function notifyBuyer(tx: EntityManager, type: NotificationType, pay
       dedupeKey,
       userId: payment.userId,
       type,
-      ...message(type, payment),
+      ...message(notice, payment),
       data: { paymentId: payment.id, orderId: payment.orderId ?? null, sessionId: payment.sessionId ?? null, ...extra },
     },
   });
@@ -88,5 +97,18 @@ export async function creditWallet(tx: EntityManager, refund: Refund, payment: P
     path: WALLET_CREDIT_PATH,
     // The wallet refuses a description over 500 characters; a payment's own may be that long.
     body: { userId: refund.userId, amount: refund.amount, reference: refund.id, description: `Refund of ${payment.description}`.slice(0, 500) },
+  });
+}
+
+/**
+ * Sends an ORIGINAL_METHOD refund to Xendit once this transaction has committed: payment asks itself
+ * through the outbox, so a crash or a Xendit outage only delays it (the refund id is the idempotency key).
+ */
+export async function submitRefundAfterCommit(tx: EntityManager, refund: Refund): Promise<void> {
+  await enqueue(tx, {
+    dedupeKey: `refund-submit:${refund.id}`,
+    service: 'payment',
+    path: '/api/payments/refunds/submit',
+    body: { refundId: refund.id },
   });
 }

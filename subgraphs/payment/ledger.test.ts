@@ -2,6 +2,7 @@ import {
   capturePostings,
   escrowLiability,
   isBalanced,
+  lateCapturePostings,
   refundReservePostings,
   refundSettlePostings,
   releasePostings,
@@ -18,13 +19,16 @@ describe('ledger postings', () => {
   const userId = '01930000-0000-7000-8000-000000000001';
 
   it('captures a regular payment to the factory payable and an escrow payment to escrow', () => {
-    expect(capturePostings({ amount: 150000, isInEscrow: false, factoryId: null, userId })).toEqual({
+    expect(capturePostings({ amount: 150000, isInEscrow: false, factoryId, userId })).toEqual({
       kind: 'PAYMENT_CAPTURED',
       postings: [
         { account: 'gateway_clearing', amount: 150000 },
-        { account: 'factory_payable:unknown', amount: -150000 },
+        { account: `factory_payable:${factoryId}`, amount: -150000 },
       ],
     });
+    // No account is ever invented for a payment without a factory.
+    expect(() => capturePostings({ amount: 150000, isInEscrow: false, factoryId: null, userId })).toThrow(/without a factory/);
+    expect(() => releasePostings({ amount: 90000, isInEscrow: true, factoryId: undefined, userId })).toThrow(/without a factory/);
     const escrow = capturePostings({ amount: 90000, isInEscrow: true, factoryId, userId });
     expect(escrow.kind).toBe('ESCROW_HELD');
     expect(balance(escrow.postings, 'escrow')).toBe(-90000);
@@ -35,7 +39,8 @@ describe('ledger postings', () => {
     const released = [...capturePostings(payment).postings, ...releasePostings(payment)];
     const refunded = [...capturePostings(payment).postings, ...refundReservePostings(90000), ...refundSettlePostings(90000)];
     const toWallet = [...capturePostings(payment).postings, ...refundReservePostings(90000), ...walletCreditPostings(90000, userId)];
-    for (const path of [released, refunded, toWallet]) {
+    const latePaidAndRefunded = [...lateCapturePostings(90000), ...refundSettlePostings(90000)];
+    for (const path of [released, refunded, toWallet, latePaidAndRefunded]) {
       expect(isBalanced(path)).toBe(true);
       expect(escrowLiability(balance(path, 'escrow'))).toBe(0);
     }
@@ -44,6 +49,9 @@ describe('ledger postings', () => {
     expect(balance(refunded, 'buyer_refunds')).toBe(0);
     expect(balance(toWallet, `wallet:${userId}`)).toBe(-90000);
     expect(balance(toWallet, 'buyer_refunds')).toBe(0);
+    expect(balance(lateCapturePostings(90000), 'buyer_refunds')).toBe(-90000);
+    expect(balance(latePaidAndRefunded, 'gateway_clearing')).toBe(0);
+    expect(balance(latePaidAndRefunded, 'buyer_refunds')).toBe(0);
     // While held, the liability is what the buyer paid.
     expect(escrowLiability(balance(capturePostings(payment).postings, 'escrow'))).toBe(90000);
   });
@@ -61,6 +69,8 @@ describe('payment state tables', () => {
     expect(canTransition(PAYMENT_TRANSITIONS, 'PENDING', 'PAID')).toBe(true);
     expect(canTransition(PAYMENT_TRANSITIONS, 'PAID', 'REFUNDED')).toBe(true);
     expect(canTransition(PAYMENT_TRANSITIONS, 'EXPIRED', 'PAID')).toBe(false);
+    expect(canTransition(PAYMENT_TRANSITIONS, 'EXPIRED', 'LATE_PAID')).toBe(true);
+    expect(canTransition(PAYMENT_TRANSITIONS, 'LATE_PAID', 'PAID')).toBe(false);
     expect(canTransition(PAYMENT_TRANSITIONS, 'PAID', 'EXPIRED')).toBe(false);
     expect(canTransition(ESCROW_TRANSITIONS, 'RELEASED', 'REFUNDED')).toBe(false);
     expect(canTransition(REFUND_TRANSITIONS, 'SUCCEEDED', 'FAILED')).toBe(false);
@@ -70,7 +80,8 @@ describe('payment state tables', () => {
   it('derives the claim sources from the tables', () => {
     expect(sourcesOf(PAYMENT_TRANSITIONS, 'PAID')).toEqual(['PENDING']);
     expect(sourcesOf(PAYMENT_TRANSITIONS, 'EXPIRED')).toEqual(['PENDING']);
-    expect(sourcesOf(PAYMENT_TRANSITIONS, 'REFUNDED')).toEqual(['PAID']);
+    expect(sourcesOf(PAYMENT_TRANSITIONS, 'REFUNDED')).toEqual(['PAID', 'LATE_PAID']);
+    expect(sourcesOf(PAYMENT_TRANSITIONS, 'LATE_PAID')).toEqual(['EXPIRED', 'FAILED']);
     expect(sourcesOf(ESCROW_TRANSITIONS, 'RELEASED')).toEqual(['HELD']);
     expect(sourcesOf(REFUND_TRANSITIONS, 'SUCCEEDED')).toEqual(['PENDING']);
     expect(sourcesOf(ESCROW_TRANSITIONS, 'HELD')).toEqual([]);

@@ -8,12 +8,14 @@
  * escrow payments.
  *
  * Movements:
- *  - PAYMENT_CAPTURED (regular paid):   gateway_clearing +a, factory_payable:<factory|unknown> −a
+ *  - PAYMENT_CAPTURED (regular paid):   gateway_clearing +a, factory_payable:<factory> −a
  *  - ESCROW_HELD (escrow paid):         gateway_clearing +a, escrow −a
  *  - ESCROW_RELEASED:                   escrow +a, factory_payable:<factory> −a
  *  - REFUND_RESERVED (refund started):  escrow +a, buyer_refunds −a
  *  - REFUND_SETTLED (Xendit refunded):  buyer_refunds +a, gateway_clearing −a
  *  - WALLET_CREDITED (wallet took it):  buyer_refunds +a, wallet:<user> −a (a WALLET refund is reserved first too)
+ *  - LATE_PAYMENT_CAPTURED (paid after it expired): gateway_clearing +a, buyer_refunds −a; the automatic
+ *    refund then settles it with REFUND_SETTLED like any other.
  */
 export type LedgerKind =
   | 'PAYMENT_CAPTURED'
@@ -21,7 +23,8 @@ export type LedgerKind =
   | 'ESCROW_RELEASED'
   | 'REFUND_RESERVED'
   | 'REFUND_SETTLED'
-  | 'WALLET_CREDITED';
+  | 'WALLET_CREDITED'
+  | 'LATE_PAYMENT_CAPTURED';
 
 /** The movements that take money out of escrow; a payment may have at most one of them. */
 export const ESCROW_EXIT_KINDS: LedgerKind[] = ['ESCROW_RELEASED', 'REFUND_RESERVED'];
@@ -38,7 +41,7 @@ export const ACCOUNTS = {
   gatewayClearing: 'gateway_clearing',
   escrow: 'escrow',
   buyerRefunds: 'buyer_refunds',
-  factoryPayable: (factoryId: string | null | undefined) => `factory_payable:${factoryId ?? 'unknown'}`,
+  factoryPayable: (factoryId: string) => `factory_payable:${factoryId}`,
   wallet: (userId: string) => `wallet:${userId}`,
 } as const;
 
@@ -57,14 +60,25 @@ function pair(debit: string, credit: string, amount: number): Posting[] {
   ];
 }
 
+/** The factory owed the money; every payment names one (the payment API refuses one without). */
+function factoryOf(payment: PaymentFacts): string {
+  if (!payment.factoryId) throw new Error('A payment without a factory cannot be credited to one');
+  return payment.factoryId;
+}
+
 export function capturePostings(payment: PaymentFacts): { kind: LedgerKind; postings: Posting[] } {
   return payment.isInEscrow
     ? { kind: 'ESCROW_HELD', postings: pair(ACCOUNTS.gatewayClearing, ACCOUNTS.escrow, payment.amount) }
-    : { kind: 'PAYMENT_CAPTURED', postings: pair(ACCOUNTS.gatewayClearing, ACCOUNTS.factoryPayable(payment.factoryId), payment.amount) };
+    : { kind: 'PAYMENT_CAPTURED', postings: pair(ACCOUNTS.gatewayClearing, ACCOUNTS.factoryPayable(factoryOf(payment)), payment.amount) };
 }
 
 export function releasePostings(payment: PaymentFacts): Posting[] {
-  return pair(ACCOUNTS.escrow, ACCOUNTS.factoryPayable(payment.factoryId), payment.amount);
+  return pair(ACCOUNTS.escrow, ACCOUNTS.factoryPayable(factoryOf(payment)), payment.amount);
+}
+
+/** Money for a payment that had already given up: owed straight back to the buyer. */
+export function lateCapturePostings(amount: number): Posting[] {
+  return pair(ACCOUNTS.gatewayClearing, ACCOUNTS.buyerRefunds, amount);
 }
 
 export function refundReservePostings(amount: number): Posting[] {

@@ -4,15 +4,20 @@ import { identityHeaders } from '../../lib/internal-auth';
 import { withDatabase } from '../../lib/database';
 import { settled } from '../../test/support/eventually';
 import { newId } from '../../lib/ids';
+import { DEMO_PRODUCTS } from '../../lib/demo-data';
+import { createAddress, CREATE_ORDER } from '../order/test-support';
 
-/** Payment and notification end to end: real processes, the Xendit sandbox, callbacks through the gateway. */
+/**
+ * Payment and notification end to end: real processes, the Xendit sandbox, callbacks through the gateway;
+ * order, product, address and warehouse for regular orders paid (or paid too late) through it.
+ */
 describe('payment subgraph', () => {
   let stack: TestStack;
   let db: Client;
 
   beforeAll(async () => {
     stack = await startTestStack({
-      subgraphs: ['payment', 'notification', 'wallet'],
+      subgraphs: ['payment', 'notification', 'order', 'product', 'address', 'warehouse', 'wallet'],
       sandbox: true,
       // A refund callback is overdue after 2 s here (10 minutes by default).
       env: { REFUND_RECONCILE_MS: '250', REFUND_CALLBACK_GRACE_MS: '2000' },
@@ -29,6 +34,8 @@ describe('payment subgraph', () => {
     expect(status).toBe(200);
     expect(body).toMatchObject({ ok: true, sum: 0, doubleSettled: [], unbalancedGroups: [] });
     expect(body.escrowBalance).toBe(body.heldEscrowTotal);
+    // Every movement names a real account.
+    expect(await sql(`select distinct account from transaction_ledger where account like '%unknown%'`)).toEqual([]);
   });
 
   const sql = async (text: string, params: unknown[] = []) => (await db.query(text, params)).rows;
@@ -63,6 +70,7 @@ describe('payment subgraph', () => {
     stack.internal('payment', 'POST', '/api/payments', {
       orderId: newId(),
       userId: newId(),
+      factoryId: newId(),
       amount: 150000,
       description: 'Order of 3 mugs',
       ...overrides,
@@ -84,15 +92,16 @@ describe('payment subgraph', () => {
   it('creates the invoice through Xendit, marks it PAID with one balanced ledger group and notifies the buyer', async () => {
     const orderId = newId();
     const userId = newId();
-    const first = await createRegular({ orderId, userId });
+    const factoryId = newId();
+    const first = await createRegular({ orderId, userId, factoryId });
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ status: 'PENDING', amount: 150000 });
     expect(first.body.invoiceUrl).toMatch(/\/checkout\/\w+$/);
 
     // Idempotent per order; a different amount under the same order is refused.
-    const again = await createRegular({ orderId, userId });
+    const again = await createRegular({ orderId, userId, factoryId });
     expect(again.body).toEqual(first.body);
-    expect((await createRegular({ orderId, userId, amount: 1 })).status).toBe(409);
+    expect((await createRegular({ orderId, userId, factoryId, amount: 1 })).status).toBe(409);
 
     const invoice = await sandbox('GET', `/__sandbox/xendit/invoices/${invoiceIdOf(first.body.invoiceUrl)}`);
     expect(invoice.body.invoice).toMatchObject({ external_id: first.body.id, amount: 150000, currency: 'IDR' });
@@ -106,7 +115,7 @@ describe('payment subgraph', () => {
     expect(ledger).toHaveLength(2);
     expect(new Set(ledger.map((l) => l.group_id)).size).toBe(1);
     expect(ledger.map((l) => [l.kind, l.account, l.amount])).toEqual([
-      ['PAYMENT_CAPTURED', 'factory_payable:unknown', -150000],
+      [`PAYMENT_CAPTURED`, `factory_payable:${factoryId}`, -150000],
       ['PAYMENT_CAPTURED', 'gateway_clearing', 150000],
     ]);
 
@@ -123,13 +132,22 @@ describe('payment subgraph', () => {
     expect(notifications).toHaveLength(1);
     expect(notifications[0]).toMatchObject({ type: 'PAYMENT_SUCCEEDED', readAt: null });
     expect(notifications[0].body).toContain('Rp150.000');
-    // The order subgraph is not running here: its status callback waits in the outbox.
-    expect(await sql(`select body->>'status' as status from outbox where service = 'order'`)).toEqual([{ status: 'PAID' }]);
+    // The order is told through the outbox (no such order here: order refuses it, payment is unaffected).
+    expect(await sql(`select body->>'status' as status from outbox where dedupe_key like $1`, [`order-status:${first.body.id}:%`])).toEqual([
+      { status: 'PAID' },
+    ]);
   });
 
   it('refuses bad input without creating anything', async () => {
     expect((await createRegular({ amount: -5 })).status).toBe(400);
     expect((await createRegular({ amount: 10.5 })).status).toBe(400);
+    // A regular payment must say which factory the money is owed to.
+    const orderId = newId();
+    const factoryless = await createRegular({ orderId, factoryId: undefined });
+    expect(factoryless).toMatchObject({ status: 400, body: { error: { code: 'BAD_USER_INPUT' } } });
+    expect(factoryless.body.error.message).toContain('factoryId');
+    expect((await createRegular({ orderId, factoryId: null })).status).toBe(400);
+    expect(await sql('select id from payments where order_id = $1', [orderId])).toEqual([]);
     const participantId = newId();
     const late = await createEscrow(newId(), { participantId, expiresAt: new Date(Date.now() - 1000).toISOString() });
     expect(late.status).toBe(400);
@@ -170,18 +188,46 @@ describe('payment subgraph', () => {
     expect((await postCallback('refund', '{"event":"refund.succeeded"}', { 'x-callback-token': '' })).status).toBe(401);
     expect((await postCallback('invoice', '{"id": "abc", "status": ')).status).toBe(400);
     expect((await postCallback('invoice', JSON.stringify({ status: 'PAID' }))).status).toBe(400);
-    // A PAID callback for a different amount is recorded but not applied.
-    const short = JSON.stringify({ id: invoiceId, external_id: created.body.id, status: 'PAID', amount: 150000, paid_amount: 1000 });
-    expect((await postCallback('invoice', short)).status).toBe(200);
-    expect(await sql('select outcome from webhook_events where external_id = $1', [invoiceId])).toEqual([{ outcome: 'REJECTED' }]);
-
+    expect(await sql('select outcome from webhook_events where external_id = $1', [invoiceId])).toEqual([]);
     expect((await paymentRow(created.body.id)).status).toBe('PENDING');
     expect(await ledgerOf(created.body.id)).toEqual([]);
 
-    // An invoice we never issued: 200 (Xendit must stop retrying), stored as unmatched.
-    const stranger = await postCallback('invoice', JSON.stringify({ id: 'inv-unknown-1', external_id: 'elsewhere', status: 'PAID', amount: 5 }));
-    expect(stranger.status).toBe(200);
-    expect(await sql('select outcome from webhook_events where external_id = $1', ['inv-unknown-1'])).toEqual([{ outcome: 'UNMATCHED' }]);
+    // An invoice we never issued: 200 (Xendit must stop retrying), stored as unmatched each time, holding no key.
+    const stranger = JSON.stringify({ id: 'inv-unknown-1', external_id: 'elsewhere', status: 'PAID', amount: 5, currency: 'IDR' });
+    expect((await postCallback('invoice', stranger)).status).toBe(200);
+    expect((await postCallback('invoice', stranger)).status).toBe(200);
+    expect(await sql('select outcome from webhook_events where external_id = $1', ['inv-unknown-1'])).toEqual([{ outcome: 'UNMATCHED' }, { outcome: 'UNMATCHED' }]);
+  });
+
+  it('refuses PAID callbacks with another amount or currency (409, key left free), then applies the genuine delivery exactly once', async () => {
+    const userId = newId();
+    const created = (await createRegular({ userId })).body;
+    const invoiceId = invoiceIdOf(created.invoiceUrl);
+    const callback = (fields: Record<string, unknown>) =>
+      JSON.stringify({ id: invoiceId, external_id: created.id, status: 'PAID', amount: 150000, paid_amount: 150000, currency: 'IDR', ...fields });
+    const refusals = [{ paid_amount: 1000 }, { amount: 150001, paid_amount: undefined }, { currency: 'USD' }, { currency: undefined }];
+    for (const fields of refusals) {
+      const refused = await postCallback('invoice', callback(fields));
+      expect(refused.status).toBe(409);
+      expect(((await refused.json()) as any).error).toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/amount|currency/) });
+    }
+    expect(await sql('select outcome, payment_id from webhook_events where external_id = $1', [invoiceId])).toEqual(
+      refusals.map(() => ({ outcome: 'REJECTED', payment_id: created.id })),
+    );
+    expect((await paymentRow(created.id)).status).toBe('PENDING');
+    expect(await ledgerOf(created.id)).toEqual([]);
+
+    // The genuine callback still applies, once, however many deliveries race for the key.
+    const genuine = await Promise.all(Array.from({ length: 10 }, () => postCallback('invoice', callback({})).then((r) => r.status)));
+    expect(genuine).toEqual(Array(10).fill(200));
+    expect((await paymentRow(created.id)).status).toBe('PAID');
+    expect(await ledgerOf(created.id)).toHaveLength(2);
+    expect(await sql(`select count(*)::int as n from webhook_events where external_id = $1 and outcome = 'APPLIED'`, [invoiceId])).toEqual([{ n: 1 }]);
+    // Once applied, the key is taken: any later delivery, even a garbled one, is a duplicate that changes nothing.
+    expect((await postCallback('invoice', callback({ paid_amount: 1 }))).status).toBe(200);
+    expect(await ledgerOf(created.id)).toHaveLength(2);
+    const paid = await poll(() => notificationsOf(userId), (list) => list.length > 0);
+    expect(paid.map((n) => n.type)).toEqual(['PAYMENT_SUCCEEDED']);
   });
 
   it('holds escrow until release, and releases a session once however often and concurrently it is called', async () => {
@@ -337,7 +383,7 @@ describe('payment subgraph', () => {
     expect(asAdmin.data.payment).toEqual({ id: created.id, status: 'PENDING' });
     expect((await stack.graphql(query, { id: newId() }, asBuyer)).data.payment).toBeNull();
 
-    // Order.payment as the gateway asks for it (the order subgraph is not part of this stack).
+    // Order.payment as the gateway asks for it, of payment alone.
     const entities = async (userId: string) => {
       const response = await fetch(`${stack.serviceUrl('payment')}/graphql`, {
         method: 'POST',
@@ -351,6 +397,79 @@ describe('payment subgraph', () => {
     };
     expect(await entities(buyer)).toEqual([{ id: orderId, payment: { id: created.id, status: 'PENDING' } }, expect.objectContaining({ payment: null })]);
     expect((await entities(newId()))[0].payment).toBeNull();
+  });
+
+  const [shirt] = DEMO_PRODUCTS;
+  const buyer = () => ({ userId: newId(), role: 'BUYER' as const });
+  /** A regular order placed through order (stock reserved, payment created by order), as a buyer would. */
+  const placeOrder = async (caller: { userId: string; role: 'BUYER' }) => {
+    const addressId = await createAddress(stack, caller);
+    const result = await stack.graphql(CREATE_ORDER, { input: { addressId, items: [{ variantId: shirt.variants[0].id, quantity: 2 }] } }, { caller });
+    expect(result.errors).toBeUndefined();
+    const { order, paymentUrl } = result.data.createOrder as { order: { id: string; total: number }; paymentUrl: string };
+    const payment = (await stack.internal('payment', 'GET', `/api/payments/by-order/${order.id}`)).body as { id: string };
+    return { order, paymentUrl, paymentId: payment.id };
+  };
+  const orderStatus = async (orderId: string) => (await stack.internal('order', 'GET', `/api/orders/${orderId}`)).body.status as string;
+  const refundsOf = (paymentId: string) =>
+    sql('select id, status, destination, reason, amount::int as amount from refunds where payment_id = $1', [paymentId]);
+
+  it("credits a regular order's payment to the factory its items come from", async () => {
+    const { order, paymentUrl, paymentId } = await placeOrder(buyer());
+    expect((await paymentRow(paymentId)).factory_id).toBe(shirt.factoryId);
+    expect((await stack.payInvoice(paymentUrl)).callback.status).toBe(200);
+    expect(await poll(() => orderStatus(order.id), (status) => status === 'PAID')).toBe('PAID');
+    expect((await ledgerOf(paymentId)).map((l) => [l.kind, l.account, l.amount])).toEqual([
+      ['PAYMENT_CAPTURED', `factory_payable:${shirt.factoryId}`, -order.total],
+      ['PAYMENT_CAPTURED', 'gateway_clearing', order.total],
+    ]);
+  });
+
+  it('refunds money paid after the invoice expired, once, tells the buyer, and leaves the cancelled order cancelled', async () => {
+    const caller = buyer();
+    const { order, paymentUrl, paymentId } = await placeOrder(caller);
+    const invoiceId = invoiceIdOf(paymentUrl);
+    const callback = (status: string) => JSON.stringify({ id: invoiceId, external_id: paymentId, status, amount: order.total, paid_amount: order.total, currency: 'IDR' });
+    // Xendit's EXPIRED callback overtakes the buyer's payment: the order is cancelled and its stock released.
+    expect((await postCallback('invoice', callback('EXPIRED'))).status).toBe(200);
+    expect(await poll(() => orderStatus(order.id), (status) => status === 'CANCELLED')).toBe('CANCELLED');
+
+    // Then the money arrives: captured, refunded to the original method through Xendit, the buyer told.
+    expect((await stack.payInvoice(paymentUrl)).callback.status).toBe(200);
+    const [refund] = await poll(() => refundsOf(paymentId), (rows) => rows[0]?.status === 'SUCCEEDED');
+    expect(refund).toMatchObject({ status: 'SUCCEEDED', destination: 'ORIGINAL_METHOD', reason: 'LATE_PAYMENT', amount: order.total });
+    const atXendit = (await sandbox('GET', `/__sandbox/xendit/refunds?invoiceId=${invoiceId}`)).body.refunds;
+    expect(atXendit.map((r: { refund: { amount: number; status: string } }) => [r.refund.amount, r.refund.status])).toEqual([[order.total, 'SUCCEEDED']]);
+    expect(await historyOf('payment', paymentId)).toEqual([
+      [null, 'PENDING'],
+      ['PENDING', 'EXPIRED'],
+      ['EXPIRED', 'LATE_PAID'],
+      ['LATE_PAID', 'REFUNDED'],
+    ]);
+    const ledger = (await ledgerOf(paymentId)).map((l) => [l.kind, l.account, l.amount]);
+    expect(ledger).toEqual([
+      ['LATE_PAYMENT_CAPTURED', 'buyer_refunds', -order.total],
+      ['LATE_PAYMENT_CAPTURED', 'gateway_clearing', order.total],
+      ['REFUND_SETTLED', 'gateway_clearing', -order.total],
+      ['REFUND_SETTLED', 'buyer_refunds', order.total],
+    ]);
+    const notifications = await poll(() => notificationsOf(caller.userId), (list) => list.some((n) => n.type === 'REFUND_COMPLETED'));
+    expect(notifications.map((n) => n.type).sort()).toEqual(['PAYMENT_FAILED', 'PAYMENT_FAILED', 'REFUND_COMPLETED']);
+    expect(notifications.some((n) => n.body.includes('arrived after its invoice had expired'))).toBe(true);
+
+    // Duplicate late callbacks, redelivered and concurrent, change nothing.
+    expect((await sandbox('POST', `/__sandbox/xendit/invoices/${invoiceId}/callback`)).body.callback.status).toBe(200);
+    const twins = await Promise.all(Array.from({ length: 5 }, () => postCallback('invoice', callback('PAID')).then((r) => r.status)));
+    expect(twins).toEqual(Array(5).fill(200));
+    expect(await refundsOf(paymentId)).toHaveLength(1);
+    expect((await sandbox('GET', `/__sandbox/xendit/refunds?invoiceId=${invoiceId}`)).body.refunds).toHaveLength(1);
+    expect(await ledgerOf(paymentId)).toHaveLength(4);
+    expect(await sql(`select count(*)::int as n from outbox where dedupe_key like $1`, [`notify:payment:${paymentId}:%`])).toEqual([{ n: 3 }]);
+    // Nothing was revived: the order only ever heard EXPIRED, and stays CANCELLED.
+    expect(await sql(`select body->>'status' as status from outbox where dedupe_key like $1`, [`order-status:${paymentId}:%`])).toEqual([
+      { status: 'EXPIRED' },
+    ]);
+    expect(await orderStatus(order.id)).toBe('CANCELLED');
   });
 
   it('keeps a paid payment PAID while notification is down, and delivers the notification once it is back', async () => {

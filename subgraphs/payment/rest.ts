@@ -47,6 +47,7 @@ export function mountRest(app: express.Express, deps: SubgraphDeps, gateway: Pay
   app.post('/api/payments/release-escrow', json, route((req) => service().releaseEscrow(req.body)));
   app.post('/api/payments/refund-session', json, route((req) => service().refundSession(req.body)));
   app.post('/api/payments/link-orders', json, route((req) => service().linkOrders(req.body)));
+  app.post('/api/payments/refunds/submit', json, route((req) => service().sendRefund(req.body)));
   app.get('/api/payments/ledger/invariants', route(() => service().ledgerInvariants()));
   app.get('/api/payments/ledger/accounts/:account', route((req) => service().accountBalance(String(req.params.account))));
   app.get('/api/payments/by-order/:orderId', route((req) => service().byOrder(String(req.params.orderId))));

@@ -25,14 +25,19 @@ import { PaymentGateway, REFUND_REASONS, RefundReason } from './xendit';
 /** Regular invoices stay payable for a day (Xendit's default) unless the service is given the unpaid hold. */
 const REGULAR_INVOICE_SECONDS = 24 * 3600;
 
+/** The reason of the automatic refund of money paid after its payment expired (webhooks.ts). */
+export const LATE_PAYMENT_REASON = 'LATE_PAYMENT';
+
 const createSchema = z.object({
   orderId: idSchema,
   userId: idSchema,
   amount: rupiah,
   description: nonEmpty(500),
-  /** Not in the contract's minimal body; when given, the ledger credits that factory. */
-  factoryId: idSchema.nullish(),
+  /** The factory the ledger owes the money to (an order is one factory's). */
+  factoryId: idSchema,
 });
+
+const refundIdSchema = z.object({ refundId: idSchema });
 
 const escrowSchema = z.object({
   sessionId: idSchema,
@@ -171,7 +176,7 @@ export class PaymentService {
         id: newId(),
         userId: p.userId,
         orderId: p.orderId,
-        factoryId: p.factoryId ?? null,
+        factoryId: p.factoryId,
         isInEscrow: false,
         amount: p.amount,
         description: p.description,
@@ -366,6 +371,20 @@ export class PaymentService {
     if (more) return { refunds: [], more: true };
     const refunds = await this.em.fork().find(Refund, { sessionId }, { orderBy: { id: 'asc' } });
     return { refunds: refunds.map(refundView) };
+  }
+
+  /**
+   * POST /api/payments/refunds/submit `{ refundId }` — sends one PENDING ORIGINAL_METHOD refund to Xendit
+   * (payment's own outbox calls it after the refund row committed). Once Xendit has it, a repeat sends
+   * nothing; an error answers 5xx so the outbox retries.
+   */
+  async sendRefund(input: unknown): Promise<RefundView> {
+    const { refundId } = parseInput(refundIdSchema, input);
+    const gateway = this.requireGateway();
+    const refund = await this.em.fork().findOne(Refund, { id: refundId });
+    if (!refund) throw notFound('No refund with this id');
+    if (refund.destination === 'ORIGINAL_METHOD' && refund.status === 'PENDING' && !refund.xenditRefundId) await this.submitRefund(gateway, refund);
+    return refundView(await this.em.fork().findOneOrFail(Refund, { id: refundId }));
   }
 
   private async submitRefund(gateway: PaymentGateway, refund: Refund): Promise<void> {

@@ -1,16 +1,21 @@
 import { Transitions } from '../../lib/state-machine';
 
-export type PaymentStatus = 'PENDING' | 'PAID' | 'EXPIRED' | 'FAILED' | 'REFUNDED';
+export type PaymentStatus = 'PENDING' | 'PAID' | 'EXPIRED' | 'FAILED' | 'LATE_PAID' | 'REFUNDED';
 export type EscrowStatus = 'HELD' | 'RELEASED' | 'REFUNDED';
 export type RefundStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
 export type RefundDestination = 'ORIGINAL_METHOD' | 'WALLET';
 
-/** DESIGN.md §4: PENDING → PAID → REFUNDED; PENDING → EXPIRED | FAILED. */
+/**
+ * DESIGN.md §4: PENDING → PAID → REFUNDED; PENDING → EXPIRED | FAILED. Money that arrives after the
+ * payment gave up (the order or participant is already undone) makes it LATE_PAID: captured and being
+ * refunded to the original method, never PAID, so nothing is revived; REFUNDED once Xendit confirms.
+ */
 export const PAYMENT_TRANSITIONS: Transitions<PaymentStatus> = {
   PENDING: ['PAID', 'EXPIRED', 'FAILED'],
   PAID: ['REFUNDED'],
-  EXPIRED: [],
-  FAILED: [],
+  EXPIRED: ['LATE_PAID'],
+  FAILED: ['LATE_PAID'],
+  LATE_PAID: ['REFUNDED'],
   REFUNDED: [],
 };
 

@@ -1,14 +1,15 @@
 import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { parseInput } from '../../lib/validation';
+import { conflict } from '../../lib/errors';
 import { isId, newId } from '../../lib/ids';
 import type { Logger } from '../../lib/logger';
 import { Payment } from './entities/payment.entity';
 import { Refund } from './entities/refund.entity';
 import { REFUND_TRANSITIONS, sourcesOf } from './states';
-import { capturePostings, refundSettlePostings } from './ledger';
-import { notifyBuyer, postLedger, tellOwner } from './effects';
-import { claimPayment } from './service';
+import { capturePostings, lateCapturePostings, refundSettlePostings } from './ledger';
+import { notifyBuyer, postLedger, submitRefundAfterCommit, tellOwner } from './effects';
+import { claimPayment, LATE_PAYMENT_REASON } from './service';
 import type { PaymentGateway } from './xendit';
 
 /** Invoice callback fields we act on; the rest is stored as received. */
@@ -19,6 +20,7 @@ const invoiceCallbackSchema = z
     status: z.string().min(1).max(40),
     amount: z.number().nullish(),
     paid_amount: z.number().nullish(),
+    currency: z.string().max(10).nullish(),
   })
   .passthrough();
 
@@ -38,25 +40,40 @@ const refundCallbackSchema = z
 
 export type WebhookOutcome = 'APPLIED' | 'IGNORED' | 'UNMATCHED' | 'REJECTED' | 'DUPLICATE';
 
+/** An outcome, and for REJECTED why (the caller is answered 409 with it). */
+interface Verdict {
+  outcome: WebhookOutcome;
+  refusal?: string;
+}
+
 /**
  * Xendit callbacks (DESIGN.md §3 "Webhook"). Each event is recorded in `webhook_events` under its
- * dedupe key by `INSERT … ON CONFLICT DO NOTHING` in the same transaction that applies it: concurrent
- * deliveries queue on that key, the first applies, every later one sees the key taken and changes
- * nothing. The state machine guards out-of-order events (EXPIRED after PAID is ignored).
+ * dedupe key in the same transaction that applies it; only a RECEIVED (in progress) or APPLIED row holds
+ * the key (a partial unique index), so concurrent deliveries queue on it, the first applies and every
+ * later one is a DUPLICATE that changes nothing. A delivery that changed nothing (REJECTED, IGNORED,
+ * UNMATCHED) is kept for the record but leaves the key free: the genuine delivery after a forged or
+ * garbled one still applies. The state machine guards out-of-order events (EXPIRED after PAID is ignored).
+ *
+ * A PAID callback whose amount or currency differs from the invoice is REJECTED and answered 409: it
+ * will never become right, but a 2xx would tell Xendit it was handled and hide a money discrepancy.
+ * Non-2xx keeps it failed on Xendit's dashboard and retried (each retry is refused again and logged at
+ * error) until an operator has looked.
  */
 export class XenditWebhooks {
   constructor(private readonly em: EntityManager, private readonly logger?: Logger) {}
 
-  invoice(body: unknown): Promise<{ outcome: WebhookOutcome }> {
+  async invoice(body: unknown): Promise<{ outcome: WebhookOutcome }> {
     const event = parseInput(invoiceCallbackSchema, body);
-    return this.em.transactional(async (tx) => {
+    const { outcome, refusal } = await this.em.transactional(async (tx): Promise<Verdict> => {
       const eventId = await recordEvent(tx, `invoice:${event.id}:${event.status}`, 'invoice', event.id, event.status, event);
-      if (!eventId) return { outcome: 'DUPLICATE' as const };
+      if (!eventId) return { outcome: 'DUPLICATE' };
       const payment = await findInvoicePayment(tx, event.id, event.external_id);
-      const outcome = payment ? await this.applyInvoice(tx, payment, event) : 'UNMATCHED';
-      await settleEvent(tx, eventId, outcome, payment?.id ?? null);
-      return { outcome };
+      const verdict: Verdict = payment ? await this.applyInvoice(tx, payment, event) : { outcome: 'UNMATCHED' };
+      await settleEvent(tx, eventId, verdict.outcome, payment?.id ?? null);
+      return verdict;
     });
+    if (outcome === 'REJECTED') throw conflict(`Callback not applied: ${refusal}`);
+    return { outcome };
   }
 
   refund(body: unknown): Promise<{ outcome: WebhookOutcome }> {
@@ -103,12 +120,12 @@ export class XenditWebhooks {
     return settled;
   }
 
-  private async applyInvoice(tx: EntityManager, payment: Payment, event: z.infer<typeof invoiceCallbackSchema>): Promise<WebhookOutcome> {
+  private async applyInvoice(tx: EntityManager, payment: Payment, event: z.infer<typeof invoiceCallbackSchema>): Promise<Verdict> {
     if (event.status === 'PAID' || event.status === 'SETTLED') {
-      const paid = event.paid_amount ?? event.amount;
-      if (paid !== payment.amount) {
-        this.logger?.error({ paymentId: payment.id, paid, expected: payment.amount }, 'PAID callback with a different amount; not applied');
-        return 'REJECTED';
+      const refusal = moneyMismatch(payment, event);
+      if (refusal) {
+        this.logger?.error({ paymentId: payment.id, invoiceId: event.id, status: event.status, refusal }, 'invoice callback refused; not applied');
+        return { outcome: 'REJECTED', refusal };
       }
       const claimed = await claimPayment(
         tx,
@@ -116,21 +133,45 @@ export class XenditWebhooks {
         'PAID',
         `, paid_at = now(), escrow_status = case when is_in_escrow then 'HELD' else null end`,
       );
-      if (!claimed) return 'IGNORED';
+      if (!claimed) return { outcome: await this.applyLatePayment(tx, payment.id) };
       const { kind, postings } = capturePostings(claimed);
       postLedger(tx, kind, postings, { paymentId: claimed.id });
       await tellOwner(tx, claimed, 'PAID');
       await notifyBuyer(tx, 'PAYMENT_SUCCEEDED', claimed);
-      return 'APPLIED';
+      return { outcome: 'APPLIED' };
     }
     if (event.status === 'EXPIRED') {
       const expired = await claimPayment(tx, payment.id, 'EXPIRED');
-      if (!expired) return 'IGNORED';
+      if (!expired) return { outcome: 'IGNORED' };
       await tellOwner(tx, expired, 'EXPIRED');
       await notifyBuyer(tx, 'PAYMENT_FAILED', expired);
-      return 'APPLIED';
+      return { outcome: 'APPLIED' };
     }
-    return 'IGNORED';
+    this.logger?.warn({ paymentId: payment.id, invoiceId: event.id, status: event.status }, 'invoice callback with a status we do not act on');
+    return { outcome: 'IGNORED' };
+  }
+
+  /**
+   * Money for a payment that had already given up (EXPIRED or FAILED: the order was cancelled or the
+   * participant expired, stock and place released). It is recorded straight into buyer_refunds and
+   * refunded to how the buyer paid, through the outbox once this commits; the owner is not told, so
+   * nothing is revived. The LATE_PAID claim makes it happen once, however often the callback comes.
+   */
+  private async applyLatePayment(tx: EntityManager, paymentId: string): Promise<WebhookOutcome> {
+    const late = await claimPayment(tx, paymentId, 'LATE_PAID', ', paid_at = now()');
+    if (!late) return 'IGNORED';
+    const refund = tx.create(Refund, {
+      paymentId: late.id,
+      userId: late.userId,
+      amount: late.amount,
+      destination: 'ORIGINAL_METHOD',
+      reason: LATE_PAYMENT_REASON,
+    });
+    postLedger(tx, 'LATE_PAYMENT_CAPTURED', lateCapturePostings(late.amount), { paymentId: late.id, refundId: refund.id });
+    await submitRefundAfterCommit(tx, refund);
+    await notifyBuyer(tx, 'LATE_PAYMENT_REFUNDING', late, { refundId: refund.id });
+    this.logger?.warn({ paymentId: late.id, refundId: refund.id, amount: late.amount }, 'paid after the payment expired; refunding it');
+    return 'APPLIED';
   }
 
   private async applyRefund(tx: EntityManager, refund: Refund, data: z.infer<typeof refundCallbackSchema>['data']): Promise<WebhookOutcome> {
@@ -147,16 +188,33 @@ export class XenditWebhooks {
       this.logger?.error({ refundId: refund.id, failureCode: data.failure_code }, 'Xendit refund failed');
       return 'APPLIED';
     }
+    const [before] = await tx.execute<{ status: string }[]>('select status from payments where id = ? for update', [refund.paymentId]);
     const payment = await claimPayment(tx, refund.paymentId, 'REFUNDED');
-    if (!payment) throw new Error(`Refund ${refund.id} succeeded but payment ${refund.paymentId} is not PAID`);
+    if (!payment) throw new Error(`Refund ${refund.id} succeeded but payment ${refund.paymentId} is not PAID or LATE_PAID`);
     postLedger(tx, 'REFUND_SETTLED', refundSettlePostings(refund.amount), { paymentId: payment.id, refundId: refund.id });
-    await tellOwner(tx, payment, 'REFUNDED');
+    // The owner of a late payment never heard it was paid: there is nothing to undo there.
+    if (before?.status !== 'LATE_PAID') await tellOwner(tx, payment, 'REFUNDED');
     await notifyBuyer(tx, 'REFUND_COMPLETED', payment, { refundId: refund.id });
     return 'APPLIED';
   }
 }
 
-/** The event's row id, or null when the key was already taken (a replay, or a concurrent twin that committed). */
+/**
+ * Why a PAID callback cannot be the invoice's money, or null. Xendit invoices carry their currency, so a
+ * callback without one is refused too.
+ */
+function moneyMismatch(payment: Payment, event: z.infer<typeof invoiceCallbackSchema>): string | null {
+  if (event.currency !== payment.currency) return `currency ${event.currency ?? '(none)'} is not the invoice's ${payment.currency}`;
+  const paid = event.paid_amount ?? event.amount;
+  if (paid !== payment.amount) return `paid amount ${paid ?? '(none)'} is not the invoice's ${payment.amount}`;
+  return null;
+}
+
+/**
+ * The event's row id, or null when an applied (or in-progress) delivery holds the key: a replay, or a
+ * concurrent twin, whose transaction this insert waits for. The conflict target names the partial
+ * unique index of migration Migration20261203131500.
+ */
 async function recordEvent(
   tx: EntityManager,
   dedupeKey: string,
@@ -167,7 +225,8 @@ async function recordEvent(
 ): Promise<string | null> {
   const rows = await tx.execute(
     `insert into webhook_events (id, dedupe_key, source, external_id, status, outcome, payload, received_at)
-     values (?, ?, ?, ?, ?, 'RECEIVED', ?, now()) on conflict (dedupe_key) do nothing returning id`,
+     values (?, ?, ?, ?, ?, 'RECEIVED', ?, now())
+     on conflict (dedupe_key) where outcome in ('RECEIVED', 'APPLIED') do nothing returning id`,
     [newId(), dedupeKey, source, externalId, status, JSON.stringify(payload)],
   );
   return rows[0]?.id ?? null;

@@ -29,6 +29,7 @@ export class Payment {
   @Property({ type: 'uuid', nullable: true, unique: true })
   participantId?: string | null;
 
+  /** The factory owed the money; required of every new payment (null only on rows from before that rule). */
   @Property({ type: 'uuid', nullable: true })
   factoryId?: string | null;
 

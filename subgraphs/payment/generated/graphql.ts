@@ -90,6 +90,11 @@ export type PaymentStatus =
   /** The invoice ran out of time unpaid. */
   | 'EXPIRED'
   | 'FAILED'
+  /**
+   * Paid after the invoice had expired (the order or participation was already undone): the money is
+   * being refunded to how the buyer paid, automatically (see refunds); REFUNDED once the refund succeeded.
+   */
+  | 'LATE_PAID'
   | 'PAID'
   /** Invoice issued, not paid yet. */
   | 'PENDING'
