@@ -1,8 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
 import { startTestStack, TestStack, TEST_INTERNAL_TOKEN } from '../test/support/e2e';
 import { DEMO_CATEGORIES, DEMO_FACTORIES } from '../lib/demo-data';
 import { newId } from '../lib/ids';
+import { DEFAULT_PAGE_SIZE } from '../lib/pagination';
 
 describe('gateway', () => {
   let stack: TestStack;
@@ -92,5 +95,106 @@ describe('gateway', () => {
     const beforeMany = await fetchesOfProduct();
     await Promise.all(Array.from({ length: 20 }, () => stack.graphql(query, {}, { caller: { userId: newId(), role: 'BUYER' } })));
     expect((await fetchesOfProduct()) - beforeMany).toBe(20);
+  });
+
+  describe('operation limits, before any subgraph is called', () => {
+    /** products → factory → products: two pages nested, the inner one with every variant. */
+    const NESTED = `query($n: Int) { products(first: $n) { edges { node { id factory { products(first: $n) { edges { node { id variants { id } } } } } } } } }`;
+    const MAX_LIST_SIZE = 100;
+    /** The worst case of NESTED for a page size: each object 1, edges × page, variants × MAX_LIST_SIZE. */
+    const nestedCost = (page: number) => 1 + page * (1 + 1 + 1 + (1 + page * (1 + 1 + MAX_LIST_SIZE)));
+    const subgraphCalls = async () =>
+      (await stack.internal('product', 'GET', '/internal/metrics')).body.graphqlRequests + (await stack.internal('factory', 'GET', '/internal/metrics')).body.graphqlRequests;
+    const post = async (query: string, variables?: Record<string, unknown>) => {
+      const response = await fetch(`${stack.gatewayUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: response.status, body: (await response.json()) as { data?: any; errors?: any[] } };
+    };
+    /** The answer to `query` over graphql-ws on the gateway's socket. */
+    const overSocket = async (query: string, variables?: Record<string, unknown>) => {
+      const client: Client = createClient({ url: `${stack.gatewayUrl.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+      try {
+        return await new Promise<{ data?: any; errors?: any[] }>((resolve, reject) => {
+          let result: { data?: any; errors?: any[] } = {};
+          client.subscribe(
+            { query, variables },
+            {
+              next: (value) => (result = value as typeof result),
+              // Refused before it ran: the protocol's `error` message carries the errors.
+              error: (error) => (Array.isArray(error) ? resolve({ errors: error }) : reject(error)),
+              complete: () => resolve(result),
+            },
+          );
+        });
+      } finally {
+        await client.dispose();
+      }
+    };
+
+    it('charges `first: $n` what it can return, and refuses a costly variable with 400 before any subgraph is called', async () => {
+      const small = await post(NESTED, { n: 2 });
+      expect(small.status).toBe(200);
+      expect(small.body.errors).toBeUndefined();
+      expect(small.body.data.products.edges).toHaveLength(2);
+
+      const before = await subgraphCalls();
+      const huge = await post(NESTED, { n: 1_000_000 });
+      expect(huge.status).toBe(400);
+      expect(huge.body.data).toBeUndefined();
+      expect(huge.body.errors![0].extensions.code).toBe('BAD_USER_INPUT');
+      // first is charged at most the largest page a subgraph serves (100).
+      expect(huge.body.errors![0].message).toBe(`Query cost ${nestedCost(100)} exceeds the limit of 20000 (MAX_QUERY_COST)`);
+      expect(await subgraphCalls()).toBe(before);
+    });
+
+    it('charges an omitted `first` the default page size and an unpaginated list MAX_LIST_SIZE', async () => {
+      const before = await subgraphCalls();
+      const omitted = await post(NESTED.replace('query($n: Int)', '').replace(/\(first: \$n\)/g, ''));
+      expect(omitted.status).toBe(400);
+      expect(omitted.body.errors![0].message).toBe(`Query cost ${nestedCost(DEFAULT_PAGE_SIZE)} exceeds the limit of 20000 (MAX_QUERY_COST)`);
+      expect(await subgraphCalls()).toBe(before);
+    });
+
+    it('caps aliases and tokens, and names the depth limit', async () => {
+      const aliased = (count: number) => `{ ${Array.from({ length: count }, (_, i) => `p${i}: products(first: 1) { totalCount }`).join(' ')} }`;
+      const fifteen = await post(aliased(15));
+      expect(fifteen.body.errors).toBeUndefined();
+      expect(fifteen.body.data.p14.totalCount).toBeGreaterThan(0);
+
+      const before = await subgraphCalls();
+      const sixteen = await post(aliased(16));
+      expect(sixteen.status).toBe(400);
+      expect(sixteen.body.errors![0]).toMatchObject({ message: 'Aliases limit of 15 exceeded, found 16 (MAX_ALIASES)', extensions: { code: 'BAD_USER_INPUT' } });
+
+      const tooLong = await post(`{ products(first: 1) { totalCount ${'__typename '.repeat(1000)}} }`);
+      expect(tooLong.status).toBe(400);
+      expect(tooLong.body.errors![0].message).toMatch(/Document contains more tha[nt] 1000 tokens/);
+
+      const deep = await post(`{ products(first: 1) { edges { node { factory { products(first: 1) { edges { node {
+        factory { products(first: 1) { edges { node { name } } } } } } } } } } } }`);
+      expect(deep.status).toBe(400);
+      expect(deep.body.errors![0].extensions.code).toBe('BAD_USER_INPUT');
+      expect(deep.body.errors![0].message).toMatch(/^Query depth limit of 10 exceeded, found \d+ \(MAX_QUERY_DEPTH\)$/);
+      expect(await subgraphCalls()).toBe(before);
+    });
+
+    it('refuses the same operations over the WebSocket with the same errors, and answers the same otherwise', async () => {
+      const before = await subgraphCalls();
+      for (const [query, variables] of [
+        [NESTED, { n: 1_000_000 }],
+        [`{ ${Array.from({ length: 16 }, (_, i) => `p${i}: products { totalCount }`).join(' ')} }`, undefined],
+        [`{ products { totalCount ${'__typename '.repeat(1000)}} }`, undefined],
+      ] as const) {
+        const http = await post(query, variables);
+        expect(http.body.errors?.length).toBe(1);
+        expect(await overSocket(query, variables)).toEqual(http.body);
+      }
+      expect(await subgraphCalls()).toBe(before);
+      const answered = await overSocket(NESTED, { n: 2 });
+      expect(answered).toEqual((await post(NESTED, { n: 2 })).body);
+    });
   });
 });

@@ -1,6 +1,4 @@
 import fs from 'node:fs';
-import { randomUUID } from 'node:crypto';
-import type { ExecutionResult } from 'graphql';
 import http from 'node:http';
 import express from 'express';
 import type { RequestInit } from 'node-fetch';
@@ -16,13 +14,15 @@ import { Caller, CLIENT_ADDRESS_HEADER, identityHeaders, INTERNAL_TOKEN_HEADER }
 import { InternalClient } from '../lib/internal-client';
 import { isSubgraphName, SubgraphName } from '../lib/services';
 import { formatErrorFor } from '../lib/subgraph-server';
+import { LiteralPlacesRule, literalValueError, parseScalarsIn } from '../lib/scalars';
 import { readSupergraphConfig, SUPERGRAPH_SDL } from './compose';
-import { operationLimits } from './limits';
+import { operationLimits, operationLimitsPlugin, parseOptions } from './limits';
+import { clientAddressResolver } from './client-address';
 import { resolveCaller } from './identity';
 import { SessionDirectory } from './session-directory';
 import { mountWebhookShim } from './webhook-shim';
 import { mountDemo } from './demo';
-import { mountSubscriptions } from './subscriptions';
+import { FormatError, mountSubscriptions } from './subscriptions';
 import { InflightFetches } from './inflight-fetches';
 
 export interface GatewayContext {
@@ -71,37 +71,52 @@ export async function startGateway(config: Config = loadConfig(), logger: Logger
     supergraphSdl,
     buildService: ({ name }) =>
       new SubgraphDataSource(`${isSubgraphName(name) ? config.serviceUrl(name) : ''}/graphql`, config.INTERNAL_TOKEN),
+    // The gateway reads process.env.NODE_ENV for this, and an unset one would show query plans to anyone asking.
+    __exposeQueryPlanExperimental: config.NODE_ENV !== 'production',
   });
+  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => parseScalarsIn(apiSchema));
 
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
+  // One of each for HTTP and the WebSocket, so the two cannot drift apart.
+  const clientAddressOf = clientAddressResolver(config.TRUST_PROXY);
+  const limits = operationLimits(config);
+  const validationRules = [LiteralPlacesRule];
+  const maskUnexpected = formatErrorFor(logger);
+  const formatError: FormatError = (formatted, error) =>
+    // Subgraphs already hid their unexpected failures; what they sent on purpose reaches the client.
+    formatted.extensions?.serviceName ? formatted : (literalValueError(formatted, error) ?? maskUnexpected(formatted, error));
+
   const subscriptions = await mountSubscriptions({
     httpServer,
     config,
     logger,
     sessions,
     supergraphSdl,
-    execute: async (query, variables, caller) => {
-      const response = await apollo.executeOperation(
-        { query, variables },
-        { contextValue: { caller, requestId: currentRequestId() ?? randomUUID() } },
-      );
-      return response.body.kind === 'single' ? (response.body.singleResult as ExecutionResult) : { errors: [] };
+    limits,
+    validationRules,
+    formatError,
+    clientAddressOf,
+    execute: async (request, contextValue) => {
+      const response = await apollo.executeOperation(request, { contextValue });
+      return response.body.kind === 'single' ? response.body.singleResult : { errors: [] };
     },
   });
 
-  const maskUnexpected = formatErrorFor(logger);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    validationRules: operationLimits(config),
-    formatError: (formatted, error) =>
-      // Subgraphs already hid their unexpected failures; what they sent on purpose reaches the client.
-      formatted.extensions?.serviceName ? formatted : maskUnexpected(formatted, error),
+    parseOptions: parseOptions(config),
+    validationRules,
+    formatError,
+    // Apollo reads process.env.NODE_ENV (stack traces, introspection), where unset means development; ours means production.
+    nodeEnv: config.NODE_ENV,
     introspection: config.NODE_ENV !== 'production',
+    includeStacktraceInErrorResponses: config.NODE_ENV === 'development',
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginCacheControlDisabled(),
+      operationLimitsPlugin(limits),
       { serverWillStart: async () => ({ drainServer: () => subscriptions.stop() }) },
       config.NODE_ENV === 'production'
         ? ApolloServerPluginLandingPageProductionDefault()
@@ -129,12 +144,12 @@ export async function startGateway(config: Config = loadConfig(), logger: Logger
   mountDemo(app, config);
   app.use(
     '/graphql',
-    express.json({ limit: '1mb' }),
+    express.json({ limit: config.MAX_REQUEST_BYTES }),
     expressMiddleware(apollo, {
       context: async ({ req }) => ({
         caller: await resolveCaller(req.header('authorization'), req.headers, config, sessions),
         requestId: currentRequestId()!,
-        clientAddress: req.socket.remoteAddress,
+        clientAddress: clientAddressOf(req),
       }),
     }),
   );

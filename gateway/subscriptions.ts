@@ -1,39 +1,63 @@
 import http from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { WebSocketServer, WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { createClient, type Client } from 'graphql-ws';
 import {
+  getOperationAST,
   GraphQLError,
   GraphQLSchema,
   parse,
-  print,
   specifiedRules,
   validate,
+  type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
   type FormattedExecutionResult,
   type GraphQLFormattedError,
+  type ValidationRule,
 } from 'graphql';
 import { Supergraph } from '@apollo/federation-internals';
 import { Config } from '../lib/config';
-import { Logger } from '../lib/logger';
-import { Caller, INTERNAL_TOKEN_HEADER, identityHeaders } from '../lib/internal-auth';
+import { currentRequestId, Logger } from '../lib/logger';
+import { Caller, identityHeaders } from '../lib/internal-auth';
 import { isSubgraphName } from '../lib/services';
 import { readSupergraphConfig } from './compose';
-import { operationLimits } from './limits';
+import { OperationLimits, parseOptions } from './limits';
 import { resolveCaller } from './identity';
 import { SessionDirectory } from './session-directory';
 import { SubscriptionPlan, SubscriptionPlanner } from './subscription-plan';
+import type { ClientAddressOf } from './client-address';
+import type { GatewayContext } from './server';
 
-/** Runs a query or mutation through the gateway's federated path for a caller. */
+/** Runs a query or mutation through the gateway's own request pipeline, the one HTTP requests take. */
 export type FederatedExecutor = (
-  query: string,
-  variables: Record<string, unknown> | undefined,
-  caller: Caller | null,
-) => Promise<ExecutionResult>;
+  request: { query: string; variables?: Record<string, unknown>; operationName?: string },
+  context: GatewayContext,
+) => Promise<FormattedExecutionResult>;
 
-interface SubscriptionContext {
-  caller: Caller | null;
+/** The gateway's error formatting (masking), shared with HTTP. */
+export type FormatError = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+
+/** What the socket sends: errors made here are formatted on the way out; formatted ones pass as they are. */
+type SocketResult = { data?: unknown; errors?: readonly (GraphQLError | GraphQLFormattedError)[] };
+
+/** One client socket: the token it connected with, re-checked on every operation, and where it comes from. */
+interface Connection {
+  authorization?: string;
+  clientAddress: string;
+  subscriptions: Set<FederatedSubscription>;
+}
+
+interface OperationContext extends GatewayContext {
+  /** The operation as the client sent it, for queries and mutations (run by the HTTP pipeline). */
+  request: { query: string; variables?: Record<string, unknown>; operationName?: string };
+  connection: Connection;
+}
+
+interface FederatedSubscription extends AsyncIterableIterator<SocketResult> {
+  /** Sends `error` as the subscription's last event and completes it. */
+  end(error: GraphQLError): void;
 }
 
 /**
@@ -41,6 +65,11 @@ interface SubscriptionContext {
  * gateway subscribes to the owning subgraph over graphql-ws, and completes every event with fields of
  * other subgraphs through its own federated query path. Upstream sockets are shared per subgraph and
  * identity and close when their last subscriber leaves.
+ *
+ * Every operation on a socket gets what an HTTP request gets: queries and mutations run through the
+ * same Apollo pipeline (parse with the token cap, validation, limits, the client address, error masking);
+ * subscriptions are parsed, validated and limited by the same functions, and their errors formatted by
+ * the same formatError. The caller is resolved again from the connect-time token for each operation.
  */
 export async function mountSubscriptions(options: {
   httpServer: http.Server;
@@ -49,11 +78,17 @@ export async function mountSubscriptions(options: {
   sessions: SessionDirectory;
   supergraphSdl: string;
   execute: FederatedExecutor;
+  limits: OperationLimits;
+  /** The validation rules Apollo runs besides graphql-js's own. */
+  validationRules: ValidationRule[];
+  formatError: FormatError;
+  clientAddressOf: ClientAddressOf;
 }) {
-  const { config, logger, sessions } = options;
+  const { config, logger, sessions, limits } = options;
   const apiSchema: GraphQLSchema = Supergraph.build(options.supergraphSdl).apiSchema().toGraphQLJSSchema();
   const planner = new SubscriptionPlanner(apiSchema, readSupergraphConfig());
-  const rules = [...specifiedRules, ...operationLimits(config)];
+  const parsing = parseOptions(config);
+  const validationRules = [...specifiedRules, ...options.validationRules];
   const upstreams = new Map<string, Client>();
 
   const upstreamFor = (subgraph: string, caller: Caller | null): Client => {
@@ -80,95 +115,173 @@ export async function mountSubscriptions(options: {
     return client;
   };
 
+  /** As Apollo formats an error for HTTP: a code always (INTERNAL_SERVER_ERROR if none), no `http` extension. */
+  const formatForClient = (error: GraphQLError): GraphQLFormattedError => {
+    const { http: _status, ...extensions } = error.extensions as Record<string, unknown>;
+    return options.formatError({ ...error.toJSON(), extensions: { ...extensions, code: extensions.code ?? 'INTERNAL_SERVER_ERROR' } }, error);
+  };
+
+  const callerOf = (connection: Connection) => resolveCaller(connection.authorization, {}, config, sessions);
+
   /**
    * A hand-written iterator rather than an async generator: a generator cannot be returned while it
    * awaits the next upstream event, so a leaving client would keep its upstream subscription open.
    */
-  function federatedSubscribe(args: ExecutionArgs, plan: SubscriptionPlan): AsyncIterableIterator<ExecutionResult> {
-    const { caller } = args.contextValue as SubscriptionContext;
+  function federatedSubscribe(args: ExecutionArgs, plan: SubscriptionPlan): FederatedSubscription {
+    const context = args.contextValue as OperationContext;
     const variables = (args.variableValues ?? {}) as Record<string, unknown>;
-    const events = upstreamFor(plan.subgraph, caller).iterate<Record<string, unknown>>({
+    const events = upstreamFor(plan.subgraph, context.caller).iterate<Record<string, unknown>>({
       query: plan.upstreamQuery,
       variables,
     });
     let finished = false;
+    let endWith: (error: GraphQLError) => void = () => {};
+    const ended = new Promise<GraphQLError>((resolve) => (endWith = resolve));
 
-    const complete = async (event: FormattedExecutionResult<Record<string, unknown>, unknown>): Promise<ExecutionResult> => {
+    const complete = async (event: FormattedExecutionResult<Record<string, unknown>, unknown>): Promise<SocketResult> => {
       const payload = event.data?.[plan.responseKey] as Record<string, unknown> | null | undefined;
-      if (event.errors?.length || !payload || !plan.completionQuery) return asExecutionResult(event);
-      const completion = await options.execute(plan.completionQuery, { ...variables, __entityId: payload.id }, caller);
+      if (event.errors?.length || !payload || !plan.completionQuery) return event;
+      const completion = await options.execute(
+        { query: plan.completionQuery, variables: { ...variables, __entityId: payload.id } },
+        { caller: context.caller, requestId: currentRequestId() ?? randomUUID(), clientAddress: context.clientAddress },
+      );
       const completed = completion.data ? Object.values(completion.data)[0] : null;
-      return asExecutionResult({
+      return {
         // The owner's values are the ones at commit time; the rest comes from the other subgraphs.
         data: { [plan.responseKey]: deepMerge(completed, payload) },
-        errors: completion.errors,
-      });
+        ...(completion.errors?.length ? { errors: completion.errors } : {}),
+      };
     };
 
-    return {
+    const subscription: FederatedSubscription = {
       async next() {
         if (finished) return { done: true, value: undefined };
         try {
-          const event = await events.next();
-          if (event.done) {
+          const outcome = await Promise.race([events.next(), ended]);
+          if (outcome instanceof GraphQLError) {
+            finished = true;
+            await events.return?.();
+            return { done: false, value: { errors: [outcome] } };
+          }
+          if (outcome.done) {
             finished = true;
             return { done: true, value: undefined };
           }
-          return { done: false, value: await complete(event.value) };
+          return { done: false, value: await complete(outcome.value) };
         } catch (error) {
-          // The owner refused the operation (graphql-ws `error` message) or went away for good.
+          // The owner refused the operation (graphql-ws `error` message, already formatted) or went away for good.
           finished = true;
-          const upstreamErrors = Array.isArray(error) ? error : [{ message: (error as Error)?.message ?? 'Subscription failed' }];
-          return { done: false, value: asExecutionResult({ errors: upstreamErrors }) };
+          const errors = Array.isArray(error)
+            ? (error as GraphQLFormattedError[])
+            : [new GraphQLError('Subscription failed', { originalError: error instanceof Error ? error : undefined })];
+          return { done: false, value: { errors } };
+        } finally {
+          if (finished) context.connection.subscriptions.delete(subscription);
         }
       },
       async return() {
         finished = true;
+        context.connection.subscriptions.delete(subscription);
         await events.return?.();
         return { done: true, value: undefined };
       },
+      end: (error) => endWith(error),
       [Symbol.asyncIterator]() {
         return this;
       },
     };
+    context.connection.subscriptions.add(subscription);
+    return subscription;
   }
 
-  const wsServer = new WebSocketServer({ server: options.httpServer, path: '/graphql' });
-  const callers = new WeakMap<object, Caller | null>();
+  const connections = new Set<Connection>();
+  const connectionOf = new WeakMap<object, Connection>();
+  const socketsPerAddress = new Map<string, number>();
+
+  const wsServer = new WebSocketServer({
+    server: options.httpServer,
+    path: '/graphql',
+    maxPayload: config.MAX_REQUEST_BYTES,
+    verifyClient: ({ req }, accept) => {
+      const address = options.clientAddressOf(req);
+      const open = socketsPerAddress.get(address) ?? 0;
+      if (open >= config.WS_MAX_CONNECTIONS_PER_ADDRESS) {
+        accept(false, 429, `Too many WebSocket connections from this address: at most ${config.WS_MAX_CONNECTIONS_PER_ADDRESS} (WS_MAX_CONNECTIONS_PER_ADDRESS)`);
+        return;
+      }
+      // Counted until the TCP socket closes, which also covers an upgrade that fails after this point.
+      socketsPerAddress.set(address, open + 1);
+      req.socket.once('close', () => {
+        const left = (socketsPerAddress.get(address) ?? 1) - 1;
+        if (left > 0) socketsPerAddress.set(address, left);
+        else socketsPerAddress.delete(address);
+      });
+      accept(true);
+    },
+  });
+
   const server = useServer(
     {
       schema: apiSchema,
       onConnect: async (ctx) => {
-        const authorization = ctx.connectionParams?.authorization;
+        const authorization = typeof ctx.connectionParams?.authorization === 'string' ? ctx.connectionParams.authorization : undefined;
+        const connection: Connection = { authorization, clientAddress: options.clientAddressOf(ctx.extra.request), subscriptions: new Set() };
         try {
-          const caller = await resolveCaller(
-            typeof authorization === 'string' ? authorization : undefined,
-            { [INTERNAL_TOKEN_HEADER]: undefined },
-            config,
-            sessions,
-          );
-          callers.set(ctx, caller);
-          return true;
+          await callerOf(connection);
         } catch {
           return false; // closes with 4403 Forbidden: the token is invalid or revoked
         }
+        connectionOf.set(ctx, connection);
+        connections.add(connection);
+        return true;
       },
-      onSubscribe: (ctx, _id, payload) => {
-        let document;
+      onClose: (ctx) => {
+        const connection = connectionOf.get(ctx);
+        if (connection) connections.delete(connection);
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const connection = connectionOf.get(ctx)!;
+        // This operation is already among ctx.subscriptions.
+        if (Object.keys(ctx.subscriptions).length > config.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION) {
+          return [
+            new GraphQLError(
+              `Too many operations on this connection: at most ${config.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION} (WS_MAX_SUBSCRIPTIONS_PER_CONNECTION)`,
+              { extensions: { code: 'BAD_USER_INPUT', limit: 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION' } },
+            ),
+          ];
+        }
+        let caller: Caller | null;
         try {
-          document = parse(payload.query);
+          caller = await callerOf(connection);
         } catch (error) {
           return [error as GraphQLError];
         }
-        const errors = validate(apiSchema, document, rules);
-        if (errors.length) return errors;
-        return {
-          schema: apiSchema,
-          document,
-          operationName: payload.operationName,
-          variableValues: payload.variables ?? undefined,
-          contextValue: { caller: callers.get(ctx) ?? null } satisfies SubscriptionContext,
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query, parsing);
+        } catch (error) {
+          const syntax = error as GraphQLError;
+          return [new GraphQLError(syntax.message, { source: syntax.source, positions: syntax.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+        }
+        const variables = payload.variables ?? undefined;
+        const context: OperationContext = {
+          caller,
+          requestId: currentRequestId() ?? randomUUID(),
+          clientAddress: connection.clientAddress,
+          request: { query: payload.query, variables, operationName: payload.operationName ?? undefined },
+          connection,
         };
+        const args = { schema: apiSchema, document, operationName: payload.operationName, variableValues: variables, contextValue: context };
+        // Queries and mutations are checked by the HTTP pipeline they run through (execute below).
+        if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') return args;
+        const invalid = validate(apiSchema, document, validationRules);
+        if (invalid.length) return invalid.map((error) => new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+        try {
+          limits.check(apiSchema, document, payload.operationName, variables);
+        } catch (error) {
+          return [error as GraphQLError];
+        }
+        return args;
       },
       subscribe: (args) => {
         let plan: SubscriptionPlan;
@@ -177,19 +290,60 @@ export async function mountSubscriptions(options: {
         } catch (error) {
           return { errors: [new GraphQLError((error as Error).message, { extensions: { code: 'BAD_USER_INPUT' } })] };
         }
-        return federatedSubscribe(args, plan);
+        return federatedSubscribe(args, plan) as AsyncIterableIterator<ExecutionResult>;
       },
       execute: async (args) => {
-        const { caller } = args.contextValue as SubscriptionContext;
-        return options.execute(print(args.document), args.variableValues as Record<string, unknown>, caller);
+        const { request, caller, requestId, clientAddress } = args.contextValue as OperationContext;
+        return (await options.execute(request, { caller, requestId, clientAddress })) as ExecutionResult;
       },
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        const { errors, ...rest } = result as SocketResult;
+        if (!errors?.length) return undefined;
+        return { ...rest, errors: errors.map((error) => (error instanceof GraphQLError ? formatForClient(error) : error)) } as FormattedExecutionResult;
+      },
+      onError: (_ctx, _id, _payload, errors) => errors.map(formatForClient),
     },
     wsServer,
   );
+
+  /**
+   * Logout and expiry end open subscriptions too: every WS_SESSION_CHECK_MS the socket's token is checked
+   * again, and when it is refused each of its subscriptions gets that UNAUTHENTICATED error as its last
+   * event and completes (the error a client already handles for HTTP and for its next operation); the
+   * socket stays open, and every operation on it is refused the same way. While auth's feed cannot confirm
+   * sessions (SESSION_UNCONFIRMED) open subscriptions are kept: new operations are refused, and a logout
+   * made meanwhile ends them as soon as the feed is read again.
+   */
+  let checking = false;
+  const checkSessions = async () => {
+    if (checking) return;
+    checking = true;
+    try {
+      const watched = [...connections].filter((connection) => connection.authorization && connection.subscriptions.size > 0);
+      await Promise.all(
+        watched.map(async (connection) => {
+          try {
+            await callerOf(connection);
+          } catch (error) {
+            const refusal = error as GraphQLError;
+            if (refusal.extensions?.code !== 'UNAUTHENTICATED' || refusal.extensions.reason === 'SESSION_UNCONFIRMED') return;
+            for (const subscription of connection.subscriptions) subscription.end(refusal);
+          }
+        }),
+      );
+    } catch (error) {
+      logger.warn({ err: error }, 'checking WebSocket sessions failed');
+    } finally {
+      checking = false;
+    }
+  };
+  const sessionCheck = setInterval(checkSessions, config.WS_SESSION_CHECK_MS);
+  sessionCheck.unref();
   logger.debug('graphql-ws subscriptions mounted on /graphql');
 
   return {
     stop: async () => {
+      clearInterval(sessionCheck);
       await server.dispose();
       for (const client of upstreams.values()) await client.dispose();
     },
@@ -202,20 +356,6 @@ function deepMerge(base: unknown, over: unknown): unknown {
   const merged: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) merged[key] = deepMerge(base[key], value);
   return merged;
-}
-
-/** graphql-ws serialises GraphQLError instances; upstream and completion errors arrive formatted. */
-function asExecutionResult(result: { data?: unknown; errors?: readonly GraphQLFormattedError[] }): ExecutionResult {
-  return {
-    ...(result.data !== undefined ? { data: result.data as ExecutionResult['data'] } : {}),
-    ...(result.errors?.length
-      ? {
-          errors: result.errors.map(
-            (e) => new GraphQLError(e.message, { extensions: e.extensions, path: e.path as (string | number)[] | undefined }),
-          ),
-        }
-      : {}),
-  };
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

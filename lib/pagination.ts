@@ -15,8 +15,12 @@ export interface PageArgs {
   after?: string | null;
 }
 
+/** A page's size when `first` is omitted, and the largest `first` accepted (the gateway's query cost uses both). */
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
 const pageSchema = z.object({
-  first: z.number().int().min(0, 'first must be ≥ 0').max(100, 'first must be ≤ 100').nullish(),
+  first: z.number().int().min(0, 'first must be ≥ 0').max(MAX_PAGE_SIZE, `first must be ≤ ${MAX_PAGE_SIZE}`).nullish(),
   after: z
     .string()
     .refine((c) => isId(decodeCursor(c)), 'after is not a cursor from this list')
@@ -44,7 +48,7 @@ export async function paginate<T extends { id: string }>(
   options: { defaultFirst?: number; newestFirst?: boolean } = {},
 ): Promise<Connection<T>> {
   const { first, after } = parseInput(pageSchema, { first: args.first, after: args.after });
-  const limit = first ?? options.defaultFirst ?? 20;
+  const limit = first ?? options.defaultFirst ?? DEFAULT_PAGE_SIZE;
   const direction = options.newestFirst ? 'desc' : 'asc';
   const afterId = after ? decodeCursor(after) : null;
   const pageWhere = (afterId
