@@ -1,6 +1,7 @@
 import { z, ZodError, ZodTypeAny } from 'zod';
 import { badInput } from './errors';
 import { isId } from './ids';
+import { MAX_AMOUNT } from './money';
 
 /** Parses input with a zod schema; a failure is BAD_USER_INPUT naming the fields at fault. */
 export function parseInput<S extends ZodTypeAny>(schema: S, input: unknown): z.infer<S> {
@@ -16,8 +17,8 @@ export function parseInput<S extends ZodTypeAny>(schema: S, input: unknown): z.i
 }
 
 export const idSchema = z.string().refine(isId, 'is not a valid id');
-/** Money in IDR: integer rupiah, positive, below a sanity ceiling (Rp 1 trillion). */
-export const rupiah = z.number().int('must be a whole number of rupiah').min(1, 'must be at least 1').max(1_000_000_000_000);
+/** Money in IDR: integer rupiah, positive, at most what the API's Int carries (lib/money.ts). */
+export const rupiah = z.number().int('must be a whole number of rupiah').min(1, 'must be at least 1').max(MAX_AMOUNT);
 export const nonEmpty = (max = 200) => z.string().trim().min(1, 'must not be empty').max(max);
 
 /** Optional free text: trimmed, bounded, and blank stored as null rather than as an empty string. */

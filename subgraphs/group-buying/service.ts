@@ -4,6 +4,7 @@ import { GroupBuyingSession } from './entities/group-buying-session.entity';
 import { GroupParticipant } from './entities/group-participant.entity';
 import { AppError, badInput, conflict, forbidden, isAppError, isUniqueViolation, notFound } from '../../lib/errors';
 import { idSchema, parseInput, rupiah } from '../../lib/validation';
+import { assertRepresentableAmount } from '../../lib/money';
 import { paginate, PageArgs } from '../../lib/pagination';
 import { assertTransition } from '../../lib/state-machine';
 import { abandonPaymentOf } from '../../lib/abandoned-payment';
@@ -152,6 +153,7 @@ export class GroupBuyingService {
     const session = await this.requireSession(sessionId);
     assertOpen(session);
     assertRoomFor(session, quantity);
+    assertRepresentableAmount('quantity', session.groupPrice * quantity);
     if (await this.em.count(GroupParticipant, { sessionId, userId: caller.userId, status: { $ne: 'EXPIRED' } })) {
       throw conflict('You have already joined this session');
     }

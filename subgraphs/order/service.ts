@@ -6,6 +6,7 @@ import { OrderItem } from './entities/order-item.entity';
 import { fulfilmentSteps, ORDER_TRANSITIONS, OrderStatus, STATUS_AFTER_PAYMENT } from './order-status';
 import { AppError, badInput, conflict, forbidden, notFound } from '../../lib/errors';
 import { idSchema, parseInput, rupiah } from '../../lib/validation';
+import { assertRepresentableAmount } from '../../lib/money';
 import { assertTransition } from '../../lib/state-machine';
 import { abandonPaymentOf } from '../../lib/abandoned-payment';
 import { paginate, PageArgs } from '../../lib/pagination';
@@ -131,7 +132,7 @@ export class OrderService {
       throw badInput('items: every item of an order must come from the same factory; place one order per factory');
     }
     const total = lines.reduce((sum, l) => sum + l.variant.price * l.quantity, 0);
-    if (!Number.isSafeInteger(total)) throw badInput('items: the order total is too large');
+    assertRepresentableAmount('items', total);
     await this.assertUnpaidBelowLimit(this.em, caller.userId);
 
     const orderId = newId();
