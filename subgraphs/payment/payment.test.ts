@@ -472,6 +472,26 @@ describe('payment subgraph', () => {
     expect(await orderStatus(order.id)).toBe('CANCELLED');
   });
 
+  it('expires an abandoned payment the buyer paid in that very moment, and refunds the money as a late payment', async () => {
+    const orderId = newId();
+    const created = (await createRegular({ orderId })).body;
+    const slow = await fetch(`${stack.sandboxUrl}/__sandbox/xendit/slowdowns`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ delayMs: 1500, path: 'invoices' }),
+    });
+    expect(slow.status).toBe(204);
+    const abandoned = stack.internal('payment', 'POST', '/api/payments/abandon', { orderId });
+    // Abandon has expired the payment and is asking Xendit, slowly, to expire the invoice; the buyer pays meanwhile.
+    await poll(() => paymentRow(created.id), (row) => row.status === 'EXPIRED', 5000, 10);
+    const paid = stack.payInvoice(created.invoiceUrl);
+    expect(await abandoned).toMatchObject({ status: 200, body: { status: 'EXPIRED' } });
+    expect((await paid).callback.status).toBe(200);
+    const [refund] = await poll(() => refundsOf(created.id), (rows) => rows[0]?.status === 'SUCCEEDED');
+    expect(refund).toMatchObject({ reason: 'LATE_PAYMENT', amount: 150000 });
+    expect((await historyOf('payment', created.id)).map(([, to]) => to)).toEqual(['PENDING', 'EXPIRED', 'LATE_PAID', 'REFUNDED']);
+  });
+
   it('keeps a paid payment PAID while notification is down, and delivers the notification once it is back', async () => {
     const userId = newId();
     const created = (await createRegular({ userId })).body;

@@ -268,28 +268,27 @@ export class PaymentService {
   }
 
   /**
-   * POST /api/payments/abandon `{ orderId }` or `{ participantId }` — the caller gave up waiting for the
-   * answer to its create call and undid the order or join, so an invoice made meanwhile must not stay
-   * payable. Waits for a create still in progress (row lock), expires the invoice at Xendit, then the
-   * payment, without telling the owner or the buyer (both already know it failed). Answers the payment's
-   * status, or NONE when no payment was made: nothing to close, and a success (a 404 would only make the
-   * caller's outbox retry, since only 400/409/422 end its retries).
+   * POST /api/payments/abandon `{ orderId }` or `{ participantId }` — the owner gave up on this payment
+   * (its create call got no answer and the order or join was undone, or the unpaid hold ran out), so its
+   * invoice must not stay payable. The payment is claimed EXPIRED first (that waits for a create still in
+   * progress, which holds the row) and committed; then the invoice is expired at Xendit holding no lock.
+   * Neither the owner nor the buyer is told (both already know). Answers the payment's status, or NONE
+   * when no payment was made: nothing to close, and a success (a 404 would only make the caller's outbox
+   * retry, since only 400/409/422 end its retries). An invoice paid in the moment before the claim
+   * leaves the payment PAID; one paid after it makes its PAID callback find a late payment, refunded
+   * automatically. A failed Xendit call answers 5xx and the retry expires the invoice again.
    */
   async abandon(input: unknown): Promise<{ status: string }> {
     const where = parseInput(abandonSchema, input);
     const gateway = this.requireGateway();
-    return this.em.transactional(async (tx) => {
-      const payment = await tx.findOne(Payment, where, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (!payment) return { status: 'NONE' };
-      if (payment.status !== 'PENDING') return { status: payment.status };
-      if (payment.invoiceId && (await gateway.expireInvoice(payment.invoiceId)) === 'PAID') {
-        // Paid in the moment before: the PAID callback follows; an operator must refund by hand.
-        this.logger?.error({ paymentId: payment.id, ...where }, 'an abandoned payment was paid');
-        return { status: 'PAID' };
-      }
-      const expired = await claimPayment(tx, payment.id, 'EXPIRED');
-      return { status: expired?.status ?? payment.status };
-    });
+    const payment = await this.em.fork().findOne(Payment, where);
+    if (!payment) return { status: 'NONE' };
+    const claimed = payment.status === 'PENDING' ? await claimPayment(this.em.fork(), payment.id, 'EXPIRED') : null;
+    const current = claimed ?? (await this.em.fork().findOneOrFail(Payment, { id: payment.id }));
+    if (current.status === 'EXPIRED' && current.invoiceId && (await gateway.expireInvoice(current.invoiceId)) === 'PAID') {
+      this.logger?.warn({ paymentId: current.id, ...where }, 'an abandoned payment was paid; its PAID callback will refund it');
+    }
+    return { status: current.status };
   }
 
   /**
@@ -317,11 +316,11 @@ export class PaymentService {
   /**
    * POST /api/payments/refund-session — step 1 (one transaction): up to `limit` HELD payments of the
    * session are claimed for refund, get their refund row (unique per payment) and ledger legs; a wallet
-   * refund's credit goes out through the outbox and completes it when the wallet took it. Step 2, after that commit and holding no row lock: up to `limit`
-   * PENDING refunds not yet accepted by Xendit are sent, a few at a time, each with its own id as
-   * idempotency key. A crash between or during the steps is finished by calling again. Answers
-   * `{ refunds: [], more: true }` while HELD payments or unsent refunds are left (call again), then the
-   * session's refunds.
+   * refund's credit goes out through the outbox and completes it when the wallet took it. Step 2, after
+   * that commit and holding no row lock: up to `limit` PENDING refunds not yet accepted by Xendit are
+   * sent, a few at a time, each with its own id as idempotency key. A crash between or during the steps
+   * is finished by calling again. Answers `{ refunds: [], more: true }` while HELD payments or unsent
+   * refunds are left (call again), then the session's refunds.
    */
   async refundSession(input: unknown): Promise<{ refunds: RefundView[]; more?: true }> {
     const { sessionId, reason, limit } = parseInput(refundSessionSchema, input);

@@ -167,7 +167,11 @@ export type Mutation = {
   completeProduction: GroupBuyingSession;
   /** Opens a session in FORMING (owner of the product's factory, or an admin). */
   createGroupBuyingSession: GroupBuyingSession;
-  /** Joins a forming session and opens its escrow invoice; one place per buyer and session. */
+  /**
+   * Joins a forming session and opens its escrow invoice; one place per buyer and session. An unpaid place is
+   * held for UNPAID_HOLD_MINUTES (default 30), then given back (EXPIRED) with its invoice expired, and the buyer
+   * may join again. A buyer holds at most MAX_UNPAID_ORDERS (default 3) unpaid places: one more → CONFLICT.
+   */
   joinGroupBuyingSession: JoinSessionPayload;
   /** MOQ_REACHED → IN_PRODUCTION once the bulk orders are placed (factory owner or admin). */
   startProduction: GroupBuyingSession;

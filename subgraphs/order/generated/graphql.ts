@@ -57,7 +57,9 @@ export type Mutation = {
   __typename?: 'Mutation';
   /**
    * Orders items from one factory at catalog prices: reserves stock, then starts the payment.
-   * Not enough stock → CONFLICT; items from several factories → BAD_USER_INPUT.
+   * Not enough stock → CONFLICT; items from several factories → BAD_USER_INPUT. An unpaid order holds its stock
+   * for UNPAID_HOLD_MINUTES (default 30), then is CANCELLED with its invoice expired; a buyer has at most
+   * MAX_UNPAID_ORDERS (default 3) unpaid orders: one more → CONFLICT.
    */
   createOrder: CreateOrderPayload;
 };

@@ -45,7 +45,10 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Adds a warehouse owned by the caller (factory owner or admin). */
   createWarehouse: Warehouse;
-  /** Sets the on-hand stock of a variant in a warehouse the caller owns (or any, for an admin). */
+  /**
+   * Sets the on-hand stock of a variant in a warehouse the caller owns, for a variant of one of the caller's own
+   * factories (any warehouse and variant, for an admin); anything else → FORBIDDEN.
+   */
   setInventory: InventoryLevel;
 };
 
