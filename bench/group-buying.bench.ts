@@ -42,7 +42,8 @@ async function main() {
     subgraphs: ['product', 'factory', 'address', 'payment', 'notification', 'order', 'group-buying'],
     gateway: true,
     sandbox: true,
-    env: { INTERNAL_TOKEN, SEED_DEMO_DATA: 'true' },
+    // Every subscriber connects from loopback: lift the per-address socket cap above them (and the probe).
+    env: { INTERNAL_TOKEN, SEED_DEMO_DATA: 'true', WS_MAX_CONNECTIONS_PER_ADDRESS: String(SUBSCRIBERS + 1) },
   });
   const { stack } = bench;
   const gatewayUrl = stack.urlOf('gateway');
