@@ -171,7 +171,8 @@ export const MIN_SECRET_LENGTH = 32;
 export const DEVELOPMENT_MARKERS = ['dev-', 'dev_', 'test-', 'test_', 'bench-', 'change-me', 'changeme', 'xnd_development_'];
 /** The real providers, which production must name explicitly (unset means the local sandbox). */
 export const PROVIDER_URLS = { XENDIT_API_URL: 'https://api.xendit.co', WHATSAPP_API_URL: 'https://graph.facebook.com' } as const;
-const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]', '0.0.0.0', 'sandbox'];
+/** Hosts that mean this machine, or the sandbox's service in docker-compose.dev.yml. */
+const SANDBOX_HOSTS = ['localhost', '127.0.0.1', '[::1]', '0.0.0.0', 'sandbox'];
 
 /**
  * What production refuses, as [variable, why] pairs: secrets left at a development value or too short,
@@ -202,8 +203,8 @@ export function productionProblems(
     } catch {
       continue; // the schema already reports it
     }
-    const sandboxHost = new URL(sandbox.sandboxUrl).host;
-    if (LOOPBACK_HOSTS.includes(url.hostname) || url.hostname.startsWith('127.') || url.host === sandboxHost || url.port === String(sandbox.sandboxPort)) {
+    const sandboxHost = URL.canParse(sandbox.sandboxUrl) ? new URL(sandbox.sandboxUrl).host : undefined;
+    if (SANDBOX_HOSTS.includes(url.hostname) || url.hostname.startsWith('127.') || url.host === sandboxHost || url.port === String(sandbox.sandboxPort)) {
       problems.push([name, `points at the local sandbox or this machine (${value}); production needs the real one (${example})`]);
     } else if (url.protocol !== 'https:') problems.push([name, `must be an https URL (${example})`]);
   }
