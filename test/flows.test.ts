@@ -4,6 +4,8 @@ import { startTestStack, TestStack, errorCode, GraphQLResponse } from './support
 import { logIn, SignedInUser } from './support/users';
 import { eventually } from './support/eventually';
 import { IMPLEMENTED_SUBGRAPHS } from '../subgraphs/registry';
+import { Client as PgClient } from 'pg';
+import { withDatabase } from '../lib/database';
 
 /**
  * The product's main flows end to end, as people use them: everyone logs in with a WhatsApp OTP and
@@ -203,6 +205,33 @@ describe('group buying end to end through the gateway', () => {
     });
     expect(delivered.shipment.events.map((e: any) => e.status)).toEqual(['PENDING', 'PICKED_UP', 'IN_TRANSIT', 'DELIVERED']);
     expect((await myOrders(buyers[1])).edges[0].node.shipment.status).toBe('PENDING');
+  });
+
+  it('keeps live progress going when group-buying loses its LISTEN connection, re-sending the state after it reconnects', async () => {
+    const [first, second] = await Promise.all([buyerWithAddress(), buyerWithAddress()]);
+    const sessionId = await openSession(10, 120_000);
+    const watcher = subscribe(null, `subscription($id: ID!) { groupBuyingSessionProgress(sessionId: $id) { paidQuantity status } }`, { id: sessionId });
+    await pay((await join(first, sessionId, 1)).paymentUrl);
+    await eventually('progress 1', async () => watcher.events.some((e) => e.groupBuyingSessionProgress.paidQuantity === 1));
+    const before = watcher.events.length;
+
+    // What a database failover or an administrator does to group-buying's listening connections.
+    const db = new PgClient({ connectionString: withDatabase(stack.env.DATABASE_URL, `${stack.env.DB_PREFIX}_group_buying`) });
+    await db.connect();
+    try {
+      const { rows } = await db.query(
+        `select pg_terminate_backend(pid) as ended from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and query ilike 'listen%'`,
+      );
+      expect(rows.length).toBeGreaterThan(0);
+    } finally {
+      await db.end();
+    }
+    // Once it listens again, the subscriber gets the session as it is now, then live events as before.
+    await eventually('the state re-sent after the reconnect', async () => watcher.events.length > before, 15_000);
+    expect(watcher.events[before].groupBuyingSessionProgress).toMatchObject({ id: sessionId, paidQuantity: 1, status: 'FORMING' });
+    await pay((await join(second, sessionId, 2)).paymentUrl);
+    await eventually('progress 3 after the reconnect', async () => watcher.events.some((e) => e.groupBuyingSessionProgress.paidQuantity === 3));
+    expect(watcher.errors).toEqual([]);
   });
 
   it('answers NOT_FOUND to a progress subscription on an unknown session', async () => {
