@@ -265,11 +265,20 @@ describe('unpaid holds and large-session settlement', () => {
     const started = Date.now();
     const { sessionId } = await seedEndedSession(LARGE, LARGE);
     const ordered = async () => Number((await sql('group_buying', `select count(*) from group_participants where session_id = $1 and status = 'ORDERED'`, [sessionId]))[0].count);
+    const claim = async () => (await sql('group_buying', 'select processing_claim, processing_claimed_at from group_buying_sessions where id = $1', [sessionId]))[0];
+    // The claim is renewed after every chunk: same holder, a later time.
+    await eventually('the first chunk ordered', async () => (await ordered()) > 0, 120_000);
+    const early = await claim();
+    const renewed = await eventually('the claim renewed', async () => {
+      const now = await claim();
+      return now.processing_claimed_at > early.processing_claimed_at && now;
+    }, 30_000);
+    expect(renewed.processing_claim).toBe(early.processing_claim);
     // Kill group-buying once a few chunks are done, mid-settlement.
     const halfWay = await eventually('a few chunks ordered', async () => {
       const n = await ordered();
       return n >= 1000 && n;
-    }, 120_000, );
+    }, 120_000);
     await stack.stack.kill('group-buying');
     const atKill = await ordered();
     expect(halfWay).toBeLessThan(LARGE);

@@ -279,7 +279,7 @@ describe('group-buying subgraph end to end', () => {
       expect(response.status).toBe(200);
     };
     // Even sessions reach their MOQ of 1, odd ones miss their MOQ of 2.
-    const sessionIds = await Promise.all(Array.from({ length: 20 }, (_, i) => openSession(6000, i % 2 === 0 ? 1 : 2)));
+    const sessionIds = await Promise.all(Array.from({ length: 20 }, (_, i) => openSession(10_000, i % 2 === 0 ? 1 : 2)));
     const watchers = sessionIds.map(watch);
     const payloads = [];
     for (const sessionId of sessionIds) payloads.push(ok(await join(buyer, sessionId, 1)).joinGroupBuyingSession);
