@@ -209,17 +209,19 @@ describe('gateway subscriptions', () => {
     const client = connect(`Bearer ${user.token}`, { lazy: false });
     expect(await run(client, `{ me { id } }`)).toEqual({ data: { me: { id: user.userId } } });
     const subscription = collect(client, ADDED, Infinity, 20_000);
-    await eventually('an upstream socket', async () => (await upstreamSockets()) >= 1);
-    expect((await notify(user.userId, 'Before logout')).status).toBe(200);
-    await eventually('the event before logout', async () => subscription.events.length === 1);
+    // The upstream subscription may still be starting on a loaded machine: notify until one event arrives.
+    await eventually('the event before logout', async () => {
+      if (subscription.events.length === 0) expect((await notify(user.userId, 'Before logout')).status).toBe(200);
+      return subscription.events.length > 0;
+    });
 
     const loggedOut = await stack.graphql(`mutation { logout }`, {}, { token: user.token });
     expect(loggedOut.data.logout).toBe(true);
 
     // The last event is the refusal, then the subscription completes (collect resolves on complete).
     const events = await subscription.done;
-    expect(events).toHaveLength(2);
-    expect(events[0].data.notificationAdded.title).toBe('Before logout');
+    expect(events.length).toBeGreaterThanOrEqual(2);
+    for (const event of events.slice(0, -1)) expect(event.data.notificationAdded.title).toBe('Before logout');
     expect(events.at(-1)!.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) })]);
     expect(events.at(-1)!.errors![0].extensions.http).toBeUndefined();
     const next = await run(client, `{ me { id } }`);
