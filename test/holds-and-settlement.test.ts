@@ -261,6 +261,36 @@ describe('unpaid holds and large-session settlement', () => {
     );
   });
 
+  it('opens an invoice holding no row lock during the Xendit call; concurrent retries share one invoice', async () => {
+    // An escrow invoice, which lives an hour here: a regular one would lapse with this file's short hold.
+    const participantId = newId();
+    const body = {
+      sessionId: newId(),
+      participantId,
+      userId: newId(),
+      factoryId: PRODUCT.factoryId,
+      amount: 90000,
+      expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+      description: 'Lock-free invoice',
+    };
+    expect((await sandbox('POST', '/__sandbox/xendit/slowdowns', { delayMs: 1500, count: 1000, path: 'invoices' })).status).toBe(204);
+    try {
+      const calls = Promise.all(Array.from({ length: 4 }, () => stack.internal('payment', 'POST', '/api/payments/escrow', body)));
+      const row = await eventually('the payment row', async () => (await sql('payment', 'select id from payments where participant_id = $1', [participantId]))[0]);
+      // While Xendit is slow, the row can be locked by anyone else at once.
+      await dbs.payment.query('begin');
+      await sql('payment', 'select id from payments where id = $1 for update nowait', [row.id]);
+      await dbs.payment.query('rollback');
+      const answers = await calls;
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+      expect(new Set(answers.map((answer) => answer.body.invoiceUrl)).size).toBe(1);
+      const invoices = (await sandbox('GET', `/v2/invoices?external_id=${row.id}&limit=20`)).body as { id: string; status: string }[];
+      expect(invoices.filter((invoice) => invoice.status === 'PENDING').map((invoice) => invoice.id)).toEqual([answers[0].body.invoiceUrl.split('/').pop()]);
+    } finally {
+      await sandbox('DELETE', '/__sandbox/xendit/faults');
+    }
+  });
+
   it(`settles a session of ${LARGE} participants in chunks, and a crash of group-buying half way repeats nothing`, async () => {
     const started = Date.now();
     const { sessionId } = await seedEndedSession(LARGE, LARGE);

@@ -138,7 +138,7 @@ describe('order rules', () => {
       const [{ id: orderId }] = await rowsOf("select id from orders where user_id = $1 and status = 'CANCELLED'", [me.userId]);
 
       // Payment went on and made the invoice; order's abandon message then expires it, at Xendit too.
-      const payment = await settled(() => paymentOf(orderId), (p) => p.status === 'EXPIRED', 20_000);
+      const payment = await settled(() => paymentOf(orderId), (p) => p.status === 'EXPIRED' && Boolean(p.invoiceUrl), 20_000);
       expect(payment.status).toBe('EXPIRED');
       const invoiceId = payment.invoiceUrl.split('/').pop();
       const atXendit = await (await fetch(`${stack.sandboxUrl}/__sandbox/xendit/invoices/${invoiceId}`)).json();

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Payment } from './entities/payment.entity';
 import { Refund } from './entities/refund.entity';
@@ -212,31 +211,44 @@ export class PaymentService {
   }
 
   /**
-   * Gives a PENDING payment its invoice, once: the row is locked so concurrent retries wait for the
-   * first, and an invoice made by an attempt whose answer was lost is found by external id and reused.
+   * Gives a PENDING payment its invoice, once, holding no row lock during the Xendit calls: an invoice
+   * made by an attempt whose answer was lost is found by external id and reused, and the invoice is
+   * recorded only on a payment still PENDING without one. An invoice that lost that race (a concurrent
+   * retry recorded its own, or the payment was abandoned meanwhile) is expired at Xendit at once.
    */
-  private ensureInvoice(where: { orderId: string } | { participantId: string }, expected: { userId: string; amount: number }): Promise<Payment> {
+  private async ensureInvoice(where: { orderId: string } | { participantId: string }, expected: { userId: string; amount: number }): Promise<Payment> {
     const gateway = this.requireGateway();
-    return this.em.transactional(async (tx) => {
-      const payment = await tx.findOneOrFail(Payment, where, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (payment.userId !== expected.userId || payment.amount !== expected.amount) {
-        throw conflict('A payment with this key already exists for a different buyer or amount');
-      }
-      if (payment.invoiceUrl || payment.status !== 'PENDING') return payment;
-      const seconds = payment.expiresAt ? Math.floor((payment.expiresAt.getTime() - Date.now()) / 1000) : this.regularInvoiceSeconds;
-      if (seconds < 1) throw badInput('expiresAt: the session has already ended');
-      const invoice =
-        (await gateway.findPendingInvoice(payment.id, payment.amount)) ??
-        (await gateway.createInvoice({
-          externalId: payment.id,
-          amount: payment.amount,
-          description: payment.description,
-          invoiceDurationSeconds: seconds,
-        }));
-      payment.invoiceId = invoice.id;
-      payment.invoiceUrl = invoice.invoiceUrl;
-      return payment;
-    });
+    const payment = await this.em.fork().findOneOrFail(Payment, where);
+    if (payment.userId !== expected.userId || payment.amount !== expected.amount) {
+      throw conflict('A payment with this key already exists for a different buyer or amount');
+    }
+    if (payment.invoiceUrl || payment.status !== 'PENDING') return payment;
+    const seconds = payment.expiresAt ? Math.floor((payment.expiresAt.getTime() - Date.now()) / 1000) : this.regularInvoiceSeconds;
+    if (seconds < 1) throw badInput('expiresAt: the session has already ended');
+    const invoice =
+      (await gateway.findPendingInvoice(payment.id, payment.amount)) ??
+      (await gateway.createInvoice({
+        externalId: payment.id,
+        amount: payment.amount,
+        description: payment.description,
+        invoiceDurationSeconds: seconds,
+      }));
+    const recorded = await this.em.execute(
+      `update payments set invoice_id = ?, invoice_url = ?, updated_at = now()
+        where id = ? and invoice_id is null and status = 'PENDING' returning *`,
+      [invoice.id, invoice.invoiceUrl, payment.id],
+    );
+    if (recorded.length) return this.em.fork().map(Payment, recorded[0]);
+    const current = await this.em.fork().findOneOrFail(Payment, { id: payment.id });
+    if (current.invoiceId === invoice.id) return current;
+    await gateway.expireInvoice(invoice.id);
+    // An abandoned payment without an invoice keeps this closed one, so a callback for it still matches.
+    await this.em.execute('update payments set invoice_id = ?, invoice_url = ?, updated_at = now() where id = ? and invoice_id is null', [
+      invoice.id,
+      invoice.invoiceUrl,
+      payment.id,
+    ]);
+    return this.em.fork().findOneOrFail(Payment, { id: payment.id });
   }
 
   /**
@@ -270,8 +282,8 @@ export class PaymentService {
   /**
    * POST /api/payments/abandon `{ orderId }` or `{ participantId }` — the owner gave up on this payment
    * (its create call got no answer and the order or join was undone, or the unpaid hold ran out), so its
-   * invoice must not stay payable. The payment is claimed EXPIRED first (that waits for a create still in
-   * progress, which holds the row) and committed; then the invoice is expired at Xendit holding no lock.
+   * invoice must not stay payable. The payment is claimed EXPIRED first and committed (a create still in
+   * progress then expires its own invoice); then the invoice is expired at Xendit holding no lock.
    * Neither the owner nor the buyer is told (both already know). Answers the payment's status, or NONE
    * when no payment was made: nothing to close, and a success (a 404 would only make the caller's outbox
    * retry, since only 400/409/422 end its retries). An invoice paid in the moment before the claim
