@@ -1,26 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { Client } from 'pg';
 import { dropDatabases, ensureDatabase, withDatabase } from './database';
 import { EventListener } from './events';
 import { eventually } from '../test/support/eventually';
+import { capturingLogger } from '../test/support/logs';
 
 /** The LISTEN connection against real PostgreSQL, killed from the server side as a failover or restart would. */
 describe('event listener', () => {
   const prefix = `events${randomBytes(4).toString('hex')}`;
   const database = `${prefix}_events`;
   const databaseUrl = withDatabase(process.env.TEST_DATABASE_URL!, database);
-  const logLines: Record<string, any>[] = [];
-  const logger = pino(
-    { level: 'info' },
-    new Writable({
-      write(chunk, _encoding, done) {
-        logLines.push(JSON.parse(chunk.toString()));
-        done();
-      },
-    }),
-  );
+  const { logger, lines: logLines } = capturingLogger();
   let db: Client;
   /** On the server's own database, to change this one's settings. */
   let admin: Client;

@@ -1,9 +1,7 @@
 import http from 'node:http';
-import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import pino from 'pino';
 import { Client } from 'pg';
 import { dropDatabases, ensureDatabase, withDatabase } from './database';
 import { loadConfig } from './config';
@@ -16,6 +14,7 @@ import type { SubgraphName } from './services';
 import type { SubgraphDeps } from './subgraph-server';
 import { migrations as orderMigrations } from '../subgraphs/order/migrations';
 import { eventually } from '../test/support/eventually';
+import { capturingLogger } from '../test/support/logs';
 
 /** What a destination does with one call: answer a status now, or later (a held call). */
 type Answer = number | Promise<number>;
@@ -48,16 +47,7 @@ async function destination(answer: (body: Record<string, any>) => Answer = () =>
 describe('outbox', () => {
   const prefix = `outbox${randomBytes(4).toString('hex')}`;
   const databaseUrl = withDatabase(process.env.TEST_DATABASE_URL!, `${prefix}_order`);
-  const logLines: Record<string, any>[] = [];
-  const logger = pino(
-    { level: 'info' },
-    new Writable({
-      write(chunk, _encoding, done) {
-        logLines.push(JSON.parse(chunk.toString()));
-        done();
-      },
-    }),
-  );
+  const { logger, lines: logLines } = capturingLogger();
   let orm: Orm;
   let db: Client;
   const stops: (() => Promise<void>)[] = [];

@@ -1,6 +1,5 @@
-import WebSocket from 'ws';
-import { createClient, type Client } from 'graphql-ws';
-import { startTestStack, TestStack, errorCode, GraphQLResponse, outliveCaller, statusHistoryOf, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
+import type { Client } from 'graphql-ws';
+import { startTestStack, subgraphSocket, TestStack, errorCode, GraphQLResponse, outliveCaller, statusHistoryOf, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
 import { DEMO_OWNERS, DEMO_PRODUCTS } from '../../lib/demo-data';
 import { Caller, identityHeaders, INTERNAL_TOKEN_HEADER } from '../../lib/internal-auth';
 import { SubgraphName } from '../../lib/services';
@@ -119,13 +118,7 @@ describe('group-buying subgraph end to end', () => {
       // One buyer joins 20 sessions before paying (the unpaid limit itself: test/holds-and-settlement.test.ts).
       env: { MAX_UNPAID_ORDERS: '20' },
     });
-    ws = createClient({
-      url: `${stack.serviceUrl('group-buying').replace('http', 'ws')}/graphql`,
-      webSocketImpl: WebSocket,
-      connectionParams: { internalToken: TEST_INTERNAL_TOKEN },
-      lazy: true,
-      retryAttempts: 0,
-    });
+    ws = subgraphSocket(stack, 'group-buying');
     db = new PgClient({ connectionString: withDatabase(stack.env.DATABASE_URL, `${stack.env.DB_PREFIX}_group_buying`) });
     await db.connect();
   }, 180_000);

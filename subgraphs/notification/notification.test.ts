@@ -1,6 +1,5 @@
-import { createClient, type Client as WsClient } from 'graphql-ws';
-import WebSocket from 'ws';
-import { startTestStack, TestStack, errorCode, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
+import type { Client as WsClient } from 'graphql-ws';
+import { startTestStack, subgraphSocket, TestStack, errorCode, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
 import { newId } from '../../lib/ids';
 
 describe('notification subgraph', () => {
@@ -69,13 +68,7 @@ describe('notification subgraph', () => {
 
   /** The subgraph's own graphql-ws endpoint, as the gateway reaches it. */
   const subscriber = (connectionParams: Record<string, string>) => {
-    const client = createClient({
-      url: `${stack.serviceUrl('notification').replace('http', 'ws')}/graphql`,
-      webSocketImpl: WebSocket,
-      connectionParams,
-      retryAttempts: 0,
-      lazy: true,
-    });
+    const client = subgraphSocket(stack, 'notification', connectionParams);
     clients.push(client);
     return client;
   };

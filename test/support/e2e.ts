@@ -6,6 +6,8 @@ import { SubgraphName, SUBGRAPHS, GATEWAY_PORT, SANDBOX_PORT } from '../../lib/s
 import { dropDatabases } from '../../lib/database';
 import { Caller, identityHeaders, INTERNAL_TOKEN_HEADER } from '../../lib/internal-auth';
 import type { Client } from 'pg';
+import WebSocket from 'ws';
+import { createClient, type Client as SocketClient } from 'graphql-ws';
 import { freePortOffset } from './ports';
 
 export const TEST_INTERNAL_TOKEN = 'test-internal-token-0123456789';
@@ -143,6 +145,21 @@ export async function outliveCaller(stack: TestStack, caller: SubgraphName): Pro
 export async function statusHistoryOf(db: Client, historyTable: string, subjectColumn: string, id: string): Promise<[string | null, string][]> {
   const { rows } = await db.query(`select from_status, to_status from "${historyTable}" where "${subjectColumn}" = $1 order by id`, [id]);
   return rows.map((row) => [row.from_status, row.to_status]);
+}
+
+/** A lazy graphql-ws client straight to a subgraph, as the gateway reaches it (the internal token unless told otherwise). */
+export function subgraphSocket(
+  stack: TestStack,
+  name: SubgraphName,
+  connectionParams: Record<string, string> = { internalToken: TEST_INTERNAL_TOKEN },
+): SocketClient {
+  return createClient({
+    url: `${stack.serviceUrl(name).replace('http', 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams,
+    lazy: true,
+    retryAttempts: 0,
+  });
 }
 
 /** The error code of the first error, for terse assertions. */
