@@ -35,19 +35,32 @@ export interface BenchStack {
  * What every benchmark stands on: PostgreSQL (DATABASE_URL, else a throw-away embedded server), fresh
  * databases under a unique prefix, free ports, and the services started in their own processes.
  */
-export async function startBenchStack(options: Omit<StackOptions, 'env' | 'logDir'> & { env: Record<string, string> }): Promise<BenchStack> {
+export async function startBenchStack(
+  options: Omit<StackOptions, 'env' | 'logDir'> & { env: Record<string, string> },
+): Promise<BenchStack> {
   const config = loadConfig({ ...process.env, NODE_ENV: BENCH_NODE_ENV });
   const logger = createLogger('bench', 'warn');
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'groupbuy-bench-'));
   // Its own folder: embedded PostgreSQL runs as another user, who must own the whole path.
   const pgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'groupbuy-bench-pg-'));
-  const server = await resolveDatabaseServer(config, logger, { dataDir: pgDir, port: await freePort(), persistent: false });
+  const server = await resolveDatabaseServer(config, logger, {
+    dataDir: pgDir,
+    port: await freePort(),
+    persistent: false,
+  });
   const prefix = `bench${randomBytes(3).toString('hex')}`;
   const offset = await freePortOffset([...Object.values(SUBGRAPHS), GATEWAY_PORT, SANDBOX_PORT]);
   const stack = new Stack({
     ...options,
     logDir: workDir,
-    env: { NODE_ENV: BENCH_NODE_ENV, LOG_LEVEL: 'warn', DATABASE_URL: server.url, DB_PREFIX: prefix, PORT_OFFSET: String(offset), ...options.env },
+    env: {
+      NODE_ENV: BENCH_NODE_ENV,
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: server.url,
+      DB_PREFIX: prefix,
+      PORT_OFFSET: String(offset),
+      ...options.env,
+    },
   });
   const stop = async () => {
     await stack.stop();

@@ -36,7 +36,10 @@ const QUERY = `query($first: Int) { myOrders(first: $first) { totalCount edges {
 function supergraphAt(offset: number): string {
   return fs
     .readFileSync(SUPERGRAPH_SDL, 'utf8')
-    .replace(/url: "http:\/\/localhost:(\d+)\/graphql"/g, (_m, port: string) => `url: "http://localhost:${Number(port) + offset}/graphql"`);
+    .replace(
+      /url: "http:\/\/localhost:(\d+)\/graphql"/g,
+      (_m, port: string) => `url: "http://localhost:${Number(port) + offset}/graphql"`,
+    );
 }
 
 // ---- gateway processes (the same file, run with --serve) ----
@@ -79,7 +82,10 @@ async function serveApollo(port: number, supergraph: string) {
       }),
   });
   const server = new ApolloServer<Context>({ gateway });
-  await startStandaloneServer(server, { listen: { port, host: '127.0.0.1' }, context: async ({ req }) => ({ headers: req.headers }) });
+  await startStandaloneServer(server, {
+    listen: { port, host: '127.0.0.1' },
+    context: async ({ req }) => ({ headers: req.headers }),
+  });
 }
 
 // ---- load ----
@@ -111,9 +117,16 @@ function summarise(samples: Sample[]): Result {
   };
 }
 
-async function answer(url: string, headers: Record<string, string>): Promise<{ ok: boolean; json: { errors?: unknown; data?: { myOrders?: { edges: unknown[] } } } }> {
+async function answer(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ ok: boolean; json: { errors?: unknown; data?: { myOrders?: { edges: unknown[] } } } }> {
   const body = JSON.stringify({ query: QUERY, variables: { first: ORDERS } });
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
   return { ok: response.ok, json: (await response.json()) as never };
 }
 
@@ -150,7 +163,11 @@ async function waitForGraphql(url: string, child?: ChildProcess) {
   while (Date.now() < deadline) {
     if (child && child.exitCode !== null) throw new Error(`gateway process exited with ${child.exitCode}`);
     try {
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"query":"{ __typename }"}',
+      });
       if (response.ok) return;
     } catch {
       // not up yet
@@ -165,10 +182,14 @@ function spawnGateway(kind: 'hive' | 'apollo', port: number, sdlFile: string, lo
   // Profiled like the stack's services when STACK_NODE_FLAGS asks for it (scripts/stack.ts).
   const nodeFlags = (process.env.STACK_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   // The same mode as the stack's services (bench-stack.ts), so graphql-js does the same checks in every gateway.
-  return spawn(process.execPath, [...nodeFlags, '--import', 'tsx', __filename, '--serve', kind, String(port), sdlFile], {
-    stdio: ['ignore', out, out],
-    env: { ...process.env, NODE_ENV: BENCH_NODE_ENV },
-  });
+  return spawn(
+    process.execPath,
+    [...nodeFlags, '--import', 'tsx', __filename, '--serve', kind, String(port), sdlFile],
+    {
+      stdio: ['ignore', out, out],
+      env: { ...process.env, NODE_ENV: BENCH_NODE_ENV },
+    },
+  );
 }
 
 /** CPU milliseconds (user + system) a process has used so far, from /proc; 0 where there is no /proc. */
@@ -204,10 +225,16 @@ async function measure(scenario: Scenario, targets: Target[], subgraphPids: (num
       run.subgraphsCpu += subgraphCpu() - subgraphsBefore;
     }
   }
-  const results = runs.map((run) => ({ ...summarise(run.samples), gatewayCpu: run.gatewayCpu, subgraphsCpu: run.subgraphsCpu }));
+  const results = runs.map((run) => ({
+    ...summarise(run.samples),
+    gatewayCpu: run.gatewayCpu,
+    subgraphsCpu: run.subgraphsCpu,
+  }));
   const base = results[0];
   console.log(`\n${scenario.title}`);
-  console.log('gateway                         req/s    p50 ms   p99 ms  errors  req/s vs ours  p99 vs ours  gateway cpu ms/q  subgraphs cpu ms/q');
+  console.log(
+    'gateway                         req/s    p50 ms   p99 ms  errors  req/s vs ours  p99 vs ours  gateway cpu ms/q  subgraphs cpu ms/q',
+  );
   for (const [index, result] of results.entries()) {
     console.log(
       `${targets[index].name.padEnd(30)} ${result.rps.toFixed(1).padStart(7)} ${result.p50.toFixed(1).padStart(9)} ${result.p99.toFixed(1).padStart(8)} ${String(result.errors).padStart(7)} ${(result.rps / base.rps).toFixed(2).padStart(14)}x ${(result.p99 / base.p99).toFixed(2).padStart(11)}x ${(result.gatewayCpu / result.requests).toFixed(2).padStart(17)} ${(result.subgraphsCpu / result.requests).toFixed(2).padStart(19)}`,
@@ -215,8 +242,17 @@ async function measure(scenario: Scenario, targets: Target[], subgraphPids: (num
   }
 }
 
-async function graphqlAs(gatewayUrl: string, headers: Record<string, string>, query: string, variables: Record<string, unknown>) {
-  const response = await fetch(`${gatewayUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
+async function graphqlAs(
+  gatewayUrl: string,
+  headers: Record<string, string>,
+  query: string,
+  variables: Record<string, unknown>,
+) {
+  const response = await fetch(`${gatewayUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
   const json = (await response.json()) as { data?: any; errors?: unknown };
   if (json.errors) throw new Error(JSON.stringify(json.errors));
   return json.data;
@@ -249,15 +285,38 @@ async function main() {
     // One buyer per client, each with ORDERS orders of its own.
     const buyers = await Promise.all(
       Array.from({ length: CONCURRENCY }, async (_, buyer) => {
-        const headers = { [INTERNAL_TOKEN_HEADER]: INTERNAL_TOKEN, ...identityHeaders({ userId: newId(), role: 'BUYER' }) };
-        const address = await graphqlAs(gatewayUrl, headers, `mutation($i: CreateAddressInput!) { createAddress(input: $i) { id } }`, {
-          i: { recipientName: 'Bench', phone: '081234567890', line1: `Jl. Bench ${buyer}`, city: 'Bandung', province: 'Jawa Barat', postalCode: '40111' },
-        });
+        const headers = {
+          [INTERNAL_TOKEN_HEADER]: INTERNAL_TOKEN,
+          ...identityHeaders({ userId: newId(), role: 'BUYER' }),
+        };
+        const address = await graphqlAs(
+          gatewayUrl,
+          headers,
+          `mutation($i: CreateAddressInput!) { createAddress(input: $i) { id } }`,
+          {
+            i: {
+              recipientName: 'Bench',
+              phone: '081234567890',
+              line1: `Jl. Bench ${buyer}`,
+              city: 'Bandung',
+              province: 'Jawa Barat',
+              postalCode: '40111',
+            },
+          },
+        );
         const variants: string[] = DEMO_PRODUCTS.flatMap((product) => product.variants.map((variant) => variant.id));
         for (let i = 0; i < ORDERS; i += 1) {
-          await graphqlAs(gatewayUrl, headers, `mutation($i: CreateOrderInput!) { createOrder(input: $i) { order { id } } }`, {
-            i: { addressId: address.createAddress.id, items: [{ variantId: variants[(buyer + i) % variants.length], quantity: 1 }] },
-          });
+          await graphqlAs(
+            gatewayUrl,
+            headers,
+            `mutation($i: CreateOrderInput!) { createOrder(input: $i) { order { id } } }`,
+            {
+              i: {
+                addressId: address.createAddress.id,
+                items: [{ variantId: variants[(buyer + i) % variants.length], quantity: 1 }],
+              },
+            },
+          );
         }
         return headers;
       }),
@@ -265,7 +324,9 @@ async function main() {
 
     const sdlFile = path.join(workDir, 'supergraph.graphql');
     fs.writeFileSync(sdlFile, supergraphAt(offset));
-    const targets: Target[] = [{ name: 'ours (@apollo/gateway, tuned)', url: `${gatewayUrl}/graphql`, pid: stack.pidOf('gateway') }];
+    const targets: Target[] = [
+      { name: 'ours (@apollo/gateway, tuned)', url: `${gatewayUrl}/graphql`, pid: stack.pidOf('gateway') },
+    ];
     const notes: string[] = [];
     for (const kind of ['hive', 'apollo'] as const) {
       const port = await freePort();
@@ -276,7 +337,12 @@ async function main() {
         await waitForGraphql(url, child);
         targets.push({ name: kind === 'hive' ? 'Hive Gateway' : 'plain @apollo/gateway', url, pid: child.pid });
       } catch (error) {
-        const log = fs.readFileSync(path.join(workDir, `${kind}.log`), 'utf8').trim().split('\n').slice(-5).join(' | ');
+        const log = fs
+          .readFileSync(path.join(workDir, `${kind}.log`), 'utf8')
+          .trim()
+          .split('\n')
+          .slice(-5)
+          .join(' | ');
         notes.push(`${kind} gateway could not run here: ${(error as Error).message}: ${log}`);
       }
     }
@@ -285,18 +351,24 @@ async function main() {
     for (const headers of [buyers[0], buyers[buyers.length - 1]]) {
       const reference = JSON.stringify((await answer(targets[0].url, headers)).json);
       for (const target of targets.slice(1)) {
-        if (JSON.stringify((await answer(target.url, headers)).json) !== reference) throw new Error(`${target.name} answers differently from ours`);
+        if (JSON.stringify((await answer(target.url, headers)).json) !== reference)
+          throw new Error(`${target.name} answers differently from ours`);
       }
     }
     // Subgraph fetches and SQL statements one query costs behind each gateway (explains the ratios).
     const totals = async () => {
       const all = await Promise.all(
         SUBGRAPHS_USED.map(async (name) => {
-          const response = await fetch(`${stack.urlOf(name)}/internal/metrics`, { headers: { [INTERNAL_TOKEN_HEADER]: INTERNAL_TOKEN } });
+          const response = await fetch(`${stack.urlOf(name)}/internal/metrics`, {
+            headers: { [INTERNAL_TOKEN_HEADER]: INTERNAL_TOKEN },
+          });
           return (await response.json()) as { sqlStatements: number; graphqlRequests: number };
         }),
       );
-      return { fetches: all.reduce((n, m) => n + m.graphqlRequests, 0), sql: all.reduce((n, m) => n + m.sqlStatements, 0) };
+      return {
+        fetches: all.reduce((n, m) => n + m.graphqlRequests, 0),
+        sql: all.reduce((n, m) => n + m.sqlStatements, 0),
+      };
     };
     // Warm every gateway (query plans, connections, JIT in gateways and subgraphs) before measuring any.
     const perQuery: { fetches: number; sql: number }[] = [];
@@ -310,10 +382,15 @@ async function main() {
     console.log(
       `\nmyOrders(first: ${ORDERS}) with product/factory/address/payment; ${CONCURRENCY} concurrent clients, ${SECONDS}s per gateway in ${ROUNDS} alternating rounds, loopback, ${os.cpus().length} cores`,
     );
-    console.log(`one query, sequentially: ${targets.map((target, index) => `${target.name}: ${perQuery[index].fetches.toFixed(1)} subgraph fetches, ${perQuery[index].sql.toFixed(1)} SQL statements`).join('; ')}`);
+    console.log(
+      `one query, sequentially: ${targets.map((target, index) => `${target.name}: ${perQuery[index].fetches.toFixed(1)} subgraph fetches, ${perQuery[index].sql.toFixed(1)} SQL statements`).join('; ')}`,
+    );
     const scenarios: Scenario[] = [
       { title: `${CONCURRENCY} buyers, each asking for its own orders`, headersFor: (worker) => buyers[worker] },
-      { title: `one buyer asking ${CONCURRENCY} times at once (identical requests in flight)`, headersFor: () => buyers[0] },
+      {
+        title: `one buyer asking ${CONCURRENCY} times at once (identical requests in flight)`,
+        headersFor: () => buyers[0],
+      },
     ];
     for (const scenario of scenarios) await measure(scenario, targets, stack.pidsOf(SUBGRAPHS_USED));
     for (const note of notes) console.log(`note: ${note}`);

@@ -29,7 +29,9 @@ const PRODUCT = DEMO_PRODUCTS[0];
 
 function withDeadline<T>(work: Promise<T>, what: string, ms = DEADLINE_MS): Promise<T> {
   let timer: NodeJS.Timeout;
-  const limit = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} exceeded ${ms} ms`)), ms)));
+  const limit = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`${what} exceeded ${ms} ms`)), ms)),
+  );
   return Promise.race([work, limit]).finally(() => clearTimeout(timer));
 }
 
@@ -50,7 +52,11 @@ async function main() {
   const graphql = async (query: string, variables: Record<string, unknown>, caller: Caller) => {
     const response = await fetch(`${gatewayUrl}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: INTERNAL_TOKEN, ...identityHeaders(caller) },
+      headers: {
+        'content-type': 'application/json',
+        [INTERNAL_TOKEN_HEADER]: INTERNAL_TOKEN,
+        ...identityHeaders(caller),
+      },
       body: JSON.stringify({ query, variables }),
     });
     return (await response.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] };
@@ -64,8 +70,23 @@ async function main() {
     (
       await ok(
         graphql(
-          `mutation ($input: CreateGroupBuyingSessionInput!) { createGroupBuyingSession(input: $input) { id } }`,
-          { input: { productId: PRODUCT.id, variantId: PRODUCT.variants[0].id, moq: 10, groupPrice: 40000, endsAt: new Date(Date.now() + endsInMs).toISOString(), maxQuantity } },
+          `
+            mutation ($input: CreateGroupBuyingSessionInput!) {
+              createGroupBuyingSession(input: $input) {
+                id
+              }
+            }
+          `,
+          {
+            input: {
+              productId: PRODUCT.id,
+              variantId: PRODUCT.variants[0].id,
+              moq: 10,
+              groupPrice: 40000,
+              endsAt: new Date(Date.now() + endsInMs).toISOString(),
+              maxQuantity,
+            },
+          },
           OWNER,
         ),
       )
@@ -74,8 +95,23 @@ async function main() {
     const caller: Caller = { userId: newId(), role: 'BUYER' };
     const data = await ok(
       graphql(
-        `mutation ($input: CreateAddressInput!) { createAddress(input: $input) { id } }`,
-        { input: { recipientName: 'Bench', phone: '081234567890', line1: 'Jl. Bench 1', city: 'Bandung', province: 'Jawa Barat', postalCode: '40111' } },
+        `
+          mutation ($input: CreateAddressInput!) {
+            createAddress(input: $input) {
+              id
+            }
+          }
+        `,
+        {
+          input: {
+            recipientName: 'Bench',
+            phone: '081234567890',
+            line1: 'Jl. Bench 1',
+            city: 'Bandung',
+            province: 'Jawa Barat',
+            postalCode: '40111',
+          },
+        },
         caller,
       ),
     );
@@ -83,16 +119,29 @@ async function main() {
   };
   const join = (buyer: { caller: Caller; addressId: string }, sessionId: string) =>
     graphql(
-      `mutation ($input: JoinGroupBuyingSessionInput!) { joinGroupBuyingSession(input: $input) { participant { id } paymentUrl } }`,
+      `
+        mutation ($input: JoinGroupBuyingSessionInput!) {
+          joinGroupBuyingSession(input: $input) {
+            participant {
+              id
+            }
+            paymentUrl
+          }
+        }
+      `,
       { input: { sessionId, quantity: 1, addressId: buyer.addressId } },
       buyer.caller,
     );
 
-  const pool = new Pool({ connectionString: withDatabase(bench.serverUrl, `${bench.prefix}_group_buying`), max: POOL_SIZE });
+  const pool = new Pool({
+    connectionString: withDatabase(bench.serverUrl, `${bench.prefix}_group_buying`),
+    max: POOL_SIZE,
+  });
   const sockets: Client[] = [];
   try {
     const buyers = [];
-    for (let i = 0; i < JOINS; i += 50) buyers.push(...(await Promise.all(Array.from({ length: Math.min(50, JOINS - i) }, newBuyer))));
+    for (let i = 0; i < JOINS; i += 50)
+      buyers.push(...(await Promise.all(Array.from({ length: Math.min(50, JOINS - i) }, newBuyer))));
 
     // (a) concurrent joins through the gateway
     await join(buyers[0], await openSession(null)); // warm every connection on the path
@@ -102,20 +151,30 @@ async function main() {
     const joinSeconds = (performance.now() - started) / 1000;
     const joined = results.filter((r) => !r.errors).length;
     const refusals = new Map<string, number>();
-    for (const r of results) if (r.errors) refusals.set(r.errors[0].extensions?.code ?? '?', (refusals.get(r.errors[0].extensions?.code ?? '?') ?? 0) + 1);
+    for (const r of results)
+      if (r.errors)
+        refusals.set(r.errors[0].extensions?.code ?? '?', (refusals.get(r.errors[0].extensions?.code ?? '?') ?? 0) + 1);
     const { rows } = await pool.query('select joined_quantity from group_buying_sessions where id = $1', [sessionId]);
     if (Number(rows[0].joined_quantity) > MAX_QUANTITY) throw new Error('maxQuantity exceeded');
 
-    await pool.query('create table bench_inserts (id uuid primary key, session_id uuid not null, quantity int not null)');
+    await pool.query(
+      'create table bench_inserts (id uuid primary key, session_id uuid not null, quantity int not null)',
+    );
     const insertStarted = performance.now();
-    await Promise.all(buyers.map(() => pool.query('insert into bench_inserts values ($1, $2, 1)', [newId(), sessionId])));
+    await Promise.all(
+      buyers.map(() => pool.query('insert into bench_inserts values ($1, $2, 1)', [newId(), sessionId])),
+    );
     const insertRate = JOINS / ((performance.now() - insertStarted) / 1000);
     await pool.query('drop table bench_inserts');
 
     const joinRate = results.length / joinSeconds;
     console.log(`(a) ${JOINS} concurrent joins on one session (maxQuantity ${MAX_QUANTITY}) through the gateway`);
-    console.log(`    ${joined} joined, ${results.length - joined} refused (${[...refusals].map(([code, n]) => `${code} ${n}`).join(', ') || 'none'}), joinedQuantity ${rows[0].joined_quantity}`);
-    console.log(`    ${joinRate.toFixed(0)} joins/s (${(joined / joinSeconds).toFixed(0)} successful/s) vs bare INSERT ${insertRate.toFixed(0)}/s → ratio ${(joinRate / insertRate).toFixed(3)}`);
+    console.log(
+      `    ${joined} joined, ${results.length - joined} refused (${[...refusals].map(([code, n]) => `${code} ${n}`).join(', ') || 'none'}), joinedQuantity ${rows[0].joined_quantity}`,
+    );
+    console.log(
+      `    ${joinRate.toFixed(0)} joins/s (${(joined / joinSeconds).toFixed(0)} successful/s) vs bare INSERT ${insertRate.toFixed(0)}/s → ratio ${(joinRate / insertRate).toFixed(3)}`,
+    );
 
     // (b) subscribers through the gateway, when it serves subscriptions
     const wsUrl = `${gatewayUrl.replace('http', 'ws')}/graphql`;
@@ -138,7 +197,8 @@ async function main() {
     const progressSession = await openSession(null);
     const payers = buyers.slice(0, PAYMENTS_MEASURED);
     const paymentUrls: string[] = [];
-    for (const payer of payers) paymentUrls.push((await ok(join(payer, progressSession))).joinGroupBuyingSession.paymentUrl);
+    for (const payer of payers)
+      paymentUrls.push((await ok(join(payer, progressSession))).joinGroupBuyingSession.paymentUrl);
 
     let onPaid: (paid: number) => void = () => undefined;
     let subscribed = 0;
@@ -146,7 +206,10 @@ async function main() {
       const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
       sockets.push(client);
       client.subscribe(
-        { query: `subscription ($id: ID!) { groupBuyingSessionProgress(sessionId: $id) { id paidQuantity } }`, variables: { id: progressSession } },
+        {
+          query: `subscription ($id: ID!) { groupBuyingSessionProgress(sessionId: $id) { id paidQuantity } }`,
+          variables: { id: progressSession },
+        },
         {
           next: (message) => {
             const paid = (message.data as any)?.groupBuyingSessionProgress?.paidQuantity;
@@ -170,13 +233,19 @@ async function main() {
         };
       });
       const sent = performance.now();
-      await fetch(`${stack.urlOf('sandbox')}/__sandbox/xendit/invoices/${url.split('/').pop()}/pay`, { method: 'POST' });
+      await fetch(`${stack.urlOf('sandbox')}/__sandbox/xendit/invoices/${url.split('/').pop()}/pay`, {
+        method: 'POST',
+      });
       await withDeadline(done, `event ${expected} reaching every subscriber`, 30_000);
       latencies.push(performance.now() - sent);
     }
     latencies.sort((a, b) => a - b);
-    console.log(`(b) ${subscribed} graphql-ws subscribers on one session through the gateway, ${latencies.length} payments`);
-    console.log(`    payment callback → last subscriber: p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms`);
+    console.log(
+      `(b) ${subscribed} graphql-ws subscribers on one session through the gateway, ${latencies.length} payments`,
+    );
+    console.log(
+      `    payment callback → last subscriber: p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms`,
+    );
   } finally {
     await Promise.all(sockets.map((client) => client.dispose()));
     await pool.end();

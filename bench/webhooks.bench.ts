@@ -31,7 +31,11 @@ async function runBounded(count: number, work: (i: number) => Promise<void>): Pr
 }
 
 async function post(url: string, body: string, headers: Record<string, string>): Promise<void> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
   await response.arrayBuffer();
   if (response.status !== 200) throw new Error(`${url} answered ${response.status}`);
 }
@@ -48,7 +52,10 @@ async function main() {
     await db.connect();
 
     // Pending payments with invoices, written directly: the benchmark is about callbacks, not invoice creation.
-    const invoices = Array.from({ length: DISTINCT }, (_, i) => ({ paymentId: newId(), invoiceId: `bench-inv-${i}-${randomBytes(4).toString('hex')}` }));
+    const invoices = Array.from({ length: DISTINCT }, (_, i) => ({
+      paymentId: newId(),
+      invoiceId: `bench-inv-${i}-${randomBytes(4).toString('hex')}`,
+    }));
     for (const { paymentId, invoiceId } of invoices) {
       await db.query(
         `insert into payments (id, user_id, order_id, factory_id, is_in_escrow, amount, description, invoice_id, invoice_url)
@@ -57,7 +64,14 @@ async function main() {
       );
     }
     const bodies = invoices.map(({ paymentId, invoiceId }) =>
-      JSON.stringify({ id: invoiceId, external_id: paymentId, status: 'PAID', amount: 150000, paid_amount: 150000, currency: 'IDR' }),
+      JSON.stringify({
+        id: invoiceId,
+        external_id: paymentId,
+        status: 'PAID',
+        amount: 150000,
+        paid_amount: 150000,
+        currency: 'IDR',
+      }),
     );
     const webhook = `${stack.urlOf('gateway')}/api/webhooks/xendit/invoice`;
     const callbackHeaders = { 'x-callback-token': CALLBACK_TOKEN };
@@ -70,14 +84,20 @@ async function main() {
     const duplicateRate = await runBounded(DUPLICATES, (i) => post(webhook, bodies[i % DISTINCT], callbackHeaders));
 
     const [{ paid }] = (await db.query(`select count(*)::int as paid from payments where status = 'PAID'`)).rows;
-    const [{ groups }] = (await db.query('select count(distinct group_id)::int as groups from transaction_ledger')).rows;
-    const invariants = (await (await fetch(`${stack.urlOf('payment')}/api/payments/ledger/invariants`, { headers: noopHeaders })).json()) as { ok: boolean };
+    const [{ groups }] = (await db.query('select count(distinct group_id)::int as groups from transaction_ledger'))
+      .rows;
+    const invariants = (await (
+      await fetch(`${stack.urlOf('payment')}/api/payments/ledger/invariants`, { headers: noopHeaders })
+    ).json()) as { ok: boolean };
     if (paid !== DISTINCT || groups !== DISTINCT || !invariants.ok) {
       throw new Error(`wrong effect: ${paid} paid, ${groups} ledger groups, invariants ${JSON.stringify(invariants)}`);
     }
 
-    const row = (name: string, rate: number) => `${name.padEnd(44)} ${rate.toFixed(0).padStart(7)} /s   ${(rate / noopRate).toFixed(3)}× no-op`;
-    console.log(`webhooks benchmark: ${DISTINCT} distinct + ${DUPLICATES} duplicate PAID callbacks, concurrency ${CONCURRENCY}`);
+    const row = (name: string, rate: number) =>
+      `${name.padEnd(44)} ${rate.toFixed(0).padStart(7)} /s   ${(rate / noopRate).toFixed(3)}× no-op`;
+    console.log(
+      `webhooks benchmark: ${DISTINCT} distinct + ${DUPLICATES} duplicate PAID callbacks, concurrency ${CONCURRENCY}`,
+    );
     console.log(row('no-op POST on payment (baseline)', noopRate));
     console.log(row('PAID callbacks via gateway (first delivery)', callbackRate));
     console.log(row('PAID callbacks via gateway (duplicates)', duplicateRate));

@@ -15,7 +15,8 @@ export function clientAddressResolver(trustProxy: string | undefined): ClientAdd
   const setting = trustProxy?.trim();
   if (!setting) return socketAddress;
   const hops = /^\d+$/.test(setting) ? Number(setting) : undefined;
-  const trust = hops !== undefined ? (_address: string, hop: number) => hop < hops : proxyaddr.compile(setting.split(/\s*,\s*/));
+  const trust =
+    hops !== undefined ? (_address: string, hop: number) => hop < hops : proxyaddr.compile(setting.split(/\s*,\s*/));
   return (request) => {
     // The hop a trusted proxy vouches for; anything that is not an address (a proxy passing garbage on) is not used.
     const address = proxyaddr(request, trust);

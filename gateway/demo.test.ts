@@ -7,10 +7,29 @@ import { startTestStack, TestStack } from '../test/support/e2e';
 
 const CHROMIUM = '/usr/bin/chromium';
 // Without the background-networking flags Chromium keeps dialling out, and this machine refuses it.
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const WANTED: SubgraphName[] = ['auth', 'whatsapp', 'product', 'factory', 'address', 'payment', 'notification', 'order',
-  'group-buying', 'warehouse', 'logistics'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const WANTED: SubgraphName[] = [
+  'auth',
+  'whatsapp',
+  'product',
+  'factory',
+  'address',
+  'payment',
+  'notification',
+  'order',
+  'group-buying',
+  'warehouse',
+  'logistics',
+];
 const SUBGRAPHS = WANTED.filter((name) => fs.existsSync(path.join(__dirname, '..', 'subgraphs', name, 'index.ts')));
 const SCREENSHOT = path.join(__dirname, '..', 'test-artifacts', 'storefront.png');
 const STEP_MS = 20_000;
@@ -32,7 +51,11 @@ if (!hasChromium) console.warn(`gateway/demo.test.ts skipped: ${CHROMIUM} is mis
       `mutation ($productId: ID!, $variantId: ID!, $endsAt: DateTime!) {
         createGroupBuyingSession(input: { productId: $productId, variantId: $variantId, moq: 5, groupPrice: 39000, endsAt: $endsAt }) { id }
       }`,
-      { productId: product.id, variantId: product.variants[0].id, endsAt: new Date(Date.now() + 120_000).toISOString() },
+      {
+        productId: product.id,
+        variantId: product.variants[0].id,
+        endsAt: new Date(Date.now() + 120_000).toISOString(),
+      },
       { caller: { userId: DEMO_OWNERS[0].id, role: 'FACTORY_OWNER' } },
     );
     expect(created.errors).toBeUndefined();
@@ -64,7 +87,9 @@ if (!hasChromium) console.warn(`gateway/demo.test.ts skipped: ${CHROMIUM} is mis
       );
     } catch (error) {
       const banner = await byTestId(page, 'error').textContent();
-      throw new Error(`${id} never matched ${pattern} (page error: ${banner || 'none'}; logs in ${stack.logDir})`, { cause: error });
+      throw new Error(`${id} never matched ${pattern} (page error: ${banner || 'none'}; logs in ${stack.logDir})`, {
+        cause: error,
+      });
     }
   }
 
@@ -131,7 +156,10 @@ if (!hasChromium) console.warn(`gateway/demo.test.ts skipped: ${CHROMIUM} is mis
     await byTestId(a, 'nav-orders').click();
     await waitForText(a, 'view', /My orders/);
     expect(await byTestId(a, 'error').isVisible()).toBe(false);
-    await a.screenshot({ path: '/tmp/orders.png' }); await b.goto(`${stack.gatewayUrl}/demo/#/`); await waitForText(b, 'view', /Forming/); await b.screenshot({ path: '/tmp/list.png' });
+    await a.screenshot({ path: '/tmp/orders.png' });
+    await b.goto(`${stack.gatewayUrl}/demo/#/`);
+    await waitForText(b, 'view', /Forming/);
+    await b.screenshot({ path: '/tmp/list.png' });
     expect(pageErrors).toEqual([]);
   }, 150_000);
 });

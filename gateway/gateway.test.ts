@@ -81,19 +81,24 @@ describe('gateway', () => {
   });
 
   it('sends identical reads one caller has in flight together to the subgraph once, and never shares across callers', async () => {
-    const fetchesOfProduct = async () => (await stack.internal('product', 'GET', '/internal/metrics')).body.graphqlRequests as number;
+    const fetchesOfProduct = async () =>
+      (await stack.internal('product', 'GET', '/internal/metrics')).body.graphqlRequests as number;
     const query = `{ products(first: 3) { edges { node { id name factory { name } } } } }`;
     const buyer = { userId: newId(), role: 'BUYER' as const };
     const before = await fetchesOfProduct();
     const answers = await Promise.all(Array.from({ length: 20 }, () => stack.graphql(query, {}, { caller: buyer })));
     const sharedFetches = (await fetchesOfProduct()) - before;
-    expect(answers.every((answer) => !answer.errors && JSON.stringify(answer) === JSON.stringify(answers[0]))).toBe(true);
+    expect(answers.every((answer) => !answer.errors && JSON.stringify(answer) === JSON.stringify(answers[0]))).toBe(
+      true,
+    );
     expect(answers[0].data.products.edges).toHaveLength(3);
     expect(sharedFetches).toBeLessThan(20);
 
     // Twenty different buyers at once: twenty fetches, whatever overlaps.
     const beforeMany = await fetchesOfProduct();
-    await Promise.all(Array.from({ length: 20 }, () => stack.graphql(query, {}, { caller: { userId: newId(), role: 'BUYER' } })));
+    await Promise.all(
+      Array.from({ length: 20 }, () => stack.graphql(query, {}, { caller: { userId: newId(), role: 'BUYER' } })),
+    );
     expect((await fetchesOfProduct()) - beforeMany).toBe(20);
   });
 
@@ -104,7 +109,8 @@ describe('gateway', () => {
     /** The worst case of NESTED for a page size: each object 1, edges × page, variants × MAX_LIST_SIZE. */
     const nestedCost = (page: number) => 1 + page * (1 + 1 + 1 + (1 + page * (1 + 1 + MAX_LIST_SIZE)));
     const subgraphCalls = async () =>
-      (await stack.internal('product', 'GET', '/internal/metrics')).body.graphqlRequests + (await stack.internal('factory', 'GET', '/internal/metrics')).body.graphqlRequests;
+      (await stack.internal('product', 'GET', '/internal/metrics')).body.graphqlRequests +
+      (await stack.internal('factory', 'GET', '/internal/metrics')).body.graphqlRequests;
     const post = async (query: string, variables?: Record<string, unknown>) => {
       const response = await fetch(`${stack.gatewayUrl}/graphql`, {
         method: 'POST',
@@ -115,7 +121,11 @@ describe('gateway', () => {
     };
     /** The answer to `query` over graphql-ws on the gateway's socket. */
     const overSocket = async (query: string, variables?: Record<string, unknown>) => {
-      const client: Client = createClient({ url: `${stack.gatewayUrl.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+      const client: Client = createClient({
+        url: `${stack.gatewayUrl.replace('http', 'ws')}/graphql`,
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+      });
       try {
         return await new Promise<{ data?: any; errors?: any[] }>((resolve, reject) => {
           let result: { data?: any; errors?: any[] } = {};
@@ -146,7 +156,9 @@ describe('gateway', () => {
       expect(huge.body.data).toBeUndefined();
       expect(huge.body.errors![0].extensions.code).toBe('BAD_USER_INPUT');
       // first is charged at most the largest page a subgraph serves (100).
-      expect(huge.body.errors![0].message).toBe(`Query cost ${nestedCost(100)} exceeds the limit of 20000 (MAX_QUERY_COST)`);
+      expect(huge.body.errors![0].message).toBe(
+        `Query cost ${nestedCost(100)} exceeds the limit of 20000 (MAX_QUERY_COST)`,
+      );
       expect(await subgraphCalls()).toBe(before);
     });
 
@@ -154,12 +166,15 @@ describe('gateway', () => {
       const before = await subgraphCalls();
       const omitted = await post(NESTED.replace('query($n: Int)', '').replace(/\(first: \$n\)/g, ''));
       expect(omitted.status).toBe(400);
-      expect(omitted.body.errors![0].message).toBe(`Query cost ${nestedCost(DEFAULT_PAGE_SIZE)} exceeds the limit of 20000 (MAX_QUERY_COST)`);
+      expect(omitted.body.errors![0].message).toBe(
+        `Query cost ${nestedCost(DEFAULT_PAGE_SIZE)} exceeds the limit of 20000 (MAX_QUERY_COST)`,
+      );
       expect(await subgraphCalls()).toBe(before);
     });
 
     it('caps aliases and tokens, and names the depth limit', async () => {
-      const aliased = (count: number) => `{ ${Array.from({ length: count }, (_, i) => `p${i}: products(first: 1) { totalCount }`).join(' ')} }`;
+      const aliased = (count: number) =>
+        `{ ${Array.from({ length: count }, (_, i) => `p${i}: products(first: 1) { totalCount }`).join(' ')} }`;
       const fifteen = await post(aliased(15));
       expect(fifteen.body.errors).toBeUndefined();
       expect(fifteen.body.data.p14.totalCount).toBeGreaterThan(0);
@@ -167,7 +182,10 @@ describe('gateway', () => {
       const before = await subgraphCalls();
       const sixteen = await post(aliased(16));
       expect(sixteen.status).toBe(400);
-      expect(sixteen.body.errors![0]).toMatchObject({ message: 'Aliases limit of 15 exceeded, found 16 (MAX_ALIASES)', extensions: { code: 'BAD_USER_INPUT' } });
+      expect(sixteen.body.errors![0]).toMatchObject({
+        message: 'Aliases limit of 15 exceeded, found 16 (MAX_ALIASES)',
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
 
       const tooLong = await post(`{ products(first: 1) { totalCount ${'__typename '.repeat(1000)}} }`);
       expect(tooLong.status).toBe(400);

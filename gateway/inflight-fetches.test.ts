@@ -20,12 +20,21 @@ function startHeldSubgraph() {
   });
   return {
     received,
-    listen: () => new Promise<string>((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`))),
+    listen: () =>
+      new Promise<string>((resolve) =>
+        server.listen(0, '127.0.0.1', () =>
+          resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`),
+        ),
+      ),
     /** Answers what was received so far (only bodies starting with `prefix`, when given). */
     release: (prefix = '') => {
-      const [now, later] = [held.filter((h) => h.body.startsWith(prefix)), held.filter((h) => !h.body.startsWith(prefix))];
+      const [now, later] = [
+        held.filter((h) => h.body.startsWith(prefix)),
+        held.filter((h) => !h.body.startsWith(prefix)),
+      ];
       held = later;
-      for (const { response, number } of now) response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: { number } }));
+      for (const { response, number } of now)
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: { number } }));
     },
     /** Drops the connection of everything received so far, unanswered. */
     fail: () => held.splice(0).forEach(({ response }) => response.socket?.destroy()),
@@ -36,7 +45,11 @@ function startHeldSubgraph() {
   };
 }
 
-const asBuyer = (userId: string) => ({ 'content-type': 'application/json', [USER_ID_HEADER]: userId, [USER_ROLE_HEADER]: 'BUYER' });
+const asBuyer = (userId: string) => ({
+  'content-type': 'application/json',
+  [USER_ID_HEADER]: userId,
+  [USER_ROLE_HEADER]: 'BUYER',
+});
 const body = (query: string, variables: Record<string, unknown> = {}) => JSON.stringify({ query, variables });
 const READ = body('query Orders__order__0{myOrders{id}}');
 
@@ -55,7 +68,9 @@ describe('InflightFetches', () => {
 
   it('sends identical reads of one caller in flight together once, and each gets its own copy', async () => {
     const fetches = new InflightFetches();
-    const answers = Array.from({ length: 10 }, () => fetches.fetch(url, { method: 'POST', headers: asBuyer('u1'), body: READ }));
+    const answers = Array.from({ length: 10 }, () =>
+      fetches.fetch(url, { method: 'POST', headers: asBuyer('u1'), body: READ }),
+    );
     await subgraph.waitForRequests(1);
     subgraph.release();
     const parsed = await Promise.all(answers.map(async (answer) => (await answer).json()));
@@ -69,7 +84,11 @@ describe('InflightFetches', () => {
     const fetches = new InflightFetches();
     const first = fetches.fetch(url, { method: 'POST', headers: asBuyer('u1'), body: READ });
     const otherCaller = fetches.fetch(url, { method: 'POST', headers: asBuyer('u2'), body: READ });
-    const otherVariables = fetches.fetch(url, { method: 'POST', headers: asBuyer('u1'), body: body('query Orders__order__0{myOrders{id}}', { first: 5 }) });
+    const otherVariables = fetches.fetch(url, {
+      method: 'POST',
+      headers: asBuyer('u1'),
+      body: body('query Orders__order__0{myOrders{id}}', { first: 5 }),
+    });
     await subgraph.waitForRequests(3);
     subgraph.release();
     expect(new Set(await Promise.all([first, otherCaller, otherVariables].map(numberOf))).size).toBe(3);
@@ -84,7 +103,9 @@ describe('InflightFetches', () => {
   it('shares anonymous shorthand queries too', async () => {
     const fetches = new InflightFetches();
     const shorthand = body('{products{id}}');
-    const answers = [1, 2, 3].map(() => fetches.fetch(url, { method: 'POST', headers: asBuyer('u1'), body: shorthand }));
+    const answers = [1, 2, 3].map(() =>
+      fetches.fetch(url, { method: 'POST', headers: asBuyer('u1'), body: shorthand }),
+    );
     await subgraph.waitForRequests(1);
     subgraph.release();
     expect(await Promise.all(answers.map(numberOf))).toEqual([1, 1, 1]);
@@ -103,7 +124,11 @@ describe('InflightFetches', () => {
     const fetches = new InflightFetches();
     const before = fetches.fetch(url, { method: 'POST', headers: asBuyer('u1'), body: READ });
     const otherCallersRead = fetches.fetch(url, { method: 'POST', headers: asBuyer('u2'), body: READ });
-    const write = fetches.fetch(url, { method: 'POST', headers: asBuyer('u1'), body: body('mutation Order__order__0{createOrder{id}}') });
+    const write = fetches.fetch(url, {
+      method: 'POST',
+      headers: asBuyer('u1'),
+      body: body('mutation Order__order__0{createOrder{id}}'),
+    });
     await subgraph.waitForRequests(3);
     // The write answers while both reads are still in flight.
     subgraph.release('{"query":"mutation');

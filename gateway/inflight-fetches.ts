@@ -13,7 +13,12 @@ export type SubgraphSend = (url: string, init: RequestInit) => Promise<SubgraphA
 
 // Kept-alive sockets to each subgraph, dropped after 30 s idle (before the subgraphs' own 65 s). undici
 // rather than node-fetch on http.Agent: the fetch machinery was most of the gateway's CPU per query.
-const subgraphDispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256, headersTimeout: 30_000, bodyTimeout: 30_000 });
+const subgraphDispatcher = new Agent({
+  keepAliveTimeout: 30_000,
+  connections: 256,
+  headersTimeout: 30_000,
+  bodyTimeout: 30_000,
+});
 
 /** POSTs one GraphQL operation to a subgraph over the kept-alive pool. */
 export const sendToSubgraph: SubgraphSend = async (url, init) => {

@@ -36,21 +36,31 @@ export function parseOptions(config: Config): ParseOptions {
 }
 
 function limitExceeded(message: string, limit: string): GraphQLError {
-  return new GraphQLError(`${message} (${limit})`, { extensions: { code: 'BAD_USER_INPUT', limit, http: { status: 400 } } });
+  return new GraphQLError(`${message} (${limit})`, {
+    extensions: { code: 'BAD_USER_INPUT', limit, http: { status: 400 } },
+  });
 }
 
 /** The armor rules report through this, so their refusal carries our code and the variable's name. */
 const reportAs = (limit: string) => ({
   exposeLimits: true,
   propagateOnRejection: false,
-  onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(limitExceeded(error.message.replace(/^Syntax Error: |\.$/g, ''), limit))],
+  onReject: [
+    (context: ValidationContext | null, error: GraphQLError) =>
+      context?.reportError(limitExceeded(error.message.replace(/^Syntax Error: |\.$/g, ''), limit)),
+  ],
 });
 
 type Variables = Record<string, unknown> | null | undefined;
 
 export interface OperationLimits {
   /** Throws the refusal when the operation is too deep, has too many aliases or may cost too much. */
-  check(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Variables): void;
+  check(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operationName: string | null | undefined,
+    variables: Variables,
+  ): void;
 }
 
 export function operationLimits(config: Config): OperationLimits {
@@ -131,7 +141,11 @@ export function operationCost(
     return Math.min(Math.max(Math.trunc(first), 0), MAX_PAGE_SIZE);
   };
 
-  const selectionCost = (selectionSet: SelectionSetNode, parentType: GraphQLCompositeType, pageOfParent?: number): number => {
+  const selectionCost = (
+    selectionSet: SelectionSetNode,
+    parentType: GraphQLCompositeType,
+    pageOfParent?: number,
+  ): number => {
     let cost = 0;
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.INLINE_FRAGMENT) {
@@ -150,7 +164,9 @@ export function operationCost(
       const namedType = field && getNamedType(field.type);
       if (!field || !selection.selectionSet || !isCompositeType(namedType)) continue;
       const paginated = field.args.some((arg) => arg.name === 'first');
-      const page = paginated ? pageSize(selection.arguments?.find((arg) => arg.name.value === 'first')?.value) : undefined;
+      const page = paginated
+        ? pageSize(selection.arguments?.find((arg) => arg.name.value === 'first')?.value)
+        : undefined;
       const isList = isListType(getNullableType(field.type));
       const count = isList ? (page ?? pageOfParent ?? maxListSize) : 1;
       cost += count * (1 + selectionCost(selection.selectionSet, namedType, isList ? undefined : page));

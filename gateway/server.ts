@@ -6,7 +6,10 @@ import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
+import {
+  ApolloServerPluginLandingPageLocalDefault,
+  ApolloServerPluginLandingPageProductionDefault,
+} from '@apollo/server/plugin/landingPage/default';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { Config, loadConfig } from '../lib/config';
 import { createLogger, currentRequestId, Logger, REQUEST_ID_HEADER, withRequestId } from '../lib/logger';
@@ -37,7 +40,10 @@ const inflightFetches = new InflightFetches();
 
 /** Passes the caller and request id to subgraphs, always together with the internal token. */
 class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  constructor(url: string, private readonly internalToken: string) {
+  constructor(
+    url: string,
+    private readonly internalToken: string,
+  ) {
     super({
       url,
       fetcher: (input, init) => inflightFetches.fetch(input, init as RequestInit),
@@ -60,10 +66,20 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-export async function startGateway(config: Config = loadConfig(), logger: Logger = createLogger('gateway', config.LOG_LEVEL)): Promise<RunningGateway> {
-  const subgraphs = readSupergraphConfig().map((entry) => entry.name).filter(isSubgraphName) as SubgraphName[];
+export async function startGateway(
+  config: Config = loadConfig(),
+  logger: Logger = createLogger('gateway', config.LOG_LEVEL),
+): Promise<RunningGateway> {
+  const subgraphs = readSupergraphConfig()
+    .map((entry) => entry.name)
+    .filter(isSubgraphName) as SubgraphName[];
   const client = new InternalClient(config);
-  const sessions = new SessionDirectory(client, logger, subgraphs.includes('auth'), config.SESSION_FEED_MAX_STALENESS_MS);
+  const sessions = new SessionDirectory(
+    client,
+    logger,
+    subgraphs.includes('auth'),
+    config.SESSION_FEED_MAX_STALENESS_MS,
+  );
   sessions.start();
 
   const supergraphSdl = fs.readFileSync(SUPERGRAPH_SDL, 'utf8');
@@ -86,7 +102,9 @@ export async function startGateway(config: Config = loadConfig(), logger: Logger
   const maskUnexpected = formatErrorFor(logger);
   const formatError: FormatError = (formatted, error) =>
     // Subgraphs already hid their unexpected failures; what they sent on purpose reaches the client.
-    formatted.extensions?.serviceName ? formatted : (literalValueError(formatted, error) ?? maskUnexpected(formatted, error));
+    formatted.extensions?.serviceName
+      ? formatted
+      : (literalValueError(formatted, error) ?? maskUnexpected(formatted, error));
 
   const subscriptions = await mountSubscriptions({
     httpServer,
@@ -137,7 +155,9 @@ export async function startGateway(config: Config = loadConfig(), logger: Logger
       }),
     );
     const healthy = checks.every(([, state]) => state === 'ok');
-    res.status(healthy ? 200 : 503).json({ status: healthy ? 'ok' : 'degraded', subgraphs: Object.fromEntries(checks) });
+    res
+      .status(healthy ? 200 : 503)
+      .json({ status: healthy ? 'ok' : 'degraded', subgraphs: Object.fromEntries(checks) });
   });
   app.use((req, _res, next) => withRequestId(req.header(REQUEST_ID_HEADER), next));
   mountWebhookShim(app, config, logger);

@@ -103,7 +103,10 @@ export class SessionDirectory {
 
   start(intervalMs = POLL_INTERVAL_MS): void {
     if (!this.enabled) return;
-    const tick = () => this.refresh().catch((error) => this.logger.warn({ err: error }, 'session feed unavailable; refusing tokens once it is stale'));
+    const tick = () =>
+      this.refresh().catch((error) =>
+        this.logger.warn({ err: error }, 'session feed unavailable; refusing tokens once it is stale'),
+      );
     this.firstRefresh = tick();
     this.timer = setInterval(tick, intervalMs);
     this.timer.unref();
@@ -119,7 +122,10 @@ export class SessionDirectory {
 
   private async firstLoad(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.firstRefresh, new Promise<void>((resolve) => (timer = setTimeout(resolve, FIRST_LOAD_WAIT_MS)))]);
+    await Promise.race([
+      this.firstRefresh,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, FIRST_LOAD_WAIT_MS))),
+    ]);
     clearTimeout(timer);
   }
 
@@ -143,7 +149,9 @@ export class SessionDirectory {
         else [this.snapshot, this.cursor] = [undefined, current.cursor];
         continue;
       }
-      const changes = await this.get<SessionChanges>(`/api/auth/session-changes?since=${encodeURIComponent(this.cursor)}`);
+      const changes = await this.get<SessionChanges>(
+        `/api/auth/session-changes?since=${encodeURIComponent(this.cursor)}`,
+      );
       this.apply(changes, 'feed');
       if (changes.cursor === this.cursor) {
         this.confirmedAt = startedAt;

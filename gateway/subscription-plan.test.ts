@@ -25,7 +25,9 @@ describe('subscription planning', () => {
       fs.writeFileSync(path.join(dir, `${name}.graphql`), sdl);
       return { name, routingUrl: `http://localhost/${name}`, typeDefsPath: path.join(dir, `${name}.graphql`) };
     });
-    const composed = composeServices(entries.map((e) => ({ name: e.name, url: e.routingUrl, typeDefs: gql(fs.readFileSync(e.typeDefsPath, 'utf8')) })));
+    const composed = composeServices(
+      entries.map((e) => ({ name: e.name, url: e.routingUrl, typeDefs: gql(fs.readFileSync(e.typeDefsPath, 'utf8')) })),
+    );
     expect(composed.errors).toBeUndefined();
     const apiSchema = Supergraph.build(composed.supergraphSdl!).apiSchema().toGraphQLJSSchema();
     planner = new SubscriptionPlanner(apiSchema, entries);
@@ -33,7 +35,9 @@ describe('subscription planning', () => {
 
   it('sends the owner only its own fields plus keys, and completes the rest by id', () => {
     const plan = planner.plan(
-      parse(`subscription Watch($id: ID!, $unused: Int) { live: sessionProgress(sessionId: $id) { paidQuantity product { name } } }`),
+      parse(
+        `subscription Watch($id: ID!, $unused: Int) { live: sessionProgress(sessionId: $id) { paidQuantity product { name } } }`,
+      ),
     );
     expect(plan.subgraph).toBe('sessions');
     expect(plan.responseKey).toBe('live');
@@ -52,7 +56,9 @@ describe('subscription planning', () => {
 
   it('expands named fragments before pruning', () => {
     const plan = planner.plan(
-      parse(`subscription { sessionProgress(sessionId: "1") { ...S } } fragment S on Session { paidQuantity product { name } }`),
+      parse(
+        `subscription { sessionProgress(sessionId: "1") { ...S } } fragment S on Session { paidQuantity product { name } }`,
+      ),
     );
     expect(plan.upstreamQuery).not.toContain('fragment');
     expect(plan.completionQuery).toContain('name');

@@ -38,7 +38,10 @@ export interface SubscriptionPlan {
 export class SubscriptionPlanner {
   private readonly subgraphSchemas = new Map<string, GraphQLSchema>();
 
-  constructor(private readonly apiSchema: GraphQLSchema, subgraphs: SubgraphEntry[]) {
+  constructor(
+    private readonly apiSchema: GraphQLSchema,
+    subgraphs: SubgraphEntry[],
+  ) {
     for (const entry of subgraphs) {
       const typeDefs = gql(fs.readFileSync(entry.typeDefsPath, 'utf8'));
       this.subgraphSchemas.set(entry.name, buildSubgraphSchema({ typeDefs }));
@@ -58,7 +61,9 @@ export class SubscriptionPlanner {
         .map((d) => [d.name.value, d]),
     );
     const rootSelection = inlineFragments(operation.selectionSet, fragments);
-    const rootField = rootSelection.selections.find((s): s is FieldNode => s.kind === Kind.FIELD && s.name.value !== '__typename');
+    const rootField = rootSelection.selections.find(
+      (s): s is FieldNode => s.kind === Kind.FIELD && s.name.value !== '__typename',
+    );
     if (!rootField) throw new Error('A subscription selects exactly one root field');
 
     const owner = [...this.subgraphSchemas.entries()].find(([, schema]) =>
@@ -103,7 +108,10 @@ export class SubscriptionPlanner {
       }
       // Entity keys let the completion query line results up; harmless when unused.
       for (const key of ['__typename', 'id']) {
-        if ((key === '__typename' || fields[key]) && !selections.some((s) => s.kind === Kind.FIELD && s.name.value === key && !s.alias)) {
+        if (
+          (key === '__typename' || fields[key]) &&
+          !selections.some((s) => s.kind === Kind.FIELD && s.name.value === key && !s.alias)
+        ) {
           selections.push({ kind: Kind.FIELD, name: { kind: Kind.NAME, value: key } });
         }
       }
@@ -122,7 +130,9 @@ export class SubscriptionPlanner {
 
     let completionQuery: string | null = null;
     if (pruned && rootField.selectionSet) {
-      const byId = this.entityQueryField(getNamedType(this.apiSchema.getSubscriptionType()!.getFields()[rootField.name.value].type).name);
+      const byId = this.entityQueryField(
+        getNamedType(this.apiSchema.getSubscriptionType()!.getFields()[rootField.name.value].type).name,
+      );
       const completionField: FieldNode = {
         kind: Kind.FIELD,
         name: { kind: Kind.NAME, value: byId },
@@ -140,7 +150,10 @@ export class SubscriptionPlanner {
         variable: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: '__entityId' } },
         type: { kind: Kind.NON_NULL_TYPE, type: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: 'ID' } } },
       };
-      completionQuery = printOperation('query', completionField, [idVariable, ...(operation.variableDefinitions ?? [])]);
+      completionQuery = printOperation('query', completionField, [
+        idVariable,
+        ...(operation.variableDefinitions ?? []),
+      ]);
     }
     return { subgraph, responseKey, upstreamQuery, completionQuery };
   }
@@ -157,7 +170,10 @@ export class SubscriptionPlanner {
 }
 
 /** Fragment spreads become inline fragments, so pruning sees one tree. */
-function inlineFragments(selectionSet: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>): SelectionSetNode {
+function inlineFragments(
+  selectionSet: SelectionSetNode,
+  fragments: Map<string, FragmentDefinitionNode>,
+): SelectionSetNode {
   return visit(selectionSet, {
     FragmentSpread(spread) {
       const fragment = fragments.get(spread.name.value);

@@ -59,7 +59,10 @@ describe('gateway subscriptions', () => {
   /** Until the gateway has read auth's session feed, it refuses every token (fail closed). */
   const sessionsConfirmed = async () => {
     const token = await tokenFor(newId());
-    await eventually('the gateway confirming sessions', async () => !(await stack.graphql(`{ me { id } }`, {}, { token })).errors);
+    await eventually(
+      'the gateway confirming sessions',
+      async () => !(await stack.graphql(`{ me { id } }`, {}, { token })).errors,
+    );
   };
 
   function connect(authorization?: string, options: { lazy?: boolean; address?: string } = {}): Client {
@@ -193,14 +196,22 @@ describe('gateway subscriptions', () => {
 
   it('rejects an invalid or oversized subscription as HTTP rejects a query: same code, message and limit', async () => {
     const invalid = `subscription { notificationAdded { nope } }`;
-    const overHttp = await stack.graphql(invalid.replace('subscription', 'query').replace('notificationAdded', 'myNotifications'));
+    const overHttp = await stack.graphql(
+      invalid.replace('subscription', 'query').replace('notificationAdded', 'myNotifications'),
+    );
     expect(overHttp.errors![0].extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
     await expect(collect(connect(), invalid).done).rejects.toEqual([
-      expect.objectContaining({ message: expect.stringContaining('nope'), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
+      expect.objectContaining({
+        message: expect.stringContaining('nope'),
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+      }),
     ]);
     const tooLong = `subscription { notificationAdded { id ${'__typename '.repeat(1000)}} }`;
     await expect(collect(connect(), tooLong).done).rejects.toEqual([
-      expect.objectContaining({ message: expect.stringMatching(/more tha[nt] 1000 tokens/), extensions: { code: 'GRAPHQL_PARSE_FAILED' } }),
+      expect.objectContaining({
+        message: expect.stringMatching(/more tha[nt] 1000 tokens/),
+        extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+      }),
     ]);
   });
 
@@ -222,7 +233,9 @@ describe('gateway subscriptions', () => {
     const events = await subscription.done;
     expect(events.length).toBeGreaterThanOrEqual(2);
     for (const event of events.slice(0, -1)) expect(event.data.notificationAdded.title).toBe('Before logout');
-    expect(events.at(-1)!.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) })]);
+    expect(events.at(-1)!.errors).toEqual([
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) }),
+    ]);
     expect(events.at(-1)!.errors![0].extensions.http).toBeUndefined();
     const next = await run(client, `{ me { id } }`);
     expect(next.errors![0].extensions.code).toBe('UNAUTHENTICATED');
@@ -265,7 +278,13 @@ describe('gateway subscriptions', () => {
   it('closes a socket that sends a message over 1 MiB (1009)', async () => {
     const socket = await rawSocket(freshAddress());
     const code = closed(socket);
-    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: `{ __typename }`, extensions: { padding: 'x'.repeat(1_048_576) } } }));
+    socket.send(
+      JSON.stringify({
+        id: '1',
+        type: 'subscribe',
+        payload: { query: `{ __typename }`, extensions: { padding: 'x'.repeat(1_048_576) } },
+      }),
+    );
     expect(await code).toBe(1009);
   });
 
@@ -278,15 +297,20 @@ describe('gateway subscriptions', () => {
       });
       return (await response.json()) as Result;
     };
-    const rateLimited = (result: Result) => result.errors?.[0]?.extensions?.code === 'BAD_USER_INPUT' && /too many/i.test(result.errors[0].message);
+    const rateLimited = (result: Result) =>
+      result.errors?.[0]?.extensions?.code === 'BAD_USER_INPUT' && /too many/i.test(result.errors[0].message);
 
     const [busy, quiet, elsewhere] = [freshAddress(), freshAddress(), freshAddress()];
     for (let i = 0; i < OTP_RATE_LIMIT_PER_ADDRESS; i += 1) expect((await requestOtp(busy)).errors).toBeUndefined();
     expect(rateLimited(await requestOtp(busy))).toBe(true);
     expect((await requestOtp(quiet)).errors).toBeUndefined();
     // Over the socket the address is the upgrade request's, through the same trust setting.
-    expect(rateLimited(await run(connect(undefined, { address: busy }), REQUEST_OTP, { phone: freshPhone() }))).toBe(true);
-    expect((await run(connect(undefined, { address: elsewhere }), REQUEST_OTP, { phone: freshPhone() })).errors).toBeUndefined();
+    expect(rateLimited(await run(connect(undefined, { address: busy }), REQUEST_OTP, { phone: freshPhone() }))).toBe(
+      true,
+    );
+    expect(
+      (await run(connect(undefined, { address: elsewhere }), REQUEST_OTP, { phone: freshPhone() })).errors,
+    ).toBeUndefined();
 
     await stack.stack.restart('gateway', { TRUST_PROXY: '' });
     try {

@@ -118,7 +118,10 @@ export async function mountSubscriptions(options: {
   /** As Apollo formats an error for HTTP: a code always (INTERNAL_SERVER_ERROR if none), no `http` extension. */
   const formatForClient = (error: GraphQLError): GraphQLFormattedError => {
     const { http: _status, ...extensions } = error.extensions as Record<string, unknown>;
-    return options.formatError({ ...error.toJSON(), extensions: { ...extensions, code: extensions.code ?? 'INTERNAL_SERVER_ERROR' } }, error);
+    return options.formatError(
+      { ...error.toJSON(), extensions: { ...extensions, code: extensions.code ?? 'INTERNAL_SERVER_ERROR' } },
+      error,
+    );
   };
 
   const callerOf = (connection: Connection) => resolveCaller(connection.authorization, {}, config, sessions);
@@ -138,7 +141,9 @@ export async function mountSubscriptions(options: {
     let endWith: (error: GraphQLError) => void = () => {};
     const ended = new Promise<GraphQLError>((resolve) => (endWith = resolve));
 
-    const complete = async (event: FormattedExecutionResult<Record<string, unknown>, unknown>): Promise<SocketResult> => {
+    const complete = async (
+      event: FormattedExecutionResult<Record<string, unknown>, unknown>,
+    ): Promise<SocketResult> => {
       const payload = event.data?.[plan.responseKey] as Record<string, unknown> | null | undefined;
       if (event.errors?.length || !payload || !plan.completionQuery) return event;
       const completion = await options.execute(
@@ -206,7 +211,11 @@ export async function mountSubscriptions(options: {
       const address = options.clientAddressOf(req);
       const open = socketsPerAddress.get(address) ?? 0;
       if (open >= config.WS_MAX_CONNECTIONS_PER_ADDRESS) {
-        accept(false, 429, `Too many WebSocket connections from this address: at most ${config.WS_MAX_CONNECTIONS_PER_ADDRESS} (WS_MAX_CONNECTIONS_PER_ADDRESS)`);
+        accept(
+          false,
+          429,
+          `Too many WebSocket connections from this address: at most ${config.WS_MAX_CONNECTIONS_PER_ADDRESS} (WS_MAX_CONNECTIONS_PER_ADDRESS)`,
+        );
         return;
       }
       // Counted until the TCP socket closes, which also covers an upgrade that fails after this point.
@@ -224,8 +233,13 @@ export async function mountSubscriptions(options: {
     {
       schema: apiSchema,
       onConnect: async (ctx) => {
-        const authorization = typeof ctx.connectionParams?.authorization === 'string' ? ctx.connectionParams.authorization : undefined;
-        const connection: Connection = { authorization, clientAddress: options.clientAddressOf(ctx.extra.request), subscriptions: new Set() };
+        const authorization =
+          typeof ctx.connectionParams?.authorization === 'string' ? ctx.connectionParams.authorization : undefined;
+        const connection: Connection = {
+          authorization,
+          clientAddress: options.clientAddressOf(ctx.extra.request),
+          subscriptions: new Set(),
+        };
         try {
           await callerOf(connection);
         } catch {
@@ -261,7 +275,13 @@ export async function mountSubscriptions(options: {
           document = parse(payload.query, parsing);
         } catch (error) {
           const syntax = error as GraphQLError;
-          return [new GraphQLError(syntax.message, { source: syntax.source, positions: syntax.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+          return [
+            new GraphQLError(syntax.message, {
+              source: syntax.source,
+              positions: syntax.positions,
+              extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+            }),
+          ];
         }
         const variables = payload.variables ?? undefined;
         const context: OperationContext = {
@@ -271,11 +291,24 @@ export async function mountSubscriptions(options: {
           request: { query: payload.query, variables, operationName: payload.operationName ?? undefined },
           connection,
         };
-        const args = { schema: apiSchema, document, operationName: payload.operationName, variableValues: variables, contextValue: context };
+        const args = {
+          schema: apiSchema,
+          document,
+          operationName: payload.operationName,
+          variableValues: variables,
+          contextValue: context,
+        };
         // Queries and mutations are checked by the HTTP pipeline they run through (execute below).
         if (getOperationAST(document, payload.operationName)?.operation !== 'subscription') return args;
         const invalid = validate(apiSchema, document, validationRules);
-        if (invalid.length) return invalid.map((error) => new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+        if (invalid.length)
+          return invalid.map(
+            (error) =>
+              new GraphQLError(error.message, {
+                nodes: error.nodes,
+                extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+              }),
+          );
         try {
           limits.check(apiSchema, document, payload.operationName, variables);
         } catch (error) {
@@ -299,7 +332,10 @@ export async function mountSubscriptions(options: {
       onNext: (_ctx, _id, _payload, _args, result) => {
         const { errors, ...rest } = result as SocketResult;
         if (!errors?.length) return undefined;
-        return { ...rest, errors: errors.map((error) => (error instanceof GraphQLError ? formatForClient(error) : error)) } as FormattedExecutionResult;
+        return {
+          ...rest,
+          errors: errors.map((error) => (error instanceof GraphQLError ? formatForClient(error) : error)),
+        } as FormattedExecutionResult;
       },
       onError: (_ctx, _id, _payload, errors) => errors.map(formatForClient),
     },
@@ -319,14 +355,17 @@ export async function mountSubscriptions(options: {
     if (checking) return;
     checking = true;
     try {
-      const watched = [...connections].filter((connection) => connection.authorization && connection.subscriptions.size > 0);
+      const watched = [...connections].filter(
+        (connection) => connection.authorization && connection.subscriptions.size > 0,
+      );
       await Promise.all(
         watched.map(async (connection) => {
           try {
             await callerOf(connection);
           } catch (error) {
             const refusal = error as GraphQLError;
-            if (refusal.extensions?.code !== 'UNAUTHENTICATED' || refusal.extensions.reason === 'SESSION_UNCONFIRMED') return;
+            if (refusal.extensions?.code !== 'UNAUTHENTICATED' || refusal.extensions.reason === 'SESSION_UNCONFIRMED')
+              return;
             for (const subscription of connection.subscriptions) subscription.end(refusal);
           }
         }),

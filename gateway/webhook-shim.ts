@@ -29,10 +29,15 @@ export function mountWebhookShim(app: express.Express, config: Config, logger: L
         body: new Uint8Array(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)),
         signal: AbortSignal.timeout(config.HTTP_TIMEOUT_MS),
       });
-      res.status(response.status).type(response.headers.get('content-type') ?? 'application/json').send(await response.text());
+      res
+        .status(response.status)
+        .type(response.headers.get('content-type') ?? 'application/json')
+        .send(await response.text());
     } catch (error) {
       logger.warn({ err: error, kind }, 'payment unreachable for a Xendit callback; Xendit will retry');
-      res.status(503).json({ error: { code: 'INTERNAL_SERVER_ERROR', message: 'Payment service unavailable, retry later' } });
+      res
+        .status(503)
+        .json({ error: { code: 'INTERNAL_SERVER_ERROR', message: 'Payment service unavailable, retry later' } });
     }
   });
 }

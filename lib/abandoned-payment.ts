@@ -16,5 +16,9 @@ export async function abandonPaymentOf(
   notBefore = new Date(Date.now() + client.settleTimeMs),
 ): Promise<void> {
   const id = 'orderId' in owner ? owner.orderId : owner.participantId;
-  await enqueue(tx, { dedupeKey: `payment-abandon:${id}`, service: 'payment', path: '/api/payments/abandon', body: owner }, notBefore);
+  await enqueue(
+    tx,
+    { dedupeKey: `payment-abandon:${id}`, service: 'payment', path: '/api/payments/abandon', body: owner },
+    notBefore,
+  );
 }

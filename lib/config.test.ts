@@ -37,7 +37,9 @@ describe('loadConfig in production', () => {
   it('is what an unset NODE_ENV means', () => {
     const { NODE_ENV: _unset, ...rest } = strong;
     expect(loadConfig(rest).NODE_ENV).toBe('production');
-    expect(Object.keys(refusal({}))).toEqual(expect.arrayContaining([...PRODUCTION_SECRETS, 'XENDIT_API_URL', 'WHATSAPP_API_URL']));
+    expect(Object.keys(refusal({}))).toEqual(
+      expect.arrayContaining([...PRODUCTION_SECRETS, 'XENDIT_API_URL', 'WHATSAPP_API_URL']),
+    );
   });
 
   it('refuses every development default, one line per variable', () => {
@@ -55,7 +57,12 @@ describe('loadConfig in production', () => {
       XENDIT_SECRET_KEY: 'xnd_development_sandbox_key_that_is_long_enough',
       XENDIT_CALLBACK_TOKEN: 'test-callback-token-0123456789-0123456789',
     });
-    expect(Object.keys(lines).sort()).toEqual(['INTERNAL_TOKEN', 'JWT_SECRET', 'XENDIT_CALLBACK_TOKEN', 'XENDIT_SECRET_KEY']);
+    expect(Object.keys(lines).sort()).toEqual([
+      'INTERNAL_TOKEN',
+      'JWT_SECRET',
+      'XENDIT_CALLBACK_TOKEN',
+      'XENDIT_SECRET_KEY',
+    ]);
     for (const line of Object.values(lines)) expect(line).toMatch(/development value/);
   });
 

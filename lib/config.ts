@@ -17,12 +17,19 @@ const schema = z.object({
   PORT_OFFSET: z.coerce.number().int().min(0).max(50000).default(0),
   PORT: z.coerce.number().int().positive().optional(),
   DATABASE_URL: z.string().url().optional(),
-  DB_PREFIX: z.string().regex(/^[a-z][a-z0-9_]*$/, 'lowercase letters, digits and _').default('groupbuy'),
+  DB_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]*$/, 'lowercase letters, digits and _')
+    .default('groupbuy'),
   EMBEDDED_PG_PORT: z.coerce.number().int().positive().default(5433),
   EMBEDDED_PG_DIR: z.string().default('.data/postgres'),
   INTERNAL_TOKEN: z.string().min(8).default('dev-internal-token-change-me'),
   JWT_SECRET: z.string().min(16).default('dev-jwt-secret-change-me-please-32b'),
-  JWT_TTL_SECONDS: z.coerce.number().int().positive().default(7 * 24 * 3600),
+  JWT_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(7 * 24 * 3600),
   /** How old the gateway's last complete read of auth's session feed may grow before it refuses Bearer tokens (fails closed). */
   SESSION_FEED_MAX_STALENESS_MS: z.coerce.number().int().positive().default(5000),
   XENDIT_SECRET_KEY: z.string().default('xnd_development_sandbox_key'),
@@ -39,7 +46,11 @@ const schema = z.object({
   EXPIRY_SWEEP_MS: z.coerce.number().int().positive().default(2000),
   OUTBOX_RETRY_MS: z.coerce.number().int().positive().default(1000),
   /** How long an unpaid join or regular order holds its place or stock (minutes; decimals allowed, tests use 0.05). */
-  UNPAID_HOLD_MINUTES: z.coerce.number().positive().max(7 * 24 * 60).default(30),
+  UNPAID_HOLD_MINUTES: z.coerce
+    .number()
+    .positive()
+    .max(7 * 24 * 60)
+    .default(30),
   /** Unpaid regular orders one buyer may have at once; group-buying counts unpaid joins the same way. */
   MAX_UNPAID_ORDERS: z.coerce.number().int().positive().default(3),
   /** How often order and group-buying look for unpaid holds that ran out. */
@@ -162,15 +173,33 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
 }
 
 /** Secrets production must be given: not a development value, and at least MIN_SECRET_LENGTH characters. */
-export const PRODUCTION_SECRETS = ['INTERNAL_TOKEN', 'JWT_SECRET', 'XENDIT_CALLBACK_TOKEN', 'XENDIT_SECRET_KEY', 'WHATSAPP_TOKEN'] as const;
+export const PRODUCTION_SECRETS = [
+  'INTERNAL_TOKEN',
+  'JWT_SECRET',
+  'XENDIT_CALLBACK_TOKEN',
+  'XENDIT_SECRET_KEY',
+  'WHATSAPP_TOKEN',
+] as const;
 export const MIN_SECRET_LENGTH = 32;
 /**
  * How a development or test value starts: the defaults above and the values in docker-compose.dev.yml,
  * the tests and the benchmarks all do. `xnd_development_` is Xendit's own prefix for test-mode keys.
  */
-export const DEVELOPMENT_MARKERS = ['dev-', 'dev_', 'test-', 'test_', 'bench-', 'change-me', 'changeme', 'xnd_development_'];
+export const DEVELOPMENT_MARKERS = [
+  'dev-',
+  'dev_',
+  'test-',
+  'test_',
+  'bench-',
+  'change-me',
+  'changeme',
+  'xnd_development_',
+];
 /** The real providers, which production must name explicitly (unset means the local sandbox). */
-export const PROVIDER_URLS = { XENDIT_API_URL: 'https://api.xendit.co', WHATSAPP_API_URL: 'https://graph.facebook.com' } as const;
+export const PROVIDER_URLS = {
+  XENDIT_API_URL: 'https://api.xendit.co',
+  WHATSAPP_API_URL: 'https://graph.facebook.com',
+} as const;
 /** Hosts that mean this machine, or the sandbox's service in docker-compose.dev.yml. */
 const SANDBOX_HOSTS = ['localhost', '127.0.0.1', '[::1]', '0.0.0.0', 'sandbox'];
 
@@ -186,10 +215,12 @@ export function productionProblems(
   for (const name of PRODUCTION_SECRETS) {
     const value = env[name];
     const fallback = schema.shape[name].parse(undefined);
-    if (value === undefined) problems.push([name, `not set; production needs its own secret of at least ${MIN_SECRET_LENGTH} characters`]);
+    if (value === undefined)
+      problems.push([name, `not set; production needs its own secret of at least ${MIN_SECRET_LENGTH} characters`]);
     else if (value === fallback || DEVELOPMENT_MARKERS.some((marker) => value.toLowerCase().startsWith(marker))) {
       problems.push([name, `is a development value (a default, or starting with ${DEVELOPMENT_MARKERS.join(', ')})`]);
-    } else if (value.length < MIN_SECRET_LENGTH) problems.push([name, `is shorter than ${MIN_SECRET_LENGTH} characters`]);
+    } else if (value.length < MIN_SECRET_LENGTH)
+      problems.push([name, `is shorter than ${MIN_SECRET_LENGTH} characters`]);
   }
   for (const [name, example] of Object.entries(PROVIDER_URLS)) {
     const value = env[name];
@@ -204,10 +235,19 @@ export function productionProblems(
       continue; // the schema already reports it
     }
     const sandboxHost = URL.canParse(sandbox.sandboxUrl) ? new URL(sandbox.sandboxUrl).host : undefined;
-    if (SANDBOX_HOSTS.includes(url.hostname) || url.hostname.startsWith('127.') || url.host === sandboxHost || url.port === String(sandbox.sandboxPort)) {
-      problems.push([name, `points at the local sandbox or this machine (${value}); production needs the real one (${example})`]);
+    if (
+      SANDBOX_HOSTS.includes(url.hostname) ||
+      url.hostname.startsWith('127.') ||
+      url.host === sandboxHost ||
+      url.port === String(sandbox.sandboxPort)
+    ) {
+      problems.push([
+        name,
+        `points at the local sandbox or this machine (${value}); production needs the real one (${example})`,
+      ]);
     } else if (url.protocol !== 'https:') problems.push([name, `must be an https URL (${example})`]);
   }
-  if (env.SEED_DEMO_DATA === 'true') problems.push(['SEED_DEMO_DATA', 'demo factories and products must not be seeded in production']);
+  if (env.SEED_DEMO_DATA === 'true')
+    problems.push(['SEED_DEMO_DATA', 'demo factories and products must not be seeded in production']);
   return problems;
 }

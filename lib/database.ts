@@ -27,7 +27,8 @@ export async function resolveDatabaseServer(
 ): Promise<DatabaseServer> {
   if (config.DATABASE_URL) return { url: config.DATABASE_URL, stop: async () => {} };
   // Real money needs a real, backed-up server; the embedded one lives in a local folder.
-  if (config.NODE_ENV === 'production') throw new ConfigError(['DATABASE_URL: not set; production does not start an embedded PostgreSQL']);
+  if (config.NODE_ENV === 'production')
+    throw new ConfigError(['DATABASE_URL: not set; production does not start an embedded PostgreSQL']);
   const port = options.port ?? config.EMBEDDED_PG_PORT;
   const url = `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/postgres`;
   if (await isListening(port)) {
@@ -91,10 +92,9 @@ export async function dropDatabases(serverUrl: string, prefix: string): Promise<
   const client = new Client({ connectionString: withDatabase(serverUrl, 'postgres') });
   await client.connect();
   try {
-    const { rows } = await client.query<{ datname: string }>(
-      'SELECT datname FROM pg_database WHERE datname LIKE $1',
-      [`${prefix}\\_%`],
-    );
+    const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [
+      `${prefix}\\_%`,
+    ]);
     for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
   } finally {
     await client.end();

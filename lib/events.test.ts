@@ -30,7 +30,8 @@ describe('event listener', () => {
     await dropDatabases(process.env.TEST_DATABASE_URL!, prefix);
   });
 
-  const notify = (payload: Record<string, unknown>) => db.query('select pg_notify($1, $2)', ['progress', JSON.stringify(payload)]);
+  const notify = (payload: Record<string, unknown>) =>
+    db.query('select pg_notify($1, $2)', ['progress', JSON.stringify(payload)]);
   /** Ends the listener's backend the way an administrator, a failover or a server restart would. */
   const terminateListener = async () =>
     (
@@ -42,7 +43,9 @@ describe('event listener', () => {
 
   async function nextWithin<T>(iterator: AsyncIterator<T>, ms: number): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no event within ${ms} ms`)), ms)));
+    const timeout = new Promise<never>(
+      (_, reject) => (timer = setTimeout(() => reject(new Error(`no event within ${ms} ms`)), ms)),
+    );
     try {
       return (await Promise.race([iterator.next(), timeout])).value;
     } finally {
@@ -88,8 +91,10 @@ describe('event listener', () => {
     await admin.query(`alter database "${database}" with allow_connections false`);
     const resynced = new Promise<void>((resolve) => listener.onResync(resolve));
     await terminateListener();
-    await eventually('reconnect attempts refused', async () =>
-      logLines.filter((line) => line.msg === 'event listener could not reconnect; trying again').length >= 2,
+    await eventually(
+      'reconnect attempts refused',
+      async () =>
+        logLines.filter((line) => line.msg === 'event listener could not reconnect; trying again').length >= 2,
     );
     await admin.query(`alter database "${database}" with allow_connections true`);
     await resynced;

@@ -11,7 +11,11 @@ type Event = Record<string, unknown>;
  * makes the change, so the event goes out only if it commits, and every replica listening on the
  * database sees it (DESIGN.md §6).
  */
-export async function publishOnCommit(em: EntityManager, channel: string, payload: Record<string, unknown>): Promise<void> {
+export async function publishOnCommit(
+  em: EntityManager,
+  channel: string,
+  payload: Record<string, unknown>,
+): Promise<void> {
   await em.execute('select pg_notify(?, ?)', [channel, JSON.stringify(payload)]);
 }
 
@@ -52,7 +56,8 @@ export class EventListener implements BackgroundTask {
     const unsubscribe = this.onResync(() => {
       resync().then(
         (event) => (event ? this.pubsub.publish(ownChannel, event) : undefined),
-        (error) => this.logger.warn({ err: error, channel }, 'could not re-read state after an event listener reconnect'),
+        (error) =>
+          this.logger.warn({ err: error, channel }, 'could not re-read state after an event listener reconnect'),
       );
     });
     const close = iterator.return.bind(iterator);
@@ -127,10 +132,16 @@ export class EventListener implements BackgroundTask {
         }
         this.client = client;
       } catch (error) {
-        this.logger.warn({ err: error, attempt, channels: this.channels }, 'event listener could not reconnect; trying again');
+        this.logger.warn(
+          { err: error, attempt, channels: this.channels },
+          'event listener could not reconnect; trying again',
+        );
         continue;
       }
-      this.logger.warn({ attempt, channels: this.channels }, 'event listener reconnected; subscribers re-read their state');
+      this.logger.warn(
+        { attempt, channels: this.channels },
+        'event listener reconnected; subscribers re-read their state',
+      );
       for (const listener of this.resyncListeners) listener();
       return;
     }

@@ -19,7 +19,11 @@ export class ServiceUnavailableError extends Error {
   /** The callee's 5xx status, when it answered at all. */
   readonly status?: number;
 
-  constructor(readonly service: string, readonly path: string, cause: unknown) {
+  constructor(
+    readonly service: string,
+    readonly path: string,
+    cause: unknown,
+  ) {
     super(`${service} ${path} unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
     this.name = 'ServiceUnavailableError';
     this.status = (cause as { status?: number } | undefined)?.status;
@@ -28,7 +32,11 @@ export class ServiceUnavailableError extends Error {
 
 /** A callee's 4xx answer: its error code for the caller, and its HTTP status (the outbox's terminal rule). */
 export class CalleeRefusal extends AppError {
-  constructor(code: AppError['code'], message: string, readonly status: number) {
+  constructor(
+    code: AppError['code'],
+    message: string,
+    readonly status: number,
+  ) {
     super(code, message);
   }
 }

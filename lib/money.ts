@@ -14,8 +14,11 @@ export const MAX_AMOUNT = 2_147_483_647;
 /** Refuses, as BAD_USER_INPUT naming the field, an amount the API could not show. */
 export function assertRepresentableAmount(field: string, amount: number): void {
   if (!Number.isSafeInteger(amount) || amount > MAX_AMOUNT) {
-    throw badInput(`${field}: the amount Rp ${amount.toLocaleString('id-ID')} is above Rp ${MAX_AMOUNT.toLocaleString('id-ID')}, the largest one this API carries`, {
-      fields: [field],
-    });
+    throw badInput(
+      `${field}: the amount Rp ${amount.toLocaleString('id-ID')} is above Rp ${MAX_AMOUNT.toLocaleString('id-ID')}, the largest one this API carries`,
+      {
+        fields: [field],
+      },
+    );
   }
 }

@@ -1,5 +1,11 @@
 import 'reflect-metadata';
-import { MikroORM, ReflectMetadataProvider, type Constructor, type EntitySchema, type MigrationObject } from '@mikro-orm/core';
+import {
+  MikroORM,
+  ReflectMetadataProvider,
+  type Constructor,
+  type EntitySchema,
+  type MigrationObject,
+} from '@mikro-orm/core';
 import { PostgreSqlDriver, type EntityManager } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { Logger } from './logger';
@@ -37,9 +43,12 @@ export async function initOrm(options: {
     debug: false,
     discovery: { warnWhenNoEntities: false },
   });
-  orm.em.getConnection().getKnex().on('query', () => {
-    sqlStatementCounter.count += 1;
-  });
+  orm.em
+    .getConnection()
+    .getKnex()
+    .on('query', () => {
+      sqlStatementCounter.count += 1;
+    });
   await migrate(orm, options.logger);
   return orm;
 }

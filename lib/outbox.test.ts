@@ -74,7 +74,9 @@ describe('outbox', () => {
       NODE_ENV: 'test',
       OUTBOX_RETRY_MS: '200',
       OUTBOX_TIMEOUT_MS: '5000',
-      ...Object.fromEntries(Object.entries(urls).map(([name, url]) => [`${name.toUpperCase().replace(/-/g, '_')}_SERVICE_URL`, url])),
+      ...Object.fromEntries(
+        Object.entries(urls).map(([name, url]) => [`${name.toUpperCase().replace(/-/g, '_')}_SERVICE_URL`, url]),
+      ),
       ...env,
     });
     const deps: SubgraphDeps = { name: 'order', config, orm, databaseUrl, logger, client: new InternalClient(config) };
@@ -84,10 +86,19 @@ describe('outbox', () => {
   }
 
   const send = (service: SubgraphName, key: string) =>
-    orm.em.fork().transactional((tx) => enqueue(tx, { dedupeKey: `${service}:${key}`, service, path: '/api/test', body: { key } }));
+    orm.em
+      .fork()
+      .transactional((tx) =>
+        enqueue(tx, { dedupeKey: `${service}:${key}`, service, path: '/api/test', body: { key } }),
+      );
 
   const rowOf = async (key: string) =>
-    (await db.query('select attempts, delivered_at, dead_at, last_status, last_error from outbox where body->>$1 = $2', ['key', key])).rows[0];
+    (
+      await db.query(
+        'select attempts, delivered_at, dead_at, last_status, last_error from outbox where body->>$1 = $2',
+        ['key', key],
+      )
+    ).rows[0];
 
   it('delivers to each destination in its own lane: a held destination does not delay another', async () => {
     let release!: () => void;
@@ -113,8 +124,9 @@ describe('outbox', () => {
     release();
     await eventually('the held destination got the rest, in order', async () => slow.calls.length === 3);
     expect(slow.calls.map((call) => call.body.key)).toEqual(['slow-1', 'slow-2', 'slow-3']);
-    await eventually('all recorded as delivered', async () =>
-      (await db.query('select count(*)::int as n from outbox where delivered_at is null')).rows[0].n === 0,
+    await eventually(
+      'all recorded as delivered',
+      async () => (await db.query('select count(*)::int as n from outbox where delivered_at is null')).rows[0].n === 0,
     );
   });
 
@@ -148,10 +160,20 @@ describe('outbox', () => {
         const current = await rowOf(key);
         return current.dead_at && current;
       });
-      expect(row).toMatchObject({ attempts: 1, delivered_at: null, last_status: Number(key), last_error: `answered ${key}` });
+      expect(row).toMatchObject({
+        attempts: 1,
+        delivered_at: null,
+        last_status: Number(key),
+        last_error: `answered ${key}`,
+      });
       expect(target.callsFor(key)).toHaveLength(1);
       const logged = logLines.find((line) => line.level === 50 && line.dedupeKey === `notification:${key}`);
-      expect(logged).toMatchObject({ service: 'notification', path: '/api/test', status: Number(key), answer: `answered ${key}` });
+      expect(logged).toMatchObject({
+        service: 'notification',
+        path: '/api/test',
+        status: Number(key),
+        answer: `answered ${key}`,
+      });
       expect(logged?.messageId).toEqual(expect.any(String));
     }
     // A destination that does not answer at all is retried, never given up on.
@@ -169,7 +191,10 @@ describe('outbox', () => {
     await nowhere.close();
     worker({ logistics: nowhere.url });
     for (let i = 0; i < 20; i += 1) await send('logistics', `paused-${i}`);
-    const attempts = async () => (await db.query(`select attempts from outbox where body->>'key' like 'paused-%' order by created_at, id`)).rows.map((row) => row.attempts);
+    const attempts = async () =>
+      (
+        await db.query(`select attempts from outbox where body->>'key' like 'paused-%' order by created_at, id`)
+      ).rows.map((row) => row.attempts);
     await eventually('the first message tried three times', async () => (await attempts())[0] >= 3);
     const all = await attempts();
     expect(all.reduce((sum, n) => sum + n, 0)).toBeLessThanOrEqual(all[0] + 2);
@@ -194,7 +219,14 @@ describe('outbox', () => {
 
     await send('wallet', 'credit-1');
     const dead = await eventually('a dead letter listed', async () => (await call('GET')).body.deadLetters[0]);
-    expect(dead).toMatchObject({ dedupeKey: 'wallet:credit-1', service: 'wallet', path: '/api/test', body: { key: 'credit-1' }, attempts: 1, lastStatus: 422 });
+    expect(dead).toMatchObject({
+      dedupeKey: 'wallet:credit-1',
+      service: 'wallet',
+      path: '/api/test',
+      body: { key: 'credit-1' },
+      attempts: 1,
+      lastStatus: 422,
+    });
 
     refusing = false;
     expect(await call('POST', `/${dead.id}/retry`)).toEqual({ status: 200, body: { id: dead.id, status: 'PENDING' } });
@@ -204,8 +236,14 @@ describe('outbox', () => {
 
     const notDead = await call('POST', `/${dead.id}/retry`);
     expect(notDead).toMatchObject({ status: 409, body: { error: { code: 'CONFLICT' } } });
-    expect(await call('POST', `/${newId()}/retry`)).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
-    expect(await call('POST', '/not-an-id/retry')).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    expect(await call('POST', `/${newId()}/retry`)).toMatchObject({
+      status: 404,
+      body: { error: { code: 'NOT_FOUND' } },
+    });
+    expect(await call('POST', '/not-an-id/retry')).toMatchObject({
+      status: 404,
+      body: { error: { code: 'NOT_FOUND' } },
+    });
   });
 
   it('two workers on one database deliver each message once', async () => {
@@ -215,8 +253,14 @@ describe('outbox', () => {
     worker({ notification: target.url });
     const keys = Array.from({ length: 40 }, (_, i) => `once-${i}`);
     await Promise.all(keys.map((key) => send('notification', key)));
-    await eventually('all delivered', async () =>
-      (await db.query(`select count(*)::int as n from outbox where delivered_at is not null and body->>'key' like 'once-%'`)).rows[0].n === 40,
+    await eventually(
+      'all delivered',
+      async () =>
+        (
+          await db.query(
+            `select count(*)::int as n from outbox where delivered_at is not null and body->>'key' like 'once-%'`,
+          )
+        ).rows[0].n === 40,
     );
     expect(target.calls.map((call) => call.body.key).sort()).toEqual([...keys].sort());
   });

@@ -18,11 +18,16 @@ import { route } from './rest';
 @Index({ properties: ['deliveredAt', 'nextAttemptAt'] })
 @Index({
   name: 'outbox_due_index',
-  expression: 'create index "outbox_due_index" on "outbox" ("service", "next_attempt_at") where "delivered_at" is null and "dead_at" is null',
+  expression:
+    'create index "outbox_due_index" on "outbox" ("service", "next_attempt_at") where "delivered_at" is null and "dead_at" is null',
 })
-@Index({ name: 'outbox_dead_index', expression: 'create index "outbox_dead_index" on "outbox" ("dead_at") where "dead_at" is not null' })
+@Index({
+  name: 'outbox_dead_index',
+  expression: 'create index "outbox_dead_index" on "outbox" ("dead_at") where "dead_at" is not null',
+})
 export class OutboxMessage {
-  [OptionalProps]?: 'attempts' | 'createdAt' | 'nextAttemptAt' | 'deliveredAt' | 'lastError' | 'lastStatus' | 'deadAt' | 'claimedUntil';
+  [OptionalProps]?:
+    'attempts' | 'createdAt' | 'nextAttemptAt' | 'deliveredAt' | 'lastError' | 'lastStatus' | 'deadAt' | 'claimedUntil';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = newId();
@@ -95,7 +100,14 @@ export async function enqueue(
 ): Promise<void> {
   await em
     .createQueryBuilder(OutboxMessage)
-    .insert({ id: newId(), ...message, body: message.body, attempts: 0, nextAttemptAt: notBefore, createdAt: new Date() })
+    .insert({
+      id: newId(),
+      ...message,
+      body: message.body,
+      attempts: 0,
+      nextAttemptAt: notBefore,
+      createdAt: new Date(),
+    })
     .onConflict('dedupe_key')
     .ignore()
     .execute();
@@ -132,7 +144,10 @@ export interface OutboxWorkerOptions {
  * its own short statement: delivered; retried with exponential backoff (cap 30 s); or, on 400/409/422,
  * a dead letter, logged at error, that an operator lists and retries (`mountDeadLetters`).
  */
-export function startOutboxWorker(deps: SubgraphDeps, options: OutboxWorkerOptions = {}): BackgroundTask & { flush(): Promise<void> } {
+export function startOutboxWorker(
+  deps: SubgraphDeps,
+  options: OutboxWorkerOptions = {},
+): BackgroundTask & { flush(): Promise<void> } {
   const intervalMs = options.intervalMs ?? deps.config.OUTBOX_RETRY_MS;
   const timeoutMs = deps.config.OUTBOX_TIMEOUT_MS;
   const leaseMs = BATCH_SIZE * timeoutMs + 5000;
@@ -175,7 +190,15 @@ export function startOutboxWorker(deps: SubgraphDeps, options: OutboxWorkerOptio
     const status = answerStatusOf(error) ?? null;
     const answer = error instanceof Error ? error.message : String(error);
     const attempts = message.attempts + 1;
-    const where = { messageId: message.id, dedupeKey: message.dedupeKey, service: message.service, path: message.path, status, answer, attempts };
+    const where = {
+      messageId: message.id,
+      dedupeKey: message.dedupeKey,
+      service: message.service,
+      path: message.path,
+      status,
+      answer,
+      attempts,
+    };
     if (status !== null && TERMINAL_STATUSES.has(status)) {
       await deps.orm.em.fork().execute(
         `update outbox set dead_at = now(), claimed_until = null, attempts = attempts + 1, last_status = ?, last_error = ?
@@ -208,7 +231,13 @@ export function startOutboxWorker(deps: SubgraphDeps, options: OutboxWorkerOptio
       await recordDelivered(message);
     } catch (error) {
       deps.logger.error(
-        { err: error, messageId: message.id, dedupeKey: message.dedupeKey, service: message.service, path: message.path },
+        {
+          err: error,
+          messageId: message.id,
+          dedupeKey: message.dedupeKey,
+          service: message.service,
+          path: message.path,
+        },
         'outbox message delivered but recording it (or its follow-up) failed; it will be delivered again',
       );
       await recordFailure(message, error);
@@ -218,7 +247,10 @@ export function startOutboxWorker(deps: SubgraphDeps, options: OutboxWorkerOptio
 
   /** A claimed message this worker will not get to goes back at once, not when the claim lapses. */
   const unclaim = async (ids: string[]) => {
-    if (ids.length) await deps.orm.em.fork().execute('update outbox set claimed_until = null where id in (?) and delivered_at is null', [ids]);
+    if (ids.length)
+      await deps.orm.em
+        .fork()
+        .execute('update outbox set claimed_until = null where id in (?) and delivered_at is null', [ids]);
   };
 
   const runLane = async (service: SubgraphName): Promise<void> => {
@@ -280,7 +312,12 @@ export function startOutboxWorker(deps: SubgraphDeps, options: OutboxWorkerOptio
     flush().catch((error) => deps.logger.error({ err: error }, 'outbox worker failed'));
   };
 
-  const wakeUps = new EventListener(deps.databaseUrl, [OUTBOX_CHANNEL], deps.logger, deps.config.EVENTS_RECONNECT_MAX_MS);
+  const wakeUps = new EventListener(
+    deps.databaseUrl,
+    [OUTBOX_CHANNEL],
+    deps.logger,
+    deps.config.EVENTS_RECONNECT_MAX_MS,
+  );
   void wakeUps.start().then(
     () => {
       wakeUps.pubsub.subscribe(OUTBOX_CHANNEL, deliverSoon);
@@ -341,7 +378,13 @@ export function mountDeadLetters(app: express.Express, deps: SubgraphDeps): void
   app.get(
     '/internal/outbox/dead',
     route(async () => {
-      const dead = await deps.orm.em.fork().find(OutboxMessage, { deadAt: { $ne: null }, deliveredAt: null }, { orderBy: { deadAt: 'desc', id: 'desc' }, limit: 500 });
+      const dead = await deps.orm.em
+        .fork()
+        .find(
+          OutboxMessage,
+          { deadAt: { $ne: null }, deliveredAt: null },
+          { orderBy: { deadAt: 'desc', id: 'desc' }, limit: 500 },
+        );
       return { deadLetters: dead.map(deadLetterView) };
     }),
   );
@@ -359,7 +402,9 @@ export function mountDeadLetters(app: express.Express, deps: SubgraphDeps): void
         if (!rows.length) {
           const message = await tx.findOne(OutboxMessage, { id });
           if (!message) throw notFound('No outbox message with this id');
-          throw conflict(`This message is not a dead letter (${message.deliveredAt ? 'delivered' : 'pending delivery'})`);
+          throw conflict(
+            `This message is not a dead letter (${message.deliveredAt ? 'delivered' : 'pending delivery'})`,
+          );
         }
         deps.logger.warn({ messageId: id }, 'dead letter requeued by an operator');
         await publishOnCommit(tx, OUTBOX_CHANNEL, {});

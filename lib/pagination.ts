@@ -51,9 +51,9 @@ export async function paginate<T extends { id: string }>(
   const limit = first ?? options.defaultFirst ?? DEFAULT_PAGE_SIZE;
   const direction = options.newestFirst ? 'desc' : 'asc';
   const afterId = after ? decodeCursor(after) : null;
-  const pageWhere = (afterId
-    ? { $and: [where, { id: options.newestFirst ? { $lt: afterId } : { $gt: afterId } }] }
-    : where) as FilterQuery<T>;
+  const pageWhere = (
+    afterId ? { $and: [where, { id: options.newestFirst ? { $lt: afterId } : { $gt: afterId } }] } : where
+  ) as FilterQuery<T>;
   const [rows, totalCount] = await Promise.all([
     limit === 0
       ? Promise.resolve([] as T[])
@@ -63,7 +63,10 @@ export async function paginate<T extends { id: string }>(
   const page = rows.slice(0, limit);
   return {
     edges: page.map((node) => ({ cursor: encodeCursor(node.id), node })),
-    pageInfo: { hasNextPage: rows.length > limit, endCursor: page.length ? encodeCursor(page[page.length - 1].id) : null },
+    pageInfo: {
+      hasNextPage: rows.length > limit,
+      endCursor: page.length ? encodeCursor(page[page.length - 1].id) : null,
+    },
     totalCount,
   };
 }

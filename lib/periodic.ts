@@ -6,7 +6,12 @@ import type { BackgroundTask } from './subgraph-server';
  * `stop()` waits for the run in progress. Work that must not run twice across replicas guards itself in
  * the database (claims, dedupe keys).
  */
-export function startPeriodicTask(what: string, intervalMs: number, work: (stopped: () => boolean) => Promise<unknown>, logger: Logger): BackgroundTask {
+export function startPeriodicTask(
+  what: string,
+  intervalMs: number,
+  work: (stopped: () => boolean) => Promise<unknown>,
+  logger: Logger,
+): BackgroundTask {
   let running: Promise<unknown> | undefined;
   let stopped = false;
   const timer = setInterval(() => {

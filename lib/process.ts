@@ -10,10 +10,12 @@ export function runAsProcess(name: string, start: () => Promise<{ stop(): Promis
   const shutdown = () => {
     if (stopping) return;
     stopping = true;
-    running.then((service) => service.stop()).then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    running
+      .then((service) => service.stop())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);

@@ -38,4 +38,3 @@ export function jsonRouter(): Router {
   router.use(express.json({ limit: '1mb' }));
   return router;
 }
-

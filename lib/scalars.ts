@@ -1,4 +1,12 @@
-import { type ASTNode, type ASTVisitor, GraphQLError, type GraphQLFormattedError, GraphQLScalarType, type GraphQLSchema, Kind } from 'graphql';
+import {
+  type ASTNode,
+  type ASTVisitor,
+  GraphQLError,
+  type GraphQLFormattedError,
+  GraphQLScalarType,
+  type GraphQLSchema,
+  Kind,
+} from 'graphql';
 
 /** ISO-8601 timestamps; accepts Date or string from resolvers, parses ISO strings from clients. */
 export const DateTime = new GraphQLScalarType({
@@ -11,7 +19,8 @@ export const DateTime = new GraphQLScalarType({
   },
   parseValue(value) {
     const date = new Date(String(value));
-    if (typeof value !== 'string' || Number.isNaN(date.getTime())) throw new TypeError('DateTime must be an ISO-8601 string');
+    if (typeof value !== 'string' || Number.isNaN(date.getTime()))
+      throw new TypeError('DateTime must be an ISO-8601 string');
     return date;
   },
   parseLiteral(ast) {
@@ -29,13 +38,23 @@ export const DateTime = new GraphQLScalarType({
  */
 export function parseScalarsIn(schema: GraphQLSchema): void {
   const type = schema.getType(DateTime.name);
-  if (type instanceof GraphQLScalarType) Object.assign(type, { parseValue: DateTime.parseValue, parseLiteral: DateTime.parseLiteral });
+  if (type instanceof GraphQLScalarType)
+    Object.assign(type, { parseValue: DateTime.parseValue, parseLiteral: DateTime.parseLiteral });
 }
 
 /** Where each literal argument value sits in its operation, as `createProduct(input.variants[1].price)`. */
 const literalPlaces = new WeakMap<ASTNode, string>();
 
-const LITERAL_KINDS = [Kind.INT, Kind.FLOAT, Kind.STRING, Kind.BOOLEAN, Kind.NULL, Kind.ENUM, Kind.LIST, Kind.OBJECT] as const;
+const LITERAL_KINDS = [
+  Kind.INT,
+  Kind.FLOAT,
+  Kind.STRING,
+  Kind.BOOLEAN,
+  Kind.NULL,
+  Kind.ENUM,
+  Kind.LIST,
+  Kind.OBJECT,
+] as const;
 
 /**
  * Records the place of every literal value (it reports nothing itself). graphql-js refuses a literal its
@@ -63,7 +82,10 @@ export function LiteralPlacesRule(): ASTVisitor {
     ...Object.fromEntries(LITERAL_KINDS.map((kind) => [kind, literal])),
     Field: { enter: (node) => void owners.push(node.name.value), leave: () => void owners.pop() },
     Directive: { enter: (node) => void owners.push(`@${node.name.value}`), leave: () => void owners.pop() },
-    VariableDefinition: { enter: (node) => void steps.push(`$${node.variable.name.value}`), leave: () => void steps.pop() },
+    VariableDefinition: {
+      enter: (node) => void steps.push(`$${node.variable.name.value}`),
+      leave: () => void steps.pop(),
+    },
     Argument: { enter: (node) => void steps.push(node.name.value), leave: () => void steps.pop() },
     ObjectField: { enter: (node) => void steps.push(node.name.value), leave: () => void steps.pop() },
   } as ASTVisitor;

@@ -19,7 +19,8 @@ describe('status history triggers', () => {
     await db.query(
       `create table shipment_status_history (id bigserial primary key, shipment_id uuid not null, from_status varchar(40) null, to_status varchar(40) not null, changed_at timestamptz not null default clock_timestamp())`,
     );
-    for (const sql of statusHistoryTriggerSql('shipments', 'shipment_status_history', 'shipment_id')) await db.query(sql);
+    for (const sql of statusHistoryTriggerSql('shipments', 'shipment_status_history', 'shipment_id'))
+      await db.query(sql);
   });
   afterAll(async () => {
     await db?.end();
@@ -48,7 +49,10 @@ describe('status history triggers', () => {
     await db.query('commit');
     expect(await historyOf(kept)).toHaveLength(2);
     // Microsecond times differ: clock_timestamp(), where now() would give both steps the transaction's start.
-    const times = await db.query('select count(distinct changed_at)::int as n from shipment_status_history where shipment_id = $1', [kept]);
+    const times = await db.query(
+      'select count(distinct changed_at)::int as n from shipment_status_history where shipment_id = $1',
+      [kept],
+    );
     expect(times.rows[0].n).toBe(2);
 
     await db.query('begin');
@@ -62,7 +66,10 @@ describe('status history triggers', () => {
   it('writes one row per row a bulk claim moves', async () => {
     const ids = [newId(), newId(), newId()];
     for (const id of ids) await db.query(`insert into shipments values ($1, 'PENDING')`, [id]);
-    const claimed = await db.query(`update shipments set status = 'SHIPPED' where id = any($1) and status = 'PENDING'`, [ids]);
+    const claimed = await db.query(
+      `update shipments set status = 'SHIPPED' where id = any($1) and status = 'PENDING'`,
+      [ids],
+    );
     expect(claimed.rowCount).toBe(3);
     for (const id of ids) expect((await historyOf(id)).map(([, to]) => to)).toEqual(['PENDING', 'SHIPPED']);
   });

@@ -15,7 +15,11 @@ export interface StatusChange {
  * each service: every path that changes a status — single claims, bulk claims such as expiring sessions in
  * one UPDATE — writes its row in the same transaction, and none can forget to.
  */
-export function statusHistoryEntity(name: string, historyTable: string, subjectColumn: string): EntitySchema<StatusChange> {
+export function statusHistoryEntity(
+  name: string,
+  historyTable: string,
+  subjectColumn: string,
+): EntitySchema<StatusChange> {
   return new EntitySchema<StatusChange>({
     name,
     tableName: historyTable,

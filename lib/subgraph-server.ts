@@ -6,7 +6,10 @@ import express, { type Request } from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginCacheControlDisabled,
+} from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { DocumentNode, GraphQLFormattedError } from 'graphql';
@@ -117,7 +120,8 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
   const wsCleanup = useServer(
     {
       schema,
-      onConnect: (ctx) => secretsEqual(ctx.connectionParams?.internalToken as string | undefined, config.INTERNAL_TOKEN),
+      onConnect: (ctx) =>
+        secretsEqual(ctx.connectionParams?.internalToken as string | undefined, config.INTERNAL_TOKEN),
       context: (ctx) => contextFor(callerFromHeaders((ctx.connectionParams ?? {}) as Record<string, string>)),
     },
     wsServer,

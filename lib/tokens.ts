@@ -9,7 +9,11 @@ function key(secret: string): Uint8Array {
 }
 
 /** A signed session token: user id (sub), role, session id (sid); it expires `expiry` seconds from now, or at that moment. */
-export async function signSessionToken(caller: Required<Caller>, secret: string, expiry: number | Date): Promise<string> {
+export async function signSessionToken(
+  caller: Required<Caller>,
+  secret: string,
+  expiry: number | Date,
+): Promise<string> {
   return new SignJWT({ role: caller.role, sid: caller.sessionId })
     .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
     .setSubject(caller.userId)

@@ -43,7 +43,8 @@ const SHUTDOWN_GRACE_MS = 1000;
 export async function startSandbox(options: SandboxOptions = {}): Promise<RunningSandbox> {
   const config = options.config ?? loadConfig();
   // It fakes payments with the real callback token: anywhere near production it could mark invoices paid.
-  if (config.NODE_ENV === 'production') throw new ConfigError(['NODE_ENV: the sandbox is a development stand-in and does not run in production']);
+  if (config.NODE_ENV === 'production')
+    throw new ConfigError(['NODE_ENV: the sandbox is a development stand-in and does not run in production']);
   const logger = createLogger('sandbox', config.LOG_LEVEL);
   const callbacks = new CallbackSender(config.XENDIT_CALLBACK_TOKEN, logger, options.callbackRetryDelaysMs);
 

@@ -228,7 +228,10 @@ export class XenditAccount {
   async payInvoice(invoiceId: string): Promise<{ invoice: XenditInvoice; callback: CallbackAttempt }> {
     const record = this.findPendingInvoice(invoiceId, 'paid');
     markPaid(record.invoice);
-    return { invoice: record.invoice, callback: await this.sendInvoiceCallback(record, invoiceCallbackBody(record.invoice)) };
+    return {
+      invoice: record.invoice,
+      callback: await this.sendInvoiceCallback(record, invoiceCallbackBody(record.invoice)),
+    };
   }
 
   /**

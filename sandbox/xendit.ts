@@ -87,7 +87,11 @@ export function xenditRouter(account: XenditAccount, options: { secretKey: strin
 
   router.post('/__sandbox/xendit/invoices/paid', json, (req, res) => {
     const { invoices } = parseBody(z.object({ invoices: z.array(createInvoiceSchema).min(1).max(2000) }), req.body);
-    res.json({ invoices: account.seedPaidInvoices(invoices).map((invoice) => ({ id: invoice.id, external_id: invoice.external_id })) });
+    res.json({
+      invoices: account
+        .seedPaidInvoices(invoices)
+        .map((invoice) => ({ id: invoice.id, external_id: invoice.external_id })),
+    });
   });
   router.post('/__sandbox/xendit/invoices/:invoiceId/pay', async (req, res) => {
     res.json(await account.payInvoice(req.params.invoiceId));

@@ -20,7 +20,13 @@ async function main() {
   try {
     const database = databaseName(config, 'auth');
     await ensureDatabase(server.url, database);
-    const orm = await initOrm({ clientUrl: withDatabase(server.url, database), entities: AUTH_ENTITIES, migrations, logger, poolMax: 2 });
+    const orm = await initOrm({
+      clientUrl: withDatabase(server.url, database),
+      entities: AUTH_ENTITIES,
+      migrations,
+      logger,
+      poolMax: 2,
+    });
     try {
       const user = await new AuthService(orm.em.fork(), config).promoteToAdmin(phone);
       console.log(`${user.phone} is ADMIN (user ${user.id})`);

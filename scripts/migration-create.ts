@@ -36,18 +36,26 @@ async function main() {
     const created = await orm.getMigrator().createMigration(dir);
     if (!created.fileName) console.log('No changes: no migration written.');
     else console.log(`Wrote ${created.fileName}`);
-    const files = fs.readdirSync(dir).filter((f) => /^Migration\d+.*\.ts$/.test(f)).sort();
+    const files = fs
+      .readdirSync(dir)
+      .filter((f) => /^Migration\d+.*\.ts$/.test(f))
+      .sort();
     const names = files.map((f) => f.replace(/\.ts$/, ''));
     fs.writeFileSync(
       path.join(dir, 'index.ts'),
       `import type { MigrationObject } from '@mikro-orm/core';\n${names
         .map((n) => `import { ${n} } from './${n}';`)
-        .join('\n')}\n\n/** Applied in this order on start; new files come from \`npm run migration:create -- ${name}\`. */\nexport const migrations: MigrationObject[] = [\n${names
+        .join(
+          '\n',
+        )}\n\n/** Applied in this order on start; new files come from \`npm run migration:create -- ${name}\`. */\nexport const migrations: MigrationObject[] = [\n${names
         .map((n) => `  { name: '${n}', class: ${n} },`)
         .join('\n')}\n];\n`,
     );
   } finally {
-    await orm.getSchemaGenerator().dropDatabase(database).catch(() => undefined);
+    await orm
+      .getSchemaGenerator()
+      .dropDatabase(database)
+      .catch(() => undefined);
     await orm.close();
     await server.stop();
   }

@@ -59,7 +59,10 @@ export class Stack {
   }
 
   async start(): Promise<void> {
-    const [sandbox, rest] = [this.names.filter((n) => n === 'sandbox'), this.names.filter((n) => n !== 'sandbox' && n !== 'gateway')];
+    const [sandbox, rest] = [
+      this.names.filter((n) => n === 'sandbox'),
+      this.names.filter((n) => n !== 'sandbox' && n !== 'gateway'),
+    ];
     await Promise.all(sandbox.map((name) => this.startOne(name)));
     await Promise.all(rest.map((name) => this.startOne(name)));
     if (this.options.gateway) await this.startOne('gateway');
@@ -68,7 +71,8 @@ export class Stack {
   async startOne(name: ProcessName, extraEnv: Record<string, string> = {}): Promise<void> {
     const previous = this.children.get(name);
     // A child killed by a signal keeps exitCode null: only signalCode tells that it is gone.
-    if (previous && previous.exitCode === null && previous.signalCode === null) throw new Error(`${name} is already running`);
+    if (previous && previous.exitCode === null && previous.signalCode === null)
+      throw new Error(`${name} is already running`);
     const child = this.spawnService(name, name, extraEnv);
     this.children.set(name, child);
     await this.waitUntilHealthy(name, child, this.urlOf(name));

@@ -13,19 +13,28 @@ interface Service {
 }
 
 function composeFile(name: string): Record<string, Service> {
-  return (parse(fs.readFileSync(path.join(__dirname, '..', name), 'utf8'), { merge: true }) as { services: Record<string, Service> }).services;
+  return (
+    parse(fs.readFileSync(path.join(__dirname, '..', name), 'utf8'), { merge: true }) as {
+      services: Record<string, Service>;
+    }
+  ).services;
 }
 
 /** Compose's `${VAR}` interpolation (unset is blank), which the YAML parser leaves alone. */
 function interpolate(environment: Record<string, string>, shell: Record<string, string>): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(environment).map(([key, value]) => [key, String(value).replace(/\$\{(\w+)\}/g, (_, name: string) => shell[name] ?? '')]),
+    Object.entries(environment).map(([key, value]) => [
+      key,
+      String(value).replace(/\$\{(\w+)\}/g, (_, name: string) => shell[name] ?? ''),
+    ]),
   );
 }
 
 /** What a deployment's .env gives the production file. */
 const DEPLOYMENT: Record<string, string> = {
-  ...Object.fromEntries(PRODUCTION_SECRETS.map((name) => [name, `${name.toLowerCase()}-0123456789abcdefghijklmnopqrstuvwxyz`])),
+  ...Object.fromEntries(
+    PRODUCTION_SECRETS.map((name) => [name, `${name.toLowerCase()}-0123456789abcdefghijklmnopqrstuvwxyz`]),
+  ),
   ...PROVIDER_URLS,
   WHATSAPP_PHONE_NUMBER_ID: '123456789012345',
   POSTGRES_PASSWORD: 'a-strong-database-password',
@@ -68,11 +77,15 @@ describe('docker-compose.yml (production)', () => {
   });
 
   it('publishes only the gateway, on port 4000, with every subgraph URL', () => {
-    const published = Object.entries(services).filter(([, service]) => service.ports?.length).map(([name]) => name);
+    const published = Object.entries(services)
+      .filter(([, service]) => service.ports?.length)
+      .map(([name]) => name);
     expect(published).toEqual(['gateway']);
     expect(services.gateway.ports).toEqual([`${GATEWAY_PORT}:${GATEWAY_PORT}`]);
     for (const name of Object.keys(SUBGRAPHS) as SubgraphName[]) {
-      expect(services.gateway.environment?.[`${envPrefix(name)}_SERVICE_URL`]).toBe(`http://${name}:${SUBGRAPHS[name]}`);
+      expect(services.gateway.environment?.[`${envPrefix(name)}_SERVICE_URL`]).toBe(
+        `http://${name}:${SUBGRAPHS[name]}`,
+      );
     }
   });
 
@@ -96,7 +109,10 @@ describe('docker-compose.yml (production)', () => {
       }
       expect(refused).toBeInstanceOf(ConfigError);
       const variables = (refused as ConfigError).problems.map((line) => line.split(':')[0]).sort();
-      expect({ name, variables }).toEqual({ name, variables: [...PRODUCTION_SECRETS, ...Object.keys(PROVIDER_URLS)].sort() });
+      expect({ name, variables }).toEqual({
+        name,
+        variables: [...PRODUCTION_SECRETS, ...Object.keys(PROVIDER_URLS)].sort(),
+      });
     }
   });
 });

@@ -51,7 +51,16 @@ describe('group buying end to end through the gateway', () => {
     const address = ok(
       await stack.graphql(
         `mutation($input: CreateAddressInput!) { createAddress(input: $input) { id } }`,
-        { input: { recipientName: 'Pembeli', phone: '081234567890', line1: 'Jl. Asia Afrika 8', city: 'Bandung', province: 'Jawa Barat', postalCode: '40111' } },
+        {
+          input: {
+            recipientName: 'Pembeli',
+            phone: '081234567890',
+            line1: 'Jl. Asia Afrika 8',
+            city: 'Bandung',
+            province: 'Jawa Barat',
+            postalCode: '40111',
+          },
+        },
         as(user),
       ),
     );
@@ -62,12 +71,25 @@ describe('group buying end to end through the gateway', () => {
     ok(
       await stack.graphql(
         `mutation($input: CreateGroupBuyingSessionInput!) { createGroupBuyingSession(input: $input) { id status } }`,
-        { input: { productId, variantId, moq, groupPrice: 40000, endsAt: new Date(Date.now() + endsInMs).toISOString() } },
+        {
+          input: {
+            productId,
+            variantId,
+            moq,
+            groupPrice: 40000,
+            endsAt: new Date(Date.now() + endsInMs).toISOString(),
+          },
+        },
         as(owner),
       ),
     ).createGroupBuyingSession.id as string;
 
-  const join = async (buyer: SignedInUser & { addressId: string }, sessionId: string, quantity: number, refundTo?: string) =>
+  const join = async (
+    buyer: SignedInUser & { addressId: string },
+    sessionId: string,
+    quantity: number,
+    refundTo?: string,
+  ) =>
     ok(
       await stack.graphql(
         `mutation($input: JoinGroupBuyingSessionInput!) { joinGroupBuyingSession(input: $input) { participant { id status } payment { id invoiceUrl } paymentUrl } }`,
@@ -82,7 +104,8 @@ describe('group buying end to end through the gateway', () => {
   }
 
   const sessionStatus = async (id: string) =>
-    ok(await stack.graphql(`query($id: ID!) { groupBuyingSession(id: $id) { status paidQuantity } }`, { id })).groupBuyingSession;
+    ok(await stack.graphql(`query($id: ID!) { groupBuyingSession(id: $id) { status paidQuantity } }`, { id }))
+      .groupBuyingSession;
 
   const myOrders = async (user: SignedInUser) =>
     ok(
@@ -105,20 +128,35 @@ describe('group buying end to end through the gateway', () => {
     // A new user opens a factory and lists a product: the marketplace's own onboarding path.
     owner = await logIn(stack);
     const factory = ok(
-      await stack.graphql(`mutation { createFactory(input: { name: "Konveksi Uji", city: "Cimahi" }) { id } }`, {}, as(owner)),
+      await stack.graphql(
+        `mutation { createFactory(input: { name: "Konveksi Uji", city: "Cimahi" }) { id } }`,
+        {},
+        as(owner),
+      ),
     ).createFactory;
     const category = ok(await stack.graphql(`{ categories { id } }`)).categories[0];
     const product = ok(
       await stack.graphql(
         `mutation($input: CreateProductInput!) { createProduct(input: $input) { id variants { id } } }`,
-        { input: { factoryId: factory.id, categoryId: category.id, name: 'Kaos Komunitas', basePrice: 55000, variants: [{ sku: `KK-${Date.now()}`, name: 'All sizes', price: 55000 }] } },
+        {
+          input: {
+            factoryId: factory.id,
+            categoryId: category.id,
+            name: 'Kaos Komunitas',
+            basePrice: 55000,
+            variants: [{ sku: `KK-${Date.now()}`, name: 'All sizes', price: 55000 }],
+          },
+        },
         as(owner),
       ),
     ).createProduct;
     productId = product.id;
     variantId = product.variants[0].id;
     // The role upgrade travels auth → gateway feed; the same token acts as a factory owner within seconds.
-    await eventually('owner role', async () => ok(await stack.graphql(`{ me { role } }`, {}, as(owner))).me.role === 'FACTORY_OWNER');
+    await eventually(
+      'owner role',
+      async () => ok(await stack.graphql(`{ me { role } }`, {}, as(owner))).me.role === 'FACTORY_OWNER',
+    );
   }, 240_000);
 
   afterAll(async () => {
@@ -136,12 +174,18 @@ describe('group buying end to end through the gateway', () => {
       `subscription($id: ID!) { groupBuyingSessionProgress(sessionId: $id) { paidQuantity status product { name } factory { name } } }`,
       { id: sessionId },
     );
-    const joins = [await join(buyers[0], sessionId, 4), await join(buyers[1], sessionId, 4), await join(buyers[2], sessionId, 3)];
+    const joins = [
+      await join(buyers[0], sessionId, 4),
+      await join(buyers[1], sessionId, 4),
+      await join(buyers[2], sessionId, 3),
+    ];
 
     // Each payment moves the bar for the watcher, with fields of other subgraphs resolved per event.
     for (const [index, expected] of [4, 8, 11].entries()) {
       await pay(joins[index].paymentUrl);
-      await eventually(`progress ${expected}`, async () => watcher.events.some((e) => e.groupBuyingSessionProgress.paidQuantity === expected));
+      await eventually(`progress ${expected}`, async () =>
+        watcher.events.some((e) => e.groupBuyingSessionProgress.paidQuantity === expected),
+      );
     }
     expect(watcher.errors).toEqual([]);
     const paidSteps = watcher.events.map((e) => e.groupBuyingSessionProgress).filter((p) => p.status === 'FORMING');
@@ -149,15 +193,19 @@ describe('group buying end to end through the gateway', () => {
     expect(paidSteps[0]).toMatchObject({ product: { name: 'Kaos Komunitas' }, factory: { name: 'Konveksi Uji' } });
 
     await eventually('MOQ_REACHED', async () => (await sessionStatus(sessionId)).status === 'MOQ_REACHED', 45_000);
-    await eventually('MOQ_REACHED event', async () => watcher.events.some((e) => e.groupBuyingSessionProgress.status === 'MOQ_REACHED'));
+    await eventually('MOQ_REACHED event', async () =>
+      watcher.events.some((e) => e.groupBuyingSessionProgress.status === 'MOQ_REACHED'),
+    );
 
     // One GROUP_BUYING order per buyer, linked to its escrow payment, money still held.
     const orders = await Promise.all(
-      buyers.map((buyer) => eventually('bulk order', async () => {
-        const list = await myOrders(buyer);
-        // Count and page are read side by side, so the page may trail the count by a moment.
-        return list.totalCount === 1 && list.edges[0]?.node.payment && list.edges[0].node;
-      })),
+      buyers.map((buyer) =>
+        eventually('bulk order', async () => {
+          const list = await myOrders(buyer);
+          // Count and page are read side by side, so the page may trail the count by a moment.
+          return list.totalCount === 1 && list.edges[0]?.node.payment && list.edges[0].node;
+        }),
+      ),
     );
     orders.forEach((order, index) => {
       expect(order).toMatchObject({
@@ -165,7 +213,13 @@ describe('group buying end to end through the gateway', () => {
         status: 'PAID',
         total: 40000 * [4, 4, 3][index],
         groupBuyingSession: { id: sessionId },
-        items: [{ quantity: [4, 4, 3][index], unitPrice: 40000, product: { name: 'Kaos Komunitas', factory: { name: 'Konveksi Uji' } } }],
+        items: [
+          {
+            quantity: [4, 4, 3][index],
+            unitPrice: 40000,
+            product: { name: 'Kaos Komunitas', factory: { name: 'Konveksi Uji' } },
+          },
+        ],
         payment: { id: joins[index].payment.id, status: 'PAID', isInEscrow: true, escrowStatus: 'HELD' },
       });
     });
@@ -175,7 +229,13 @@ describe('group buying end to end through the gateway', () => {
     const start = `mutation($id: ID!) { startProduction(sessionId: $id) { status } }`;
     expect(errorCode(await stack.graphql(start, { id: sessionId }, as(buyers[0])))).toBe('FORBIDDEN');
     expect(ok(await stack.graphql(start, { id: sessionId }, as(owner))).startProduction.status).toBe('IN_PRODUCTION');
-    const completed = ok(await stack.graphql(`mutation($id: ID!) { completeProduction(sessionId: $id) { status } }`, { id: sessionId }, as(owner)));
+    const completed = ok(
+      await stack.graphql(
+        `mutation($id: ID!) { completeProduction(sessionId: $id) { status } }`,
+        { id: sessionId },
+        as(owner),
+      ),
+    );
     expect(completed.completeProduction.status).toBe('COMPLETED');
 
     for (const [index, buyer] of buyers.entries()) {
@@ -194,29 +254,54 @@ describe('group buying end to end through the gateway', () => {
     expect(new Set(shipped.map((s) => s.id)).size).toBe(3);
     expect(shipped.every((s) => s.status === 'PENDING' && s.trackingNumber)).toBe(true);
     const move = `mutation($input: UpdateShipmentStatusInput!) { updateShipmentStatus(input: $input) { status events { status } } }`;
-    expect(errorCode(await stack.graphql(move, { input: { shipmentId: shipped[0].id, status: 'PICKED_UP' } }, as(buyers[0])))).toBe('FORBIDDEN');
-    expect(errorCode(await stack.graphql(move, { input: { shipmentId: shipped[1].id, status: 'DELIVERED' } }, as(owner)))).toBe('CONFLICT');
+    expect(
+      errorCode(
+        await stack.graphql(move, { input: { shipmentId: shipped[0].id, status: 'PICKED_UP' } }, as(buyers[0])),
+      ),
+    ).toBe('FORBIDDEN');
+    expect(
+      errorCode(await stack.graphql(move, { input: { shipmentId: shipped[1].id, status: 'DELIVERED' } }, as(owner))),
+    ).toBe('CONFLICT');
     for (const status of ['PICKED_UP', 'IN_TRANSIT', 'DELIVERED']) {
-      ok(await stack.graphql(move, { input: { shipmentId: shipped[0].id, status, description: `now ${status}` } }, as(owner)));
+      ok(
+        await stack.graphql(
+          move,
+          { input: { shipmentId: shipped[0].id, status, description: `now ${status}` } },
+          as(owner),
+        ),
+      );
     }
     const delivered = await eventually('order DELIVERED', async () => {
       const [order] = (await myOrders(buyers[0])).edges.map((e: any) => e.node);
       return order.status === 'DELIVERED' && order;
     });
-    expect(delivered.shipment.events.map((e: any) => e.status)).toEqual(['PENDING', 'PICKED_UP', 'IN_TRANSIT', 'DELIVERED']);
+    expect(delivered.shipment.events.map((e: any) => e.status)).toEqual([
+      'PENDING',
+      'PICKED_UP',
+      'IN_TRANSIT',
+      'DELIVERED',
+    ]);
     expect((await myOrders(buyers[1])).edges[0].node.shipment.status).toBe('PENDING');
   });
 
   it('keeps live progress going when group-buying loses its LISTEN connection, re-sending the state after it reconnects', async () => {
     const [first, second] = await Promise.all([buyerWithAddress(), buyerWithAddress()]);
     const sessionId = await openSession(10, 120_000);
-    const watcher = subscribe(null, `subscription($id: ID!) { groupBuyingSessionProgress(sessionId: $id) { paidQuantity status } }`, { id: sessionId });
+    const watcher = subscribe(
+      null,
+      `subscription($id: ID!) { groupBuyingSessionProgress(sessionId: $id) { paidQuantity status } }`,
+      { id: sessionId },
+    );
     await pay((await join(first, sessionId, 1)).paymentUrl);
-    await eventually('progress 1', async () => watcher.events.some((e) => e.groupBuyingSessionProgress.paidQuantity === 1));
+    await eventually('progress 1', async () =>
+      watcher.events.some((e) => e.groupBuyingSessionProgress.paidQuantity === 1),
+    );
     const before = watcher.events.length;
 
     // What a database failover or an administrator does to group-buying's listening connections.
-    const db = new PgClient({ connectionString: withDatabase(stack.env.DATABASE_URL, `${stack.env.DB_PREFIX}_group_buying`) });
+    const db = new PgClient({
+      connectionString: withDatabase(stack.env.DATABASE_URL, `${stack.env.DB_PREFIX}_group_buying`),
+    });
     await db.connect();
     try {
       const { rows } = await db.query(
@@ -228,23 +313,37 @@ describe('group buying end to end through the gateway', () => {
     }
     // Once it listens again, the subscriber gets the session as it is now, then live events as before.
     await eventually('the state re-sent after the reconnect', async () => watcher.events.length > before, 15_000);
-    expect(watcher.events[before].groupBuyingSessionProgress).toMatchObject({ id: sessionId, paidQuantity: 1, status: 'FORMING' });
+    expect(watcher.events[before].groupBuyingSessionProgress).toMatchObject({
+      id: sessionId,
+      paidQuantity: 1,
+      status: 'FORMING',
+    });
     await pay((await join(second, sessionId, 2)).paymentUrl);
-    await eventually('progress 3 after the reconnect', async () => watcher.events.some((e) => e.groupBuyingSessionProgress.paidQuantity === 3));
+    await eventually('progress 3 after the reconnect', async () =>
+      watcher.events.some((e) => e.groupBuyingSessionProgress.paidQuantity === 3),
+    );
     expect(watcher.errors).toEqual([]);
   });
 
   it('answers NOT_FOUND to a progress subscription on an unknown session', async () => {
-    const watcher = subscribe(null, `subscription($id: ID!) { groupBuyingSessionProgress(sessionId: $id) { paidQuantity product { name } } }`, {
-      id: '01930000-0000-7000-8000-00000000dead',
-    });
+    const watcher = subscribe(
+      null,
+      `subscription($id: ID!) { groupBuyingSessionProgress(sessionId: $id) { paidQuantity product { name } } }`,
+      {
+        id: '01930000-0000-7000-8000-00000000dead',
+      },
+    );
     await eventually('an error', async () => watcher.errors.length > 0, 10_000);
     expect((watcher.errors[0] as { extensions?: { code?: string } }).extensions?.code).toBe('NOT_FOUND');
     expect(watcher.events).toEqual([]);
   });
 
   it('fails a session below its MOQ: refunds to card and wallet once, expires the unpaid invoice', async () => {
-    const [walletBuyer, cardBuyer, unpaidBuyer] = await Promise.all([buyerWithAddress(), buyerWithAddress(), buyerWithAddress()]);
+    const [walletBuyer, cardBuyer, unpaidBuyer] = await Promise.all([
+      buyerWithAddress(),
+      buyerWithAddress(),
+      buyerWithAddress(),
+    ]);
     const sessionId = await openSession(10, 12_000);
     const cardNotifications = subscribe(cardBuyer, `subscription { notificationAdded { type } }`);
     const walletJoin = await join(walletBuyer, sessionId, 2, 'WALLET');
@@ -255,29 +354,56 @@ describe('group buying end to end through the gateway', () => {
 
     await eventually('FAILED', async () => (await sessionStatus(sessionId)).status === 'FAILED', 45_000);
     const participation = async (user: SignedInUser) =>
-      ok(await stack.graphql(`query($id: ID!) { groupBuyingSession(id: $id) { myParticipation { status } } }`, { id: sessionId }, as(user)))
-        .groupBuyingSession.myParticipation.status;
-    await eventually('refunds', async () => (await participation(walletBuyer)) === 'REFUNDED' && (await participation(cardBuyer)) === 'REFUNDED');
+      ok(
+        await stack.graphql(
+          `query($id: ID!) { groupBuyingSession(id: $id) { myParticipation { status } } }`,
+          { id: sessionId },
+          as(user),
+        ),
+      ).groupBuyingSession.myParticipation.status;
+    await eventually(
+      'refunds',
+      async () => (await participation(walletBuyer)) === 'REFUNDED' && (await participation(cardBuyer)) === 'REFUNDED',
+    );
     await eventually('unpaid EXPIRED', async () => (await participation(unpaidBuyer)) === 'EXPIRED');
-    const invoice = await (await fetch(`${stack.sandboxUrl}/__sandbox/xendit/invoices/${invoiceOf(unpaidJoin.paymentUrl)}`)).json();
+    const invoice = await (
+      await fetch(`${stack.sandboxUrl}/__sandbox/xendit/invoices/${invoiceOf(unpaidJoin.paymentUrl)}`)
+    ).json();
     expect(invoice.invoice.status).toBe('EXPIRED');
-    await eventually('REFUND_COMPLETED', async () => cardNotifications.events.some((e) => e.notificationAdded.type === 'REFUND_COMPLETED'));
+    await eventually('REFUND_COMPLETED', async () =>
+      cardNotifications.events.some((e) => e.notificationAdded.type === 'REFUND_COMPLETED'),
+    );
 
     const wallet = async () =>
-      ok(await stack.graphql(`{ myWallet { balance transactions(first: 10) { edges { node { amount balanceAfter } } } } }`, {}, as(walletBuyer))).myWallet;
+      ok(
+        await stack.graphql(
+          `{ myWallet { balance transactions(first: 10) { edges { node { amount balanceAfter } } } } }`,
+          {},
+          as(walletBuyer),
+        ),
+      ).myWallet;
     const credited = await eventually('wallet credit', async () => (await wallet()).balance === 80000 && wallet());
     expect(credited.transactions.edges.map((e: any) => e.node)).toEqual([{ amount: 80000, balanceAfter: 80000 }]);
 
     // Replaying the refund (an operator, or a retried sweep) changes nothing.
-    const replay = await stack.internal('payment', 'POST', '/api/payments/refund-session', { sessionId, reason: 'replay' });
+    const replay = await stack.internal('payment', 'POST', '/api/payments/refund-session', {
+      sessionId,
+      reason: 'replay',
+    });
     expect(replay.status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect((await wallet()).transactions.edges).toHaveLength(1);
-    const refunds = await (await fetch(`${stack.sandboxUrl}/__sandbox/xendit/refunds?invoiceId=${invoiceOf(cardJoin.paymentUrl)}`)).json();
+    const refunds = await (
+      await fetch(`${stack.sandboxUrl}/__sandbox/xendit/refunds?invoiceId=${invoiceOf(cardJoin.paymentUrl)}`)
+    ).json();
     expect(refunds.refunds).toHaveLength(1);
 
     // The ledger's wallet account and the wallet agree; everything balances.
-    const account = await stack.internal('payment', 'GET', `/api/payments/ledger/accounts/${encodeURIComponent(`wallet:${walletBuyer.userId}`)}`);
+    const account = await stack.internal(
+      'payment',
+      'GET',
+      `/api/payments/ledger/accounts/${encodeURIComponent(`wallet:${walletBuyer.userId}`)}`,
+    );
     expect(-account.body.balance).toBe((await wallet()).balance);
     await expectLedgerBalanced();
   });

@@ -40,17 +40,22 @@ describe('unpaid holds and large-session settlement', () => {
   let sink: http.Server;
   let ws: Client;
   const dbs: Record<string, PgClient> = {};
-  const sql = async (db: 'group_buying' | 'payment' | 'order' | 'warehouse', text: string, params: unknown[] = []) => (await dbs[db].query(text, params)).rows;
+  const sql = async (db: 'group_buying' | 'payment' | 'order' | 'warehouse', text: string, params: unknown[] = []) =>
+    (await dbs[db].query(text, params)).rows;
 
   const ok = <T = any>(result: GraphQLResponse<T>): T => {
     if (result.errors?.length) throw new Error(JSON.stringify(result.errors));
     return result.data as T;
   };
-  const gql = (query: string, variables: Record<string, unknown>, caller?: Caller) => stack.graphql(query, variables, caller ? { caller } : undefined);
+  const gql = (query: string, variables: Record<string, unknown>, caller?: Caller) =>
+    stack.graphql(query, variables, caller ? { caller } : undefined);
   const sandbox = async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${stack.sandboxUrl}${path}`, {
       method,
-      headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${XENDIT_KEY}:`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(`${XENDIT_KEY}:`).toString('base64')}`,
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
@@ -63,9 +68,20 @@ describe('unpaid holds and large-session settlement', () => {
   }
 
   async function openSession(moq: number): Promise<string> {
-    const input = { productId: PRODUCT.id, variantId: VARIANT.id, moq, groupPrice: PRICE, endsAt: new Date(Date.now() + 10 * 60_000).toISOString() };
-    return ok(await gql(`mutation ($input: CreateGroupBuyingSessionInput!) { createGroupBuyingSession(input: $input) { id } }`, { input }, OWNER))
-      .createGroupBuyingSession.id;
+    const input = {
+      productId: PRODUCT.id,
+      variantId: VARIANT.id,
+      moq,
+      groupPrice: PRICE,
+      endsAt: new Date(Date.now() + 10 * 60_000).toISOString(),
+    };
+    return ok(
+      await gql(
+        `mutation ($input: CreateGroupBuyingSessionInput!) { createGroupBuyingSession(input: $input) { id } }`,
+        { input },
+        OWNER,
+      ),
+    ).createGroupBuyingSession.id;
   }
 
   const join = (who: { caller: Caller; addressId: string }, sessionId: string, quantity: number) =>
@@ -76,8 +92,13 @@ describe('unpaid holds and large-session settlement', () => {
     );
 
   const sessionOf = async (sessionId: string, caller?: Caller) =>
-    ok(await gql(`query ($id: ID!) { groupBuyingSession(id: $id) { joinedQuantity participantsCount myParticipation { id status } } }`, { id: sessionId }, caller))
-      .groupBuyingSession;
+    ok(
+      await gql(
+        `query ($id: ID!) { groupBuyingSession(id: $id) { joinedQuantity participantsCount myParticipation { id status } } }`,
+        { id: sessionId },
+        caller,
+      ),
+    ).groupBuyingSession;
 
   /** The invoice's lifetime at Xendit, in ms: what `invoiceDuration` asked for. */
   const invoiceLifetimeMs = async (paymentUrl: string) => {
@@ -90,7 +111,11 @@ describe('unpaid holds and large-session settlement', () => {
    * group-buying, PAID escrow payments with their ESCROW_HELD ledger legs in payment, and (with
    * `invoices`) a paid invoice at the Xendit sandbox per payment, as the webhooks would have left them.
    */
-  async function seedEndedSession(count: number, moq: number, options: { invoices?: boolean } = {}): Promise<{ sessionId: string; invoiceIds: string[] }> {
+  async function seedEndedSession(
+    count: number,
+    moq: number,
+    options: { invoices?: boolean } = {},
+  ): Promise<{ sessionId: string; invoiceIds: string[] }> {
     const sessionId = newId();
     const participantIds = Array.from({ length: count }, () => newId());
     const paymentIds = Array.from({ length: count }, () => newId());
@@ -98,7 +123,9 @@ describe('unpaid holds and large-session settlement', () => {
     const invoiceIds: string[] = Array(count).fill(null);
     if (options.invoices) {
       for (let i = 0; i < count; i += 1000) {
-        const batch = paymentIds.slice(i, i + 1000).map((id) => ({ external_id: id, amount: PRICE, currency: 'IDR', invoice_duration: 3600 }));
+        const batch = paymentIds
+          .slice(i, i + 1000)
+          .map((id) => ({ external_id: id, amount: PRICE, currency: 'IDR', invoice_duration: 3600 }));
         const seeded = await sandbox('POST', '/__sandbox/xendit/invoices/paid', { invoices: batch });
         if (seeded.status !== 200) throw new Error(`sandbox invoices: ${JSON.stringify(seeded.body)}`);
         seeded.body.invoices.forEach((invoice: { id: string }, k: number) => (invoiceIds[i + k] = invoice.id));
@@ -135,9 +162,19 @@ describe('unpaid holds and large-session settlement', () => {
   }
 
   const settlementOf = async (sessionId: string) =>
-    (await sql('group_buying', 'select status, settlement_state, settlement_attempts, settlement_retry_at > now() as waiting, settlement_error from group_buying_sessions where id = $1', [sessionId]))[0];
+    (
+      await sql(
+        'group_buying',
+        'select status, settlement_state, settlement_attempts, settlement_retry_at > now() as waiting, settlement_error from group_buying_sessions where id = $1',
+        [sessionId],
+      )
+    )[0];
   const waitSettled = (sessionId: string, timeoutMs: number) =>
-    eventually(`session ${sessionId} settled`, async () => (await settlementOf(sessionId)).settlement_state === 'SETTLED', timeoutMs);
+    eventually(
+      `session ${sessionId} settled`,
+      async () => (await settlementOf(sessionId)).settlement_state === 'SETTLED',
+      timeoutMs,
+    );
 
   beforeAll(async () => {
     sink = http.createServer((req, res) => {
@@ -158,7 +195,9 @@ describe('unpaid holds and large-session settlement', () => {
       },
     });
     for (const name of ['group_buying', 'payment', 'order', 'warehouse']) {
-      dbs[name] = new PgClient({ connectionString: withDatabase(stack.env.DATABASE_URL, `${stack.env.DB_PREFIX}_${name}`) });
+      dbs[name] = new PgClient({
+        connectionString: withDatabase(stack.env.DATABASE_URL, `${stack.env.DB_PREFIX}_${name}`),
+      });
       await dbs[name].connect();
     }
     ws = subgraphSocket(stack, 'group-buying');
@@ -176,8 +215,15 @@ describe('unpaid holds and large-session settlement', () => {
     const sessionId = await openSession(5);
     const events: { joinedQuantity: number; participantsCount: number }[] = [];
     const stop = ws.subscribe(
-      { query: `subscription ($id: ID!) { groupBuyingSessionProgress(sessionId: $id) { joinedQuantity participantsCount } }`, variables: { id: sessionId } },
-      { next: (message) => void events.push(message.data!.groupBuyingSessionProgress as any), error: () => undefined, complete: () => undefined },
+      {
+        query: `subscription ($id: ID!) { groupBuyingSessionProgress(sessionId: $id) { joinedQuantity participantsCount } }`,
+        variables: { id: sessionId },
+      },
+      {
+        next: (message) => void events.push(message.data!.groupBuyingSessionProgress as any),
+        error: () => undefined,
+        complete: () => undefined,
+      },
     );
     await new Promise((resolve) => setTimeout(resolve, 300)); // graphql-ws does not acknowledge a subscribe
     try {
@@ -186,23 +232,37 @@ describe('unpaid holds and large-session settlement', () => {
       // Xendit expires the invoice by itself when the hold runs out.
       expect(Math.abs((await invoiceLifetimeMs(first.paymentUrl)) - HOLD_MS)).toBeLessThan(1500);
 
-      const expired = await eventually('the place to expire', async () => {
-        const session = await sessionOf(sessionId, who.caller);
-        return session.myParticipation?.status === 'EXPIRED' && session;
-      }, 20_000);
+      const expired = await eventually(
+        'the place to expire',
+        async () => {
+          const session = await sessionOf(sessionId, who.caller);
+          return session.myParticipation?.status === 'EXPIRED' && session;
+        },
+        20_000,
+      );
       expect(expired).toMatchObject({ joinedQuantity: 0, participantsCount: 0 });
-      await eventually('the progress event giving the quantity back', async () => events.some((e) => e.joinedQuantity === 0 && e.participantsCount === 0));
+      await eventually('the progress event giving the quantity back', async () =>
+        events.some((e) => e.joinedQuantity === 0 && e.participantsCount === 0),
+      );
       // Payment was told (outbox) and expired the payment; the invoice is closed at Xendit.
       const [payment] = await eventually('the payment expired', async () => {
-        const rows = await sql('payment', 'select status, invoice_id from payments where participant_id = $1', [first.participant.id]);
+        const rows = await sql('payment', 'select status, invoice_id from payments where participant_id = $1', [
+          first.participant.id,
+        ]);
         return rows[0]?.status === 'EXPIRED' && rows;
       });
-      expect((await sandbox('GET', `/__sandbox/xendit/invoices/${payment.invoice_id}`)).body.invoice.status).toBe('EXPIRED');
+      expect((await sandbox('GET', `/__sandbox/xendit/invoices/${payment.invoice_id}`)).body.invoice.status).toBe(
+        'EXPIRED',
+      );
 
       const again = ok(await join(who, sessionId, 1)).joinGroupBuyingSession;
       expect(again.participant).toMatchObject({ status: 'PENDING_PAYMENT' });
       expect(again.participant.id).not.toBe(first.participant.id);
-      expect(await sessionOf(sessionId, who.caller)).toMatchObject({ joinedQuantity: 1, participantsCount: 1, myParticipation: { id: again.participant.id } });
+      expect(await sessionOf(sessionId, who.caller)).toMatchObject({
+        joinedQuantity: 1,
+        participantsCount: 1,
+        myParticipation: { id: again.participant.id },
+      });
     } finally {
       stop();
     }
@@ -216,22 +276,47 @@ describe('unpaid holds and large-session settlement', () => {
     const refused = results.filter((result) => result.errors);
     expect(refused.map(errorCode)).toEqual(['CONFLICT', 'CONFLICT']);
     expect(refused[0].errors![0].message).toMatch(/3 unpaid group-buying places/);
-    expect(Number((await sql('group_buying', `select count(*) from group_participants where user_id = $1`, [who.caller.userId]))[0].count)).toBe(3);
+    expect(
+      Number(
+        (
+          await sql('group_buying', `select count(*) from group_participants where user_id = $1`, [who.caller.userId])
+        )[0].count,
+      ),
+    ).toBe(3);
     // Once the holds run out, the buyer may join again.
-    await eventually('the holds to run out', async () => {
-      const rows = await sql('group_buying', `select count(*) from group_participants where user_id = $1 and status = 'PENDING_PAYMENT'`, [who.caller.userId]);
-      return Number(rows[0].count) === 0;
-    }, 20_000);
+    await eventually(
+      'the holds to run out',
+      async () => {
+        const rows = await sql(
+          'group_buying',
+          `select count(*) from group_participants where user_id = $1 and status = 'PENDING_PAYMENT'`,
+          [who.caller.userId],
+        );
+        return Number(rows[0].count) === 0;
+      },
+      20_000,
+    );
     const refusedSession = sessionIds[results.findIndex((result) => result.errors)];
     expect(ok(await join(who, refusedSession, 1)).joinGroupBuyingSession.participant.status).toBe('PENDING_PAYMENT');
   });
 
   it('cancels an unpaid order after the hold, releases its stock, expires its invoice; at most MAX_UNPAID_ORDERS at once', async () => {
     const who = await buyer();
-    const reserved = async () => Number((await sql('warehouse', 'select coalesce(sum(reserved), 0) as n from inventory where variant_id = $1', [MUG]))[0].n);
+    const reserved = async () =>
+      Number(
+        (
+          await sql('warehouse', 'select coalesce(sum(reserved), 0) as n from inventory where variant_id = $1', [MUG])
+        )[0].n,
+      );
     const before = await reserved();
     const results = await Promise.all(
-      Array.from({ length: 5 }, () => gql(CREATE_ORDER, { input: { addressId: who.addressId, items: [{ variantId: MUG, quantity: 1 }] } }, who.caller)),
+      Array.from({ length: 5 }, () =>
+        gql(
+          CREATE_ORDER,
+          { input: { addressId: who.addressId, items: [{ variantId: MUG, quantity: 1 }] } },
+          who.caller,
+        ),
+      ),
     );
     const placed = results.filter((result) => !result.errors).map((result) => result.data.createOrder);
     expect(placed).toHaveLength(3);
@@ -239,24 +324,39 @@ describe('unpaid holds and large-session settlement', () => {
     expect(refused.map(errorCode)).toEqual(['CONFLICT', 'CONFLICT']);
     expect(refused[0].errors![0].message).toMatch(/3 unpaid orders/);
     expect(await reserved()).toBe(before + 3);
-    for (const { paymentUrl } of placed) expect(Math.abs((await invoiceLifetimeMs(paymentUrl)) - HOLD_MS)).toBeLessThan(1500);
+    for (const { paymentUrl } of placed)
+      expect(Math.abs((await invoiceLifetimeMs(paymentUrl)) - HOLD_MS)).toBeLessThan(1500);
 
     const orderIds = placed.map((p: any) => p.order.id);
-    await eventually('the orders cancelled', async () => {
-      const rows = await sql('order', `select status from orders where id = any($1::uuid[])`, [orderIds]);
-      return rows.length === 3 && rows.every((row) => row.status === 'CANCELLED');
-    }, 20_000);
+    await eventually(
+      'the orders cancelled',
+      async () => {
+        const rows = await sql('order', `select status from orders where id = any($1::uuid[])`, [orderIds]);
+        return rows.length === 3 && rows.every((row) => row.status === 'CANCELLED');
+      },
+      20_000,
+    );
     await eventually('the stock released', async () => (await reserved()) === before);
     const payments = await eventually('the payments expired', async () => {
-      const rows = await sql('payment', `select status, invoice_id from payments where order_id = any($1::uuid[])`, [orderIds]);
+      const rows = await sql('payment', `select status, invoice_id from payments where order_id = any($1::uuid[])`, [
+        orderIds,
+      ]);
       return rows.length === 3 && rows.every((row) => row.status === 'EXPIRED') && rows;
     });
     for (const payment of payments) {
-      expect((await sandbox('GET', `/__sandbox/xendit/invoices/${payment.invoice_id}`)).body.invoice.status).toBe('EXPIRED');
+      expect((await sandbox('GET', `/__sandbox/xendit/invoices/${payment.invoice_id}`)).body.invoice.status).toBe(
+        'EXPIRED',
+      );
     }
-    expect(ok(await gql(CREATE_ORDER, { input: { addressId: who.addressId, items: [{ variantId: MUG, quantity: 1 }] } }, who.caller)).createOrder.order.status).toBe(
-      'PENDING_PAYMENT',
-    );
+    expect(
+      ok(
+        await gql(
+          CREATE_ORDER,
+          { input: { addressId: who.addressId, items: [{ variantId: MUG, quantity: 1 }] } },
+          who.caller,
+        ),
+      ).createOrder.order.status,
+    ).toBe('PENDING_PAYMENT');
   });
 
   it('opens an invoice holding no row lock during the Xendit call; concurrent retries share one invoice', async () => {
@@ -271,10 +371,17 @@ describe('unpaid holds and large-session settlement', () => {
       expiresAt: new Date(Date.now() + 3600_000).toISOString(),
       description: 'Lock-free invoice',
     };
-    expect((await sandbox('POST', '/__sandbox/xendit/slowdowns', { delayMs: 1500, count: 1000, path: 'invoices' })).status).toBe(204);
+    expect(
+      (await sandbox('POST', '/__sandbox/xendit/slowdowns', { delayMs: 1500, count: 1000, path: 'invoices' })).status,
+    ).toBe(204);
     try {
-      const calls = Promise.all(Array.from({ length: 4 }, () => stack.internal('payment', 'POST', '/api/payments/escrow', body)));
-      const row = await eventually('the payment row', async () => (await sql('payment', 'select id from payments where participant_id = $1', [participantId]))[0]);
+      const calls = Promise.all(
+        Array.from({ length: 4 }, () => stack.internal('payment', 'POST', '/api/payments/escrow', body)),
+      );
+      const row = await eventually(
+        'the payment row',
+        async () => (await sql('payment', 'select id from payments where participant_id = $1', [participantId]))[0],
+      );
       // While Xendit is slow, the row can be locked by anyone else at once.
       await dbs.payment.query('begin');
       await sql('payment', 'select id from payments where id = $1 for update nowait', [row.id]);
@@ -282,8 +389,13 @@ describe('unpaid holds and large-session settlement', () => {
       const answers = await calls;
       expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
       expect(new Set(answers.map((answer) => answer.body.invoiceUrl)).size).toBe(1);
-      const invoices = (await sandbox('GET', `/v2/invoices?external_id=${row.id}&limit=20`)).body as { id: string; status: string }[];
-      expect(invoices.filter((invoice) => invoice.status === 'PENDING').map((invoice) => invoice.id)).toEqual([answers[0].body.invoiceUrl.split('/').pop()]);
+      const invoices = (await sandbox('GET', `/v2/invoices?external_id=${row.id}&limit=20`)).body as {
+        id: string;
+        status: string;
+      }[];
+      expect(invoices.filter((invoice) => invoice.status === 'PENDING').map((invoice) => invoice.id)).toEqual([
+        answers[0].body.invoiceUrl.split('/').pop(),
+      ]);
     } finally {
       await sandbox('DELETE', '/__sandbox/xendit/faults');
     }
@@ -292,21 +404,45 @@ describe('unpaid holds and large-session settlement', () => {
   it(`settles a session of ${LARGE} participants in chunks, and a crash of group-buying half way repeats nothing`, async () => {
     const started = Date.now();
     const { sessionId } = await seedEndedSession(LARGE, LARGE);
-    const ordered = async () => Number((await sql('group_buying', `select count(*) from group_participants where session_id = $1 and status = 'ORDERED'`, [sessionId]))[0].count);
-    const claim = async () => (await sql('group_buying', 'select processing_claim, processing_claimed_at from group_buying_sessions where id = $1', [sessionId]))[0];
+    const ordered = async () =>
+      Number(
+        (
+          await sql(
+            'group_buying',
+            `select count(*) from group_participants where session_id = $1 and status = 'ORDERED'`,
+            [sessionId],
+          )
+        )[0].count,
+      );
+    const claim = async () =>
+      (
+        await sql(
+          'group_buying',
+          'select processing_claim, processing_claimed_at from group_buying_sessions where id = $1',
+          [sessionId],
+        )
+      )[0];
     // The claim is renewed after every chunk: same holder, a later time.
     await eventually('the first chunk ordered', async () => (await ordered()) > 0, 120_000);
     const early = await claim();
-    const renewed = await eventually('the claim renewed', async () => {
-      const now = await claim();
-      return now.processing_claimed_at > early.processing_claimed_at && now;
-    }, 30_000);
+    const renewed = await eventually(
+      'the claim renewed',
+      async () => {
+        const now = await claim();
+        return now.processing_claimed_at > early.processing_claimed_at && now;
+      },
+      30_000,
+    );
     expect(renewed.processing_claim).toBe(early.processing_claim);
     // Kill group-buying once a few chunks are done, mid-settlement.
-    const halfWay = await eventually('a few chunks ordered', async () => {
-      const n = await ordered();
-      return n >= 1000 && n;
-    }, 120_000);
+    const halfWay = await eventually(
+      'a few chunks ordered',
+      async () => {
+        const n = await ordered();
+        return n >= 1000 && n;
+      },
+      120_000,
+    );
     await stack.stack.kill('group-buying');
     const atKill = await ordered();
     expect(halfWay).toBeLessThan(LARGE);
@@ -316,16 +452,32 @@ describe('unpaid holds and large-session settlement', () => {
     await waitSettled(sessionId, 180_000);
     expect(atKill).toBeLessThan(LARGE);
     expect(await ordered()).toBe(LARGE);
-    const orders = await sql('order', `select count(*) as n, count(distinct participant_id) as participants from orders where session_id = $1`, [sessionId]);
+    const orders = await sql(
+      'order',
+      `select count(*) as n, count(distinct participant_id) as participants from orders where session_id = $1`,
+      [sessionId],
+    );
     expect(orders[0]).toEqual({ n: String(LARGE), participants: String(LARGE) });
-    const mismatched = await sql('group_buying', `select count(*) from group_participants where session_id = $1 and (status <> 'ORDERED' or order_id is null)`, [sessionId]);
+    const mismatched = await sql(
+      'group_buying',
+      `select count(*) from group_participants where session_id = $1 and (status <> 'ORDERED' or order_id is null)`,
+      [sessionId],
+    );
     expect(Number(mismatched[0].count)).toBe(0);
-    await eventually('every escrow payment linked to its order', async () => {
-      const rows = await sql('payment', 'select count(order_id) as n from payments where session_id = $1', [sessionId]);
-      return Number(rows[0].n) === LARGE;
-    }, 60_000);
+    await eventually(
+      'every escrow payment linked to its order',
+      async () => {
+        const rows = await sql('payment', 'select count(order_id) as n from payments where session_id = $1', [
+          sessionId,
+        ]);
+        return Number(rows[0].n) === LARGE;
+      },
+      60_000,
+    );
     expect((await stack.internal('payment', 'GET', '/api/payments/ledger/invariants')).body.ok).toBe(true);
-    process.stdout.write(`${LARGE}-participant MOQ session settled (with a crash) in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    process.stdout.write(
+      `${LARGE}-participant MOQ session settled (with a crash) in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+    );
   }, 300_000);
 
   it(`refunds a failed session of ${LARGE_FAILED} participants at Xendit exactly once each`, async () => {
@@ -335,10 +487,16 @@ describe('unpaid holds and large-session settlement', () => {
     await waitSettled(sessionId, 180_000);
     const settledIn = Date.now() - started;
     expect((await settlementOf(sessionId)).status).toBe('FAILED');
-    const refunds = await sql('payment', 'select count(*) as n, count(distinct payment_id) as payments, count(xendit_refund_id) as sent from refunds where session_id = $1', [sessionId]);
+    const refunds = await sql(
+      'payment',
+      'select count(*) as n, count(distinct payment_id) as payments, count(xendit_refund_id) as sent from refunds where session_id = $1',
+      [sessionId],
+    );
     expect(refunds[0]).toEqual({ n: String(LARGE_FAILED), payments: String(LARGE_FAILED), sent: String(LARGE_FAILED) });
     const ours = new Set(invoiceIds);
-    const atXendit = (await sandbox('GET', '/__sandbox/xendit/refunds')).body.refunds.filter((r: any) => ours.has(r.refund.invoice_id));
+    const atXendit = (await sandbox('GET', '/__sandbox/xendit/refunds')).body.refunds.filter((r: any) =>
+      ours.has(r.refund.invoice_id),
+    );
     expect(atXendit).toHaveLength(LARGE_FAILED);
     expect(new Set(atXendit.map((r: any) => r.refund.invoice_id)).size).toBe(LARGE_FAILED);
     expect((await stack.internal('payment', 'GET', '/api/payments/ledger/invariants')).body.ok).toBe(true);
@@ -348,7 +506,9 @@ describe('unpaid holds and large-session settlement', () => {
   }, 300_000);
 
   it('backs a failing session off while another session settles, then finishes it', async () => {
-    expect((await sandbox('POST', '/__sandbox/xendit/faults', { status: 503, count: 1000, path: 'refunds' })).status).toBe(204);
+    expect(
+      (await sandbox('POST', '/__sandbox/xendit/faults', { status: 503, count: 1000, path: 'refunds' })).status,
+    ).toBe(204);
     let failing: string;
     try {
       ({ sessionId: failing } = await seedEndedSession(3, 10, { invoices: true }));
@@ -356,10 +516,14 @@ describe('unpaid holds and large-session settlement', () => {
       await waitSettled(healthy, 30_000);
       expect((await settlementOf(healthy)).status).toBe('MOQ_REACHED');
 
-      const backingOff = await eventually('the failing session to back off', async () => {
-        const state = await settlementOf(failing);
-        return state.settlement_attempts >= 2 && state;
-      }, 20_000);
+      const backingOff = await eventually(
+        'the failing session to back off',
+        async () => {
+          const state = await settlementOf(failing);
+          return state.settlement_attempts >= 2 && state;
+        },
+        20_000,
+      );
       expect(backingOff).toMatchObject({ status: 'FAILED', settlement_state: 'PENDING' });
       expect(backingOff.settlement_error).toMatch(/payment/);
       // Sweeps run every 500 ms; a session tried on each would have far more attempts by now.
@@ -371,7 +535,9 @@ describe('unpaid holds and large-session settlement', () => {
     }
     await waitSettled(failing, 30_000);
     expect(await settlementOf(failing)).toMatchObject({ settlement_attempts: 0, settlement_error: null });
-    const refunds = await sql('payment', 'select count(xendit_refund_id) as sent from refunds where session_id = $1', [failing]);
+    const refunds = await sql('payment', 'select count(xendit_refund_id) as sent from refunds where session_id = $1', [
+      failing,
+    ]);
     expect(refunds[0].sent).toBe('3');
   });
 });

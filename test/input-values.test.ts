@@ -46,10 +46,13 @@ describe('input values through the gateway', () => {
     expect(error.extensions?.argument).toBe('createGroupBuyingSession(input.endsAt)');
   });
 
-  it.each([['next friday'], [1767225600], [true]])('refuses a DateTime variable %p, naming the variable and field', async (endsAt) => {
-    const error = await refusal(createSession, { input: sessionInput({ endsAt }) });
-    expect(error.message).toMatch(/\$input.*"input\.endsAt".*ISO-8601/);
-  });
+  it.each([['next friday'], [1767225600], [true]])(
+    'refuses a DateTime variable %p, naming the variable and field',
+    async (endsAt) => {
+      const error = await refusal(createSession, { input: sessionInput({ endsAt }) });
+      expect(error.message).toMatch(/\$input.*"input\.endsAt".*ISO-8601/);
+    },
+  );
 
   it('refuses money literals above the API’s Int, naming the argument, in lists too', async () => {
     const price = await refusal(
@@ -76,12 +79,20 @@ describe('input values through the gateway', () => {
     const response = await stack.graphql(join, { input: { sessionId, quantity: 2, addressId: newId() } }, buyer);
     expect(response.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(response.errors?.[0].message).toMatch(/^quantity: .*2\.147\.483\.647/);
-    const session = await stack.graphql(`query ($id: ID!) { groupBuyingSession(id: $id) { joinedQuantity } }`, { id: sessionId }, admin);
+    const session = await stack.graphql(
+      `query ($id: ID!) { groupBuyingSession(id: $id) { joinedQuantity } }`,
+      { id: sessionId },
+      admin,
+    );
     expect(session.data.groupBuyingSession.joinedQuantity).toBe(0);
   });
 
   it('answers ids that are not ours as absent or BAD_USER_INPUT, never as a failure', async () => {
-    const lookup = await stack.graphql(`{ groupBuyingSession(id: "not-an-id") { id } product(id: "1") { id } }`, undefined, admin);
+    const lookup = await stack.graphql(
+      `{ groupBuyingSession(id: "not-an-id") { id } product(id: "1") { id } }`,
+      undefined,
+      admin,
+    );
     expect(lookup).toEqual({ data: { groupBuyingSession: null, product: null } });
     const error = await refusal(createSession, { input: sessionInput({ productId: 'not-an-id' }) });
     expect(error.message).toMatch(/productId: is not a valid id/);

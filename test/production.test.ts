@@ -49,7 +49,15 @@ describe('a process started in production with development settings', () => {
     XENDIT_API_URL: `http://localhost:${SANDBOX_PORT}`,
     WHATSAPP_API_URL: 'http://127.0.0.1:9999',
   };
-  const offending = ['INTERNAL_TOKEN', 'JWT_SECRET', 'XENDIT_CALLBACK_TOKEN', 'XENDIT_SECRET_KEY', 'WHATSAPP_TOKEN', 'XENDIT_API_URL', 'WHATSAPP_API_URL'];
+  const offending = [
+    'INTERNAL_TOKEN',
+    'JWT_SECRET',
+    'XENDIT_CALLBACK_TOKEN',
+    'XENDIT_SECRET_KEY',
+    'WHATSAPP_TOKEN',
+    'XENDIT_API_URL',
+    'WHATSAPP_API_URL',
+  ];
 
   it.each([['subgraphs/product/index.ts'], ['gateway/index.ts'], ['sandbox/index.ts']])(
     '%s exits non-zero with one line per offending variable and no stack',
@@ -58,7 +66,10 @@ describe('a process started in production with development settings', () => {
       expect(code).not.toBe(0);
       const lines = stderr.trim().split('\n');
       for (const name of offending) {
-        expect({ name, lines: lines.filter((line) => line.trimStart().startsWith(`${name}:`)).length }).toEqual({ name, lines: 1 });
+        expect({ name, lines: lines.filter((line) => line.trimStart().startsWith(`${name}:`)).length }).toEqual({
+          name,
+          lines: 1,
+        });
       }
       expect(lines).toHaveLength(offending.length + 1);
       expect(lines[0]).toMatch(/refused to start/);
@@ -69,7 +80,10 @@ describe('a process started in production with development settings', () => {
   it('the sandbox refuses production even with a deployment configuration', async () => {
     const { code, stderr } = await runService('sandbox/index.ts', { ...DEPLOYMENT, NODE_ENV: 'production' });
     expect(code).not.toBe(0);
-    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/refused to start/), expect.stringMatching(/^\s+NODE_ENV: the sandbox/)]);
+    expect(stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/refused to start/),
+      expect.stringMatching(/^\s+NODE_ENV: the sandbox/),
+    ]);
   });
 
   it('a subgraph refuses production without DATABASE_URL rather than start an embedded PostgreSQL', async () => {
@@ -93,7 +107,13 @@ describe('a bare start with NODE_ENV unset', () => {
       subgraphs: ['product'],
       gateway: true,
       // Jest runs with NODE_ENV=test; the services must not inherit it.
-      env: { ...DEPLOYMENT, NODE_ENV: undefined, DATABASE_URL: databaseUrl, DB_PREFIX: prefix, PORT_OFFSET: String(offset) },
+      env: {
+        ...DEPLOYMENT,
+        NODE_ENV: undefined,
+        DATABASE_URL: databaseUrl,
+        DB_PREFIX: prefix,
+        PORT_OFFSET: String(offset),
+      },
       logDir,
     });
     await stack.start();
@@ -106,10 +126,21 @@ describe('a bare start with NODE_ENV unset', () => {
   });
 
   const post = async (url: string, body: unknown, headers: Record<string, string> = {}) => {
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-    return (await response.json()) as { data?: any; errors?: { message: string; extensions?: Record<string, unknown> }[]; extensions?: Record<string, unknown> };
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+    return (await response.json()) as {
+      data?: any;
+      errors?: { message: string; extensions?: Record<string, unknown> }[];
+      extensions?: Record<string, unknown>;
+    };
   };
-  const admin = () => ({ [INTERNAL_TOKEN_HEADER]: DEPLOYMENT.INTERNAL_TOKEN, ...identityHeaders({ userId: newId(), role: 'ADMIN' }) });
+  const admin = () => ({
+    [INTERNAL_TOKEN_HEADER]: DEPLOYMENT.INTERNAL_TOKEN,
+    ...identityHeaders({ userId: newId(), role: 'ADMIN' }),
+  });
 
   it('answers no introspection, at the gateway or at the subgraph', async () => {
     const query = '{ __schema { queryType { name } } }';
@@ -125,15 +156,23 @@ describe('a bare start with NODE_ENV unset', () => {
     expect(invalid.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     const refused = await post(
       `${gatewayUrl}/graphql`,
-      { query: 'mutation { createProduct(input: { factoryId: "x", categoryId: "y", name: "n", basePrice: 1, variants: [] }) { id } }' },
+      {
+        query:
+          'mutation { createProduct(input: { factoryId: "x", categoryId: "y", name: "n", basePrice: 1, variants: [] }) { id } }',
+      },
       admin(),
     );
     expect(refused.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
-    for (const error of [...invalid.errors!, ...refused.errors!]) expect(error.extensions).not.toHaveProperty('stacktrace');
+    for (const error of [...invalid.errors!, ...refused.errors!])
+      expect(error.extensions).not.toHaveProperty('stacktrace');
   });
 
   it('shows no query plans and no sandbox link', async () => {
-    const answer = await post(`${gatewayUrl}/graphql`, { query: '{ products(first: 1) { totalCount } }' }, { 'apollo-query-plan-experimental': '1' });
+    const answer = await post(
+      `${gatewayUrl}/graphql`,
+      { query: '{ products(first: 1) { totalCount } }' },
+      { 'apollo-query-plan-experimental': '1' },
+    );
     expect(answer.data?.products).toBeDefined();
     expect(answer.extensions?.queryPlan).toBeUndefined();
     const demo = await (await fetch(`${gatewayUrl}/demo/config.json`)).json();

@@ -6,11 +6,30 @@ const PAYMENT_URL_KEY = (participantId) => `demo.paymentUrl.${participantId}`;
 
 const SESSION_PROGRESS = /* GraphQL */ `
   subscription ($sessionId: ID!) {
-    groupBuyingSessionProgress(sessionId: $sessionId) { id status moq paidQuantity participantsCount progressPercent }
-  }`;
-const NOTIFICATION_ADDED = /* GraphQL */ `subscription { notificationAdded { id type title body } }`;
+    groupBuyingSessionProgress(sessionId: $sessionId) {
+      id
+      status
+      moq
+      paidQuantity
+      participantsCount
+      progressPercent
+    }
+  }
+`;
+const NOTIFICATION_ADDED = /* GraphQL */ `
+  subscription {
+    notificationAdded {
+      id
+      type
+      title
+      body
+    }
+  }
+`;
 
-const config = await fetch('config.json').then((r) => (r.ok ? r.json() : {})).catch(() => ({}));
+const config = await fetch('config.json')
+  .then((r) => (r.ok ? r.json() : {}))
+  .catch(() => ({}));
 let token = localStorage.getItem(TOKEN_KEY);
 let me = null;
 let ws = null;
@@ -81,7 +100,12 @@ function subscribe(query, variables, onData) {
     {
       next: ({ data, errors }) => (errors?.length ? showError(errors[0].message) : onData(data)),
       // graphql-ws reports GraphQL errors as an array and a closed socket as a CloseEvent.
-      error: (error) => showError(Array.isArray(error) ? error[0].message : `Live updates stopped: ${error.reason || error.message || 'connection lost'}`),
+      error: (error) =>
+        showError(
+          Array.isArray(error)
+            ? error[0].message
+            : `Live updates stopped: ${error.reason || error.message || 'connection lost'}`,
+        ),
       complete: () => {},
     },
   );
@@ -90,7 +114,12 @@ function subscribe(query, variables, onData) {
 function timeLeft(endsAt) {
   const seconds = Math.floor((Date.parse(endsAt) - Date.now()) / 1000);
   if (seconds <= 0) return 'ended';
-  const [d, hr, m, s] = [Math.floor(seconds / 86400), Math.floor(seconds / 3600) % 24, Math.floor(seconds / 60) % 60, seconds % 60];
+  const [d, hr, m, s] = [
+    Math.floor(seconds / 86400),
+    Math.floor(seconds / 3600) % 24,
+    Math.floor(seconds / 60) % 60,
+    seconds % 60,
+  ];
   if (d) return `${d}d ${hr}h left`;
   if (hr) return `${hr}h ${m}m left`;
   return `${m}m ${String(s).padStart(2, '0')}s left`;
@@ -128,7 +157,9 @@ function showOtpHint(phone) {
   const inbox = `${config.sandboxUrl}/__sandbox/whatsapp/messages?to=`;
   hint.replaceChildren(
     'Development: no WhatsApp message is really sent; read the code at ',
-    phone ? h('a', { href: inbox + encodeURIComponent(phone), target: '_blank' }, inbox + phone) : h('code', {}, `${inbox}+62…`),
+    phone
+      ? h('a', { href: inbox + encodeURIComponent(phone), target: '_blank' }, inbox + phone)
+      : h('code', {}, `${inbox}+62…`),
   );
   hint.hidden = false;
 }
@@ -149,10 +180,13 @@ byTestId('otp-request-form').addEventListener('submit', (event) => {
 byTestId('otp-verify-form').addEventListener('submit', (event) => {
   event.preventDefault();
   attempt(async () => {
-    const { verifyOtp } = await gql('mutation ($phone: String!, $code: String!) { verifyOtp(phone: $phone, code: $code) { token } }', {
-      phone: pendingPhone,
-      code: event.target.code.value.trim(),
-    });
+    const { verifyOtp } = await gql(
+      'mutation ($phone: String!, $code: String!) { verifyOtp(phone: $phone, code: $code) { token } }',
+      {
+        phone: pendingPhone,
+        code: event.target.code.value.trim(),
+      },
+    );
     token = verifyOtp.token;
     localStorage.setItem(TOKEN_KEY, token);
     event.target.reset();
@@ -178,8 +212,12 @@ byTestId('logout').addEventListener('click', () =>
 function toast(notification) {
   const list = byTestId('notifications');
   list.prepend(
-    h('div', { class: 'toast', 'data-testid': 'notification', 'data-type': notification.type },
-      h('strong', {}, notification.title), h('p', {}, notification.body)),
+    h(
+      'div',
+      { class: 'toast', 'data-testid': 'notification', 'data-type': notification.type },
+      h('strong', {}, notification.title),
+      h('p', {}, notification.body),
+    ),
   );
   while (list.children.length > 5) list.lastElementChild.remove();
 }
@@ -197,7 +235,12 @@ function route() {
   const root = byTestId('view');
   root.replaceChildren();
   const [, page, id] = location.hash.split('/');
-  const render = page === 'session' && id ? showSession(root, id, current, onLeave) : page === 'orders' ? showOrders(root, current) : showSessions(root, current);
+  const render =
+    page === 'session' && id
+      ? showSession(root, id, current, onLeave)
+      : page === 'orders'
+        ? showOrders(root, current)
+        : showSessions(root, current);
   render.catch((error) => current.alive() && showError(error.message));
 }
 window.addEventListener('hashchange', route);
@@ -212,11 +255,23 @@ async function showSessions(root, current) {
   root.append(
     h('h2', {}, 'Forming sessions'),
     sessions.length
-      ? h('ul', { class: 'sessions', 'data-testid': 'session-list' }, sessions.map((s) =>
-          h('li', { class: 'card' },
-            h('a', { href: `#/session/${s.id}`, 'data-testid': 'session-link', 'data-session-id': s.id }, s.product.name),
-            h('span', { class: 'price' }, money(s.groupPrice), ' ', h('s', {}, money(s.product.basePrice))),
-            h('span', { class: 'muted' }, `${s.paidQuantity}/${s.moq} paid · ${timeLeft(s.endsAt)}`))))
+      ? h(
+          'ul',
+          { class: 'sessions', 'data-testid': 'session-list' },
+          sessions.map((s) =>
+            h(
+              'li',
+              { class: 'card' },
+              h(
+                'a',
+                { href: `#/session/${s.id}`, 'data-testid': 'session-link', 'data-session-id': s.id },
+                s.product.name,
+              ),
+              h('span', { class: 'price' }, money(s.groupPrice), ' ', h('s', {}, money(s.product.basePrice))),
+              h('span', { class: 'muted' }, `${s.paidQuantity}/${s.moq} paid · ${timeLeft(s.endsAt)}`),
+            ),
+          ),
+        )
       : h('p', { class: 'muted' }, 'No session is forming right now.'),
   );
 }
@@ -233,7 +288,11 @@ async function showSession(root, id, current, onLeave) {
   if (!session) throw new Error('This session does not exist.');
 
   const bar = h('div', { class: 'bar' });
-  const progress = h('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': 0, 'data-testid': 'progress' }, bar);
+  const progress = h(
+    'div',
+    { class: 'progress', role: 'progressbar', 'aria-valuemin': 0, 'data-testid': 'progress' },
+    bar,
+  );
   const progressText = h('span', { 'data-testid': 'progress-text' });
   const status = h('span', { class: 'status', 'data-testid': 'session-status' });
   const countdown = h('span', { 'data-testid': 'time-left' });
@@ -251,23 +310,31 @@ async function showSession(root, id, current, onLeave) {
 
   root.append(
     h('p', {}, h('a', { href: '#/' }, '← All sessions')),
-    h('article', { class: 'card' },
+    h(
+      'article',
+      { class: 'card' },
       h('h2', { 'data-testid': 'product-name' }, session.product.name),
       h('p', { class: 'muted' }, `${session.factory.name} · ${session.variant.sku}`),
-      h('p', { class: 'price' },
-        h('strong', { 'data-testid': 'group-price' }, money(session.groupPrice)), ' group price ',
+      h(
+        'p',
+        { class: 'price' },
+        h('strong', { 'data-testid': 'group-price' }, money(session.groupPrice)),
+        ' group price ',
         h('s', { 'data-testid': 'base-price' }, money(session.product.basePrice)),
-        saving > 0 ? ` · save ${saving}%` : null),
+        saving > 0 ? ` · save ${saving}%` : null,
+      ),
       h('p', {}, status, ' · ', countdown),
       progress,
       progressText,
-      participation),
+      participation,
+    ),
   );
   showProgress();
   const timer = setInterval(showProgress, 1000);
   onLeave(() => clearInterval(timer));
 
-  const renderParticipation = () => attempt(() => showParticipation(participation, session, current, renderParticipation));
+  const renderParticipation = () =>
+    attempt(() => showParticipation(participation, session, current, renderParticipation));
   onLeave(
     subscribe(SESSION_PROGRESS, { sessionId: id }, async ({ groupBuyingSessionProgress }) => {
       Object.assign(session, groupBuyingSessionProgress);
@@ -275,7 +342,10 @@ async function showSession(root, id, current, onLeave) {
       // A payment of ours moves the bar too: show the place's new status.
       if (me && session.myParticipation) {
         try {
-          const { groupBuyingSession } = await gql('query ($id: ID!) { groupBuyingSession(id: $id) { myParticipation { id quantity status } } }', { id });
+          const { groupBuyingSession } = await gql(
+            'query ($id: ID!) { groupBuyingSession(id: $id) { myParticipation { id quantity status } } }',
+            { id },
+          );
           session.myParticipation = groupBuyingSession.myParticipation;
           if (current.alive()) renderParticipation();
         } catch (error) {
@@ -293,11 +363,20 @@ async function showParticipation(root, session, current, rerender) {
   if (place) {
     const paymentUrl = localStorage.getItem(PAYMENT_URL_KEY(place.id));
     return root.replaceChildren(
-      h('p', { 'data-testid': 'my-participation' },
+      h(
+        'p',
+        { 'data-testid': 'my-participation' },
         `You joined with ${plural(place.quantity, 'unit')} · `,
-        h('span', { class: 'status', 'data-testid': 'participation-status' }, place.status)),
+        h('span', { class: 'status', 'data-testid': 'participation-status' }, place.status),
+      ),
       ...(place.status === 'PENDING_PAYMENT' && paymentUrl
-        ? [h('a', { class: 'button', href: paymentUrl, target: '_blank', rel: 'noopener', 'data-testid': 'pay-link' }, `Pay ${money(place.quantity * session.groupPrice)}`)]
+        ? [
+            h(
+              'a',
+              { class: 'button', href: paymentUrl, target: '_blank', rel: 'noopener', 'data-testid': 'pay-link' },
+              `Pay ${money(place.quantity * session.groupPrice)}`,
+            ),
+          ]
         : []),
     );
   }
@@ -307,11 +386,29 @@ async function showParticipation(root, session, current, rerender) {
   if (!current.alive()) return;
   if (!myAddresses.length) return root.replaceChildren(addressForm(rerender));
 
-  const join = h('form', { class: 'join', 'data-testid': 'join-form' },
-    h('label', {}, 'Quantity ', h('input', { name: 'quantity', type: 'number', min: 1, value: 1, required: true, 'data-testid': 'quantity' })),
-    h('label', {}, 'Ship to ', h('select', { name: 'addressId', 'data-testid': 'address' }, myAddresses.map((a) =>
-      h('option', { value: a.id, selected: a.isDefault }, `${a.label ?? 'Address'}: ${a.line1}, ${a.city}`)))),
-    h('button', { type: 'submit', 'data-testid': 'join' }, `Join at ${money(session.groupPrice)} each`));
+  const join = h(
+    'form',
+    { class: 'join', 'data-testid': 'join-form' },
+    h(
+      'label',
+      {},
+      'Quantity ',
+      h('input', { name: 'quantity', type: 'number', min: 1, value: 1, required: true, 'data-testid': 'quantity' }),
+    ),
+    h(
+      'label',
+      {},
+      'Ship to ',
+      h(
+        'select',
+        { name: 'addressId', 'data-testid': 'address' },
+        myAddresses.map((a) =>
+          h('option', { value: a.id, selected: a.isDefault }, `${a.label ?? 'Address'}: ${a.line1}, ${a.city}`),
+        ),
+      ),
+    ),
+    h('button', { type: 'submit', 'data-testid': 'join' }, `Join at ${money(session.groupPrice)} each`),
+  );
   join.addEventListener('submit', (event) => {
     event.preventDefault();
     attempt(async () => {
@@ -333,7 +430,9 @@ async function showParticipation(root, session, current, rerender) {
 
 function addressForm(onCreated) {
   const field = (name, label, attrs = {}) => h('label', {}, label, h('input', { name, required: true, ...attrs }));
-  const form = h('form', { class: 'address', 'data-testid': 'address-form' },
+  const form = h(
+    'form',
+    { class: 'address', 'data-testid': 'address-form' },
     h('p', {}, 'Where should we ship? Add an address to join.'),
     field('recipientName', 'Recipient', { value: me.name ?? '' }),
     field('phone', 'Phone', { value: me.phone }),
@@ -341,7 +440,8 @@ function addressForm(onCreated) {
     field('city', 'City'),
     field('province', 'Province'),
     field('postalCode', 'Postal code', { inputmode: 'numeric' }),
-    h('button', { type: 'submit', 'data-testid': 'create-address' }, 'Save address'));
+    h('button', { type: 'submit', 'data-testid': 'create-address' }, 'Save address'),
+  );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     attempt(async () => {
@@ -369,21 +469,65 @@ async function showOrders(root, current) {
   root.append(
     h('h2', {}, 'My orders'),
     orders.length
-      ? h('ul', { class: 'orders', 'data-testid': 'order-list' }, orders.map((order) =>
-          h('li', { class: 'card', 'data-testid': 'order', 'data-order-id': order.id },
-            h('p', {},
-              h('strong', {}, order.items.map((item) => `${item.quantity} × ${item.productName}`).join(', ')), ' ',
-              h('span', { class: 'status', 'data-testid': 'order-status' }, order.status)),
-            h('p', { class: 'muted' }, `${new Date(order.createdAt).toLocaleString()} · ${order.source === 'GROUP_BUYING' ? 'group buying' : 'regular'}`),
-            h('p', {}, 'Total ', h('strong', { 'data-testid': 'order-total' }, money(order.total)),
-              ' · payment ', h('span', { 'data-testid': 'payment-status' }, order.payment?.status ?? '—')),
-            order.shipment
-              ? h('div', { 'data-testid': 'shipment' },
-                  h('p', {}, `Shipment ${order.shipment.status}`, order.shipment.trackingNumber ? ` · tracking ${order.shipment.trackingNumber}` : ''),
-                  h('ol', { class: 'events' }, order.shipment.events.map((e) =>
-                    h('li', {}, `${new Date(e.occurredAt).toLocaleString()} — ${e.status}`, e.description ? `: ${e.description}` : ''))))
-              : h('p', { class: 'muted' }, 'Not shipped yet.'))))
-      : h('p', { class: 'muted', 'data-testid': 'no-orders' }, 'No orders yet. Orders appear when a session you paid for reaches its MOQ.'),
+      ? h(
+          'ul',
+          { class: 'orders', 'data-testid': 'order-list' },
+          orders.map((order) =>
+            h(
+              'li',
+              { class: 'card', 'data-testid': 'order', 'data-order-id': order.id },
+              h(
+                'p',
+                {},
+                h('strong', {}, order.items.map((item) => `${item.quantity} × ${item.productName}`).join(', ')),
+                ' ',
+                h('span', { class: 'status', 'data-testid': 'order-status' }, order.status),
+              ),
+              h(
+                'p',
+                { class: 'muted' },
+                `${new Date(order.createdAt).toLocaleString()} · ${order.source === 'GROUP_BUYING' ? 'group buying' : 'regular'}`,
+              ),
+              h(
+                'p',
+                {},
+                'Total ',
+                h('strong', { 'data-testid': 'order-total' }, money(order.total)),
+                ' · payment ',
+                h('span', { 'data-testid': 'payment-status' }, order.payment?.status ?? '—'),
+              ),
+              order.shipment
+                ? h(
+                    'div',
+                    { 'data-testid': 'shipment' },
+                    h(
+                      'p',
+                      {},
+                      `Shipment ${order.shipment.status}`,
+                      order.shipment.trackingNumber ? ` · tracking ${order.shipment.trackingNumber}` : '',
+                    ),
+                    h(
+                      'ol',
+                      { class: 'events' },
+                      order.shipment.events.map((e) =>
+                        h(
+                          'li',
+                          {},
+                          `${new Date(e.occurredAt).toLocaleString()} — ${e.status}`,
+                          e.description ? `: ${e.description}` : '',
+                        ),
+                      ),
+                    ),
+                  )
+                : h('p', { class: 'muted' }, 'Not shipped yet.'),
+            ),
+          ),
+        )
+      : h(
+          'p',
+          { class: 'muted', 'data-testid': 'no-orders' },
+          'No orders yet. Orders appear when a session you paid for reaches its MOQ.',
+        ),
   );
 }
 

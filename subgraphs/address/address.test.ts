@@ -117,7 +117,9 @@ describe('address subgraph', () => {
     });
 
     it('cannot be updated, deleted or made default by the stranger, and stays as it was', async () => {
-      expect(errorCode(await stack.graphql(UPDATE, { id: address.id, input: { city: 'Elsewhere' } }, stranger))).toBe('NOT_FOUND');
+      expect(errorCode(await stack.graphql(UPDATE, { id: address.id, input: { city: 'Elsewhere' } }, stranger))).toBe(
+        'NOT_FOUND',
+      );
       expect(errorCode(await stack.graphql(DELETE, { id: address.id }, stranger))).toBe('NOT_FOUND');
       const strangersOwn = await create(stranger);
       expect(errorCode(await stack.graphql(SET_DEFAULT, { id: address.id }, stranger))).toBe('NOT_FOUND');
@@ -131,7 +133,11 @@ describe('address subgraph', () => {
     const resolveReferences = async (ids: string[], caller: Caller | null) => {
       const response = await fetch(`${stack.serviceUrl('address')}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: TEST_INTERNAL_TOKEN, ...identityHeaders(caller) },
+        headers: {
+          'content-type': 'application/json',
+          [INTERNAL_TOKEN_HEADER]: TEST_INTERNAL_TOKEN,
+          ...identityHeaders(caller),
+        },
         body: JSON.stringify({
           query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Address { id city } } }',
           variables: { r: ids.map((id) => ({ __typename: 'Address', id })) },
@@ -148,7 +154,11 @@ describe('address subgraph', () => {
       const ids = [a.id, newId(), b.id];
       expect((await resolveReferences(ids, owner.caller)).map((x) => x?.id ?? null)).toEqual([a.id, null, b.id]);
       expect(await resolveReferences(ids, user().caller)).toEqual([null, null, null]);
-      expect((await resolveReferences(ids, user('ADMIN').caller)).map((x) => x?.id ?? null)).toEqual([a.id, null, b.id]);
+      expect((await resolveReferences(ids, user('ADMIN').caller)).map((x) => x?.id ?? null)).toEqual([
+        a.id,
+        null,
+        b.id,
+      ]);
       expect((await resolveReferences(ids, null)).map((x) => x?.id ?? null)).toEqual([a.id, null, b.id]);
     });
   });

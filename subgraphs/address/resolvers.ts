@@ -11,7 +11,8 @@ export const resolvers: Resolvers = {
     address: (_root, { id }, { em, caller }) => new AddressService(em).visibleAddress(requireCaller(caller), id),
   },
   Mutation: {
-    createAddress: (_root, { input }, { em, caller }) => new AddressService(em).createAddress(requireCaller(caller), input),
+    createAddress: (_root, { input }, { em, caller }) =>
+      new AddressService(em).createAddress(requireCaller(caller), input),
     updateAddress: (_root, { id, input }, { em, caller }) =>
       new AddressService(em).updateAddress(requireCaller(caller), id, input),
     deleteAddress: (_root, { id }, { em, caller }) => new AddressService(em).deleteAddress(requireCaller(caller), id),

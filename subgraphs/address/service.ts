@@ -94,7 +94,18 @@ export class AddressService {
     const address = isId(id) ? await this.em.findOne(Address, { id }) : null;
     if (!address) throw notFound('No address with this id');
     const { userId, label, recipientName, phone, line1, line2, city, province, postalCode } = address;
-    return { id, userId, label: label ?? null, recipientName, phone, line1, line2: line2 ?? null, city, province, postalCode };
+    return {
+      id,
+      userId,
+      label: label ?? null,
+      recipientName,
+      phone,
+      line1,
+      line2: line2 ?? null,
+      city,
+      province,
+      postalCode,
+    };
   }
 
   /** Someone else's address is NOT_FOUND, like one that does not exist. */

@@ -17,7 +17,10 @@ const phone = z
   .string()
   .transform(normalisePhone)
   .refine(isIndonesianPhone, 'must be an Indonesian number: 08… or +628…, 9 to 15 digits');
-const postalCode = z.string().trim().regex(/^\d{5}$/, 'must be exactly 5 digits');
+const postalCode = z
+  .string()
+  .trim()
+  .regex(/^\d{5}$/, 'must be exactly 5 digits');
 
 export const createAddressSchema = z.object({
   label: optionalText(60),

@@ -103,7 +103,11 @@ describe('auth and whatsapp through the gateway', () => {
   function asClient(address: string, query: string, variables: Record<string, unknown>): Promise<GraphQLResponse> {
     return fetch(`${stack.serviceUrl('auth')}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: TEST_INTERNAL_TOKEN, [CLIENT_ADDRESS_HEADER]: address },
+      headers: {
+        'content-type': 'application/json',
+        [INTERNAL_TOKEN_HEADER]: TEST_INTERNAL_TOKEN,
+        [CLIENT_ADDRESS_HEADER]: address,
+      },
       body: JSON.stringify({ query, variables }),
     }).then((r) => r.json() as Promise<GraphQLResponse>);
   }
@@ -118,11 +122,17 @@ describe('auth and whatsapp through the gateway', () => {
     }
   }
 
-  const sessionIdOf = (token: string): string => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).sid;
-  const expiryOf = (token: string): number => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).exp * 1000;
+  const sessionIdOf = (token: string): string =>
+    JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).sid;
+  const expiryOf = (token: string): number =>
+    JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).exp * 1000;
 
   async function sessionsOf(phone: string): Promise<{ userExists: boolean; sessions: number }> {
-    const { status, body } = await stack.internal('auth', 'GET', `/api/auth/users/by-phone/${encodeURIComponent(phone)}/sessions-count`);
+    const { status, body } = await stack.internal(
+      'auth',
+      'GET',
+      `/api/auth/users/by-phone/${encodeURIComponent(phone)}/sessions-count`,
+    );
     expect(status).toBe(200);
     return body;
   }
@@ -160,7 +170,11 @@ describe('auth and whatsapp through the gateway', () => {
     const me = await stack.graphql(ME, {}, { token });
     expect(me.data.me).toEqual(user);
 
-    const renamed = await stack.graphql(`mutation { updateMe(input: { name: "  Siti Rahma " }) { id name } }`, {}, { token });
+    const renamed = await stack.graphql(
+      `mutation { updateMe(input: { name: "  Siti Rahma " }) { id name } }`,
+      {},
+      { token },
+    );
     expect(renamed.errors).toBeUndefined();
     expect(renamed.data.updateMe).toEqual({ id: user.id, name: 'Siti Rahma' });
     expect((await stack.graphql(ME, {}, { token })).data.me.name).toBe('Siti Rahma');
@@ -178,11 +192,13 @@ describe('auth and whatsapp through the gateway', () => {
     const me = await stack.graphql(ME);
     expect(me.errors).toBeUndefined();
     expect(me.data.me).toBeNull();
-    expect(errorCode(await stack.graphql(`mutation { updateMe(input: { name: "x" }) { id } }`))).toBe('UNAUTHENTICATED');
+    expect(errorCode(await stack.graphql(`mutation { updateMe(input: { name: "x" }) { id } }`))).toBe(
+      'UNAUTHENTICATED',
+    );
     expect(errorCode(await stack.graphql(`mutation { logout }`))).toBe('UNAUTHENTICATED');
   });
 
-  it('logout ends that token within seconds and leaves the same user\'s other session working', async () => {
+  it("logout ends that token within seconds and leaves the same user's other session working", async () => {
     const phone = freshPhone();
     const first = await login(phone);
     await sleep(OTP_RESEND_SECONDS * 1000 + 100);
@@ -194,7 +210,10 @@ describe('auth and whatsapp through the gateway', () => {
     expect(loggedOut.errors).toBeUndefined();
     expect(loggedOut.data.logout).toBe(true);
 
-    const took = await eventually(async () => errorCode(await stack.graphql(ME, {}, { token: first.token })) === 'UNAUTHENTICATED', 3000);
+    const took = await eventually(
+      async () => errorCode(await stack.graphql(ME, {}, { token: first.token })) === 'UNAUTHENTICATED',
+      3000,
+    );
     expect(took).toBeLessThan(3000);
     // Refused for every operation, not only auth's: the gateway itself rejects the token.
     expect(errorCode(await stack.graphql(`{ categories { id } }`, {}, { token: first.token }))).toBe('UNAUTHENTICATED');
@@ -203,7 +222,9 @@ describe('auth and whatsapp through the gateway', () => {
     // The revocation matters as long as the token does (the gateway forgets it then): the feed says until when.
     const feed = await stack.internal('auth', 'GET', '/api/auth/session-changes?since=0');
     expect(feed.status).toBe(200);
-    const listed = feed.body.revokedSessions.find((r: { sessionId: string }) => r.sessionId === sessionIdOf(first.token));
+    const listed = feed.body.revokedSessions.find(
+      (r: { sessionId: string }) => r.sessionId === sessionIdOf(first.token),
+    );
     expect(Date.parse(listed.expiresAt)).toBeGreaterThanOrEqual(expiryOf(first.token));
     expect(Date.parse(listed.expiresAt)).toBeLessThan(expiryOf(first.token) + 1000);
     const current = await stack.internal('auth', 'GET', '/api/auth/session-changes/current');
@@ -217,7 +238,8 @@ describe('auth and whatsapp through the gateway', () => {
     const [first, second] = [await login(freshPhone()), await login(freshPhone())];
     await stack.internal('auth', 'POST', `/api/auth/users/${first.user.id}/role`, { role: 'FACTORY_OWNER' });
     expect((await stack.graphql(`mutation { logout }`, {}, { token: first.token })).data.logout).toBe(true);
-    const current = (path: string) => stack.internal('auth', 'GET', `/api/auth/session-changes/current${path}`).then((r) => r.body);
+    const current = (path: string) =>
+      stack.internal('auth', 'GET', `/api/auth/session-changes/current${path}`).then((r) => r.body);
 
     const whole = await current('');
     expect(whole.before).toBeNull();
@@ -235,7 +257,9 @@ describe('auth and whatsapp through the gateway', () => {
     expect(pages.flatMap((page) => page.revokedSessions)).toEqual(whole.revokedSessions);
     expect(pages.flatMap((page) => page.roleChanges)).toEqual(whole.roleChanges);
     const followed = await stack.internal('auth', 'GET', `/api/auth/session-changes?since=${whole.cursor}`);
-    expect(followed.body.revokedSessions.map((r: { sessionId: string }) => r.sessionId)).toEqual([sessionIdOf(second.token)]);
+    expect(followed.body.revokedSessions.map((r: { sessionId: string }) => r.sessionId)).toEqual([
+      sessionIdOf(second.token),
+    ]);
 
     for (const bad of ['?limit=0', '?limit=1001', '?cursor=abc', '?before=5']) {
       expect((await stack.internal('auth', 'GET', `/api/auth/session-changes/current${bad}`)).status).toBe(400);
@@ -376,9 +400,16 @@ describe('auth and whatsapp through the gateway', () => {
     const code = await latestCode(phone);
     // Guesses in parallel queue behind each other: one is the sixth wrong code, the rest find the phone waiting.
     const guesses = await Promise.all([1, 2, 3, 4].map(() => verifyOtp(phone, wrongCodeFor(code))));
-    expect(guesses.map(reason).sort()).toEqual(['OTP_TOO_MANY_FAILURES', 'OTP_TOO_MANY_FAILURES', 'OTP_TOO_MANY_FAILURES', 'OTP_WRONG_CODE']);
+    expect(guesses.map(reason).sort()).toEqual([
+      'OTP_TOO_MANY_FAILURES',
+      'OTP_TOO_MANY_FAILURES',
+      'OTP_TOO_MANY_FAILURES',
+      'OTP_WRONG_CODE',
+    ]);
     const sixth = guesses.find((guess) => reason(guess) === 'OTP_WRONG_CODE')!;
-    expect(sixth.errors![0].extensions).toEqual(expect.objectContaining({ attemptsLeft: 4, retryAfterSeconds: OTP_FAILURE_BACKOFF_SECONDS }));
+    expect(sixth.errors![0].extensions).toEqual(
+      expect.objectContaining({ attemptsLeft: 4, retryAfterSeconds: OTP_FAILURE_BACKOFF_SECONDS }),
+    );
 
     const waiting = await verifyOtp(phone, code);
     expect(errorCode(waiting)).toBe('BAD_USER_INPUT');
@@ -401,15 +432,27 @@ describe('auth and whatsapp through the gateway', () => {
     expect(reason(await requestOtp(phone))).toBe('OTP_TOO_MANY_FAILURES');
     expect(await sessionsOf(phone)).toEqual(expect.objectContaining({ userExists: false, sessions: 0 }));
     // The refusals spent none of the code's attempts: only the two wrong guesses did.
-    expect(await authDb(async (db) => (await db.query('select attempts from otp_codes where phone = $1', [e164(phone)])).rows[0].attempts)).toBe(2);
+    expect(
+      await authDb(
+        async (db) =>
+          (await db.query('select attempts from otp_codes where phone = $1', [e164(phone)])).rows[0].attempts,
+      ),
+    ).toBe(2);
 
     // A day later (moved back in the database rather than waited for) the phone may sign in again.
     await authDb((db) =>
-      db.query(`update otp_failures set window_start = window_start - interval '1 day', retry_at = retry_at - interval '1 day' where phone = $1`, [e164(phone)]),
+      db.query(
+        `update otp_failures set window_start = window_start - interval '1 day', retry_at = retry_at - interval '1 day' where phone = $1`,
+        [e164(phone)],
+      ),
     );
     expect((await requestOtp(phone)).errors).toBeUndefined();
     expect((await verifyOtp(phone, await latestCode(phone))).errors).toBeUndefined();
-    expect(await authDb(async (db) => (await db.query('select 1 from otp_failures where phone = $1', [e164(phone)])).rowCount)).toBe(0);
+    expect(
+      await authDb(
+        async (db) => (await db.query('select 1 from otp_failures where phone = $1', [e164(phone)])).rowCount,
+      ),
+    ).toBe(0);
   });
 
   it.each([['not-a-phone'], ['12345'], ['+0812345678'], ['0812']])('refuses the malformed phone %p', async (phone) => {
@@ -474,7 +517,15 @@ describe('auth and whatsapp through the gateway', () => {
     const key = (secret: string) => new TextEncoder().encode(secret);
 
     const cases: [string, () => Promise<string>][] = [
-      ['signed with another secret', () => signSessionToken({ userId: newId(), role: 'ADMIN', sessionId: newId() }, 'some-other-secret-0123456789abcdef', 600)],
+      [
+        'signed with another secret',
+        () =>
+          signSessionToken(
+            { userId: newId(), role: 'ADMIN', sessionId: newId() },
+            'some-other-secret-0123456789abcdef',
+            600,
+          ),
+      ],
       [
         'expired',
         () =>
@@ -543,7 +594,9 @@ describe('auth and whatsapp through the gateway', () => {
       let attempt = 0;
       await eventually(async () => {
         attempt += 1;
-        return (await stack.graphql(CREATE_CATEGORY, { name: `Batik ${runTag} ${attempt}` }, { token })).errors === undefined;
+        return (
+          (await stack.graphql(CREATE_CATEGORY, { name: `Batik ${runTag} ${attempt}` }, { token })).errors === undefined
+        );
       }, 3000);
       expect((await stack.graphql(ME, {}, { token })).data.me.role).toBe('FACTORY_OWNER');
     });
@@ -555,22 +608,32 @@ describe('auth and whatsapp through the gateway', () => {
       expect((await stack.internal('auth', 'POST', path, { role: 'FACTORY_OWNER' })).body.role).toBe('FACTORY_OWNER');
       expect((await stack.internal('auth', 'POST', path, { role: 'FACTORY_OWNER' })).body.role).toBe('FACTORY_OWNER');
       expect((await stack.internal('auth', 'POST', path, { role: 'ADMIN' })).body.role).toBe('ADMIN');
-      expect((await stack.internal('auth', 'POST', path, { role: 'FACTORY_OWNER' }))).toEqual({ status: 200, body: { id: user.id, role: 'ADMIN' } });
+      expect(await stack.internal('auth', 'POST', path, { role: 'FACTORY_OWNER' })).toEqual({
+        status: 200,
+        body: { id: user.id, role: 'ADMIN' },
+      });
       expect((await stack.internal('auth', 'POST', path, { role: 'BUYER' })).body.role).toBe('ADMIN');
 
       const feed = await stack.internal('auth', 'GET', `/api/auth/session-changes?since=${before}`);
-      expect(feed.body.roleChanges.map(({ userId, role }: { userId: string; role: string }) => ({ userId, role }))).toEqual([
+      expect(
+        feed.body.roleChanges.map(({ userId, role }: { userId: string; role: string }) => ({ userId, role })),
+      ).toEqual([
         { userId: user.id, role: 'FACTORY_OWNER' },
         { userId: user.id, role: 'ADMIN' },
       ]);
       // A change matters until the tokens from before it have expired (JWT_TTL_SECONDS, 7 days here).
-      for (const { expiresAt } of feed.body.roleChanges) expect(Date.parse(expiresAt)).toBeGreaterThan(Date.now() + 6 * 24 * 3600_000);
+      for (const { expiresAt } of feed.body.roleChanges)
+        expect(Date.parse(expiresAt)).toBeGreaterThan(Date.now() + 6 * 24 * 3600_000);
       expect((await stack.internal('auth', 'GET', `/api/auth/users/${user.id}`)).body.role).toBe('ADMIN');
     });
 
     it('refuse unknown users and roles', async () => {
-      expect((await stack.internal('auth', 'POST', `/api/auth/users/${newId()}/role`, { role: 'FACTORY_OWNER' })).status).toBe(404);
-      expect((await stack.internal('auth', 'POST', `/api/auth/users/not-an-id/role`, { role: 'FACTORY_OWNER' })).status).toBe(404);
+      expect(
+        (await stack.internal('auth', 'POST', `/api/auth/users/${newId()}/role`, { role: 'FACTORY_OWNER' })).status,
+      ).toBe(404);
+      expect(
+        (await stack.internal('auth', 'POST', `/api/auth/users/not-an-id/role`, { role: 'FACTORY_OWNER' })).status,
+      ).toBe(404);
       expect((await stack.internal('auth', 'GET', `/api/auth/users/${newId()}`)).status).toBe(404);
       const { user } = await login(freshPhone());
       const badRole = await stack.internal('auth', 'POST', `/api/auth/users/${user.id}/role`, { role: 'KING' });
@@ -597,7 +660,11 @@ describe('auth and whatsapp through the gateway', () => {
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify({ query: CATEGORIES }),
       });
-      return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as GraphQLResponse };
+      return {
+        status: response.status,
+        retryAfter: response.headers.get('retry-after'),
+        body: (await response.json()) as GraphQLResponse,
+      };
     }
 
     it('refuses tokens (not anonymous calls) while auth is away, before and after a gateway restart, and recovers', async () => {
@@ -649,7 +716,12 @@ describe('auth and whatsapp through the gateway', () => {
       const before = (await stack.internal('auth', 'GET', '/api/auth/session-changes/current')).body.cursor;
       expect((await stack.graphql(`mutation { logout }`, {}, { token })).data.logout).toBe(true);
 
-      const directory = new SessionDirectory(new InternalClient(loadConfig(stack.env)), createLogger('test', 'silent'), true, 60_000);
+      const directory = new SessionDirectory(
+        new InternalClient(loadConfig(stack.env)),
+        createLogger('test', 'silent'),
+        true,
+        60_000,
+      );
       await directory.refresh();
       expect(await directory.standing(sessionId)).toBe('REVOKED');
       const held = directory.revokedCount;
@@ -657,10 +729,14 @@ describe('auth and whatsapp through the gateway', () => {
       // Newest first: the revocation just made leads.
       expect(current.body.revokedSessions[0].sessionId).toBe(sessionId);
 
-      await eventuallyValue('the revocation to be forgotten', async () => {
-        await directory.refresh();
-        return directory.revokedCount === held - 1;
-      }, 10_000);
+      await eventuallyValue(
+        'the revocation to be forgotten',
+        async () => {
+          await directory.refresh();
+          return directory.revokedCount === held - 1;
+        },
+        10_000,
+      );
       expect(await directory.standing(sessionId)).toBe('OPEN');
       // The gateway refuses the token all the same: it has expired.
       expect((await asHolderOf(token)).status).toBe(401);

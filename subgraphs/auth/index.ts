@@ -16,7 +16,12 @@ export const AUTH_ENTITIES = [User, Session, OtpCode, RateLimitBucket, SessionCh
 
 /** Keeps the rate-limit, code, failure and feed tables small; any replica may run it, the deletes are idempotent. */
 function pruneTask({ orm, config, logger }: SubgraphDeps) {
-  return startPeriodicTask('OTP prune', 10 * 60_000, () => new AuthService(orm.em.fork(), config).pruneExpired(), logger);
+  return startPeriodicTask(
+    'OTP prune',
+    10 * 60_000,
+    () => new AuthService(orm.em.fork(), config).pruneExpired(),
+    logger,
+  );
 }
 
 export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {

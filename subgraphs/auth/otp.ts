@@ -19,7 +19,13 @@ export function hashOtp(code: string, phone: string, challengeId: string, secret
 }
 
 /** Constant-time comparison of a typed code with the stored hash. */
-export function otpMatches(code: string, phone: string, challengeId: string, secret: string, storedHash: string): boolean {
+export function otpMatches(
+  code: string,
+  phone: string,
+  challengeId: string,
+  secret: string,
+  storedHash: string,
+): boolean {
   const given = Buffer.from(hashOtp(code, phone, challengeId, secret), 'hex');
   const stored = Buffer.from(storedHash, 'hex');
   return given.length === stored.length && timingSafeEqual(given, stored);

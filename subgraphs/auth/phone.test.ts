@@ -31,7 +31,9 @@ describe('normalisePhone', () => {
   });
 
   it('names the field in BAD_USER_INPUT', () => {
-    expect(() => requirePhone('12ab')).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', extensions: expect.objectContaining({ fields: ['phone'] }) }));
+    expect(() => requirePhone('12ab')).toThrow(
+      expect.objectContaining({ code: 'BAD_USER_INPUT', extensions: expect.objectContaining({ fields: ['phone'] }) }),
+    );
     expect(requirePhone('081234567890')).toBe('+6281234567890');
   });
 });

@@ -36,6 +36,7 @@ export const resolvers: Resolvers = {
   },
   User: {
     __resolveReference: (ref, { loaders }) => (isId(ref.id) ? loaders.user.load(ref.id) : null),
-    phone: (user, _args, { caller }) => phoneFor({ id: user.id!, phone: user.phone! }, caller, signedInNow.has(user as User)),
+    phone: (user, _args, { caller }) =>
+      phoneFor({ id: user.id!, phone: user.phone! }, caller, signedInNow.has(user as User)),
   },
 };

@@ -12,7 +12,9 @@ export function mountRest(app: express.Express, { orm, config }: SubgraphDeps) {
   );
   app.get(
     '/api/auth/session-changes/current',
-    route(async (req) => service().currentSessionChanges({ cursor: req.query.cursor, before: req.query.before, limit: req.query.limit })),
+    route(async (req) =>
+      service().currentSessionChanges({ cursor: req.query.cursor, before: req.query.before, limit: req.query.limit }),
+    ),
   );
   app.get(
     '/api/auth/users/by-phone/:phone/sessions-count',

@@ -90,7 +90,12 @@ export class AuthService {
   async requestOtp(input: string, clientAddress?: string): Promise<OtpChallengeResult> {
     // Counted before anything else, so malformed numbers spend the address's budget too.
     if (clientAddress) {
-      await this.hitRateLimit(this.em, `address:${rateLimitKeyOf(clientAddress)}`, ADDRESS_WINDOW_SECONDS, this.config.OTP_RATE_LIMIT_PER_ADDRESS);
+      await this.hitRateLimit(
+        this.em,
+        `address:${rateLimitKeyOf(clientAddress)}`,
+        ADDRESS_WINDOW_SECONDS,
+        this.config.OTP_RATE_LIMIT_PER_ADDRESS,
+      );
     }
     const phone = requirePhone(input);
     const [waiting] = await this.em.execute<{ wait: number }[]>(
@@ -131,11 +136,16 @@ export class AuthService {
     });
 
     try {
-      await this.requireClient().post('whatsapp', '/api/whatsapp/send-otp', { phone, code }, {
-        // whatsapp retries the Cloud API itself (up to ~20 s); one retry here covers a blip reaching it.
-        retries: 1,
-        timeoutMs: 30_000,
-      });
+      await this.requireClient().post(
+        'whatsapp',
+        '/api/whatsapp/send-otp',
+        { phone, code },
+        {
+          // whatsapp retries the Cloud API itself (up to ~20 s); one retry here covers a blip reaching it.
+          retries: 1,
+          timeoutMs: 30_000,
+        },
+      );
     } catch (error) {
       // A code nobody received must not be usable, and must not hold the cool-down.
       await this.em.execute('delete from otp_codes where phone = ? and challenge_id = ?', [phone, challengeId]);
@@ -143,7 +153,10 @@ export class AuthService {
         throw badInput(error.message, { reason: 'WHATSAPP_UNDELIVERABLE' });
       }
       if (isAppError(error)) throw error;
-      throw new AppError('INTERNAL_SERVER_ERROR', 'The code could not be sent over WhatsApp right now: try again in a minute');
+      throw new AppError(
+        'INTERNAL_SERVER_ERROR',
+        'The code could not be sent over WhatsApp right now: try again in a minute',
+      );
     }
     return { phone, expiresAt: new Date(expiresAt), resendAfterSeconds: this.config.OTP_RESEND_SECONDS };
   }
@@ -156,48 +169,55 @@ export class AuthService {
    */
   async verifyOtp(input: string, code: string): Promise<AuthPayloadResult> {
     const phone = requirePhone(input);
-    if (!isOtpShaped(code)) throw badInput('code: the code has 6 digits', { fields: ['code'], reason: 'OTP_WRONG_CODE' });
+    if (!isOtpShaped(code))
+      throw badInput('code: the code has 6 digits', { fields: ['code'], reason: 'OTP_WRONG_CODE' });
 
     // One transaction holding the phone's code row: verifies of a phone queue behind each other, so
     // parallel guesses cannot slip past the code's attempts, the failure budget or the backoff. A refusal
     // is returned, not thrown, so that the attempt and the failure it spent are committed.
-    const outcome = await this.em.transactional(async (tx): Promise<{ refusal: AppError } | { user: User; session: Session }> => {
-      const [current] = await tx.execute<LockedCode[]>(
-        `select challenge_id, code_hash, attempts, consumed_at is not null as consumed, expires_at <= now() as expired
+    const outcome = await this.em.transactional(
+      async (tx): Promise<{ refusal: AppError } | { user: User; session: Session }> => {
+        const [current] = await tx.execute<LockedCode[]>(
+          `select challenge_id, code_hash, attempts, consumed_at is not null as consumed, expires_at <= now() as expired
          from otp_codes where phone = ? for update`,
-        [phone],
-      );
-      const [waiting] = await tx.execute<{ wait: number }[]>(
-        `select ${WAIT_SECONDS} as wait from otp_failures where phone = ? and retry_at > now()`,
-        [phone],
-      );
-      if (waiting) return { refusal: tooManyFailures(waiting.wait) };
-      if (!isLive(current)) return { refusal: whyCodeIsDead(current) };
+          [phone],
+        );
+        const [waiting] = await tx.execute<{ wait: number }[]>(
+          `select ${WAIT_SECONDS} as wait from otp_failures where phone = ? and retry_at > now()`,
+          [phone],
+        );
+        if (waiting) return { refusal: tooManyFailures(waiting.wait) };
+        if (!isLive(current)) return { refusal: whyCodeIsDead(current) };
 
-      await tx.execute('update otp_codes set attempts = attempts + 1 where phone = ?', [phone]);
-      if (!otpMatches(code, phone, current.challenge_id, this.config.JWT_SECRET, current.code_hash)) {
-        return { refusal: wrongCode(OTP_MAX_ATTEMPTS - current.attempts - 1, await this.spendFailure(tx, phone)) };
-      }
+        await tx.execute('update otp_codes set attempts = attempts + 1 where phone = ?', [phone]);
+        if (!otpMatches(code, phone, current.challenge_id, this.config.JWT_SECRET, current.code_hash)) {
+          return { refusal: wrongCode(OTP_MAX_ATTEMPTS - current.attempts - 1, await this.spendFailure(tx, phone)) };
+        }
 
-      await tx.execute('update otp_codes set consumed_at = now() where phone = ?', [phone]);
-      // The person holds the phone: earlier typos no longer count against them.
-      await tx.execute('delete from otp_failures where phone = ?', [phone]);
-      await tx.execute(
-        `insert into users (id, phone, role, created_at, updated_at) values (?, ?, 'BUYER', now(), now())
+        await tx.execute('update otp_codes set consumed_at = now() where phone = ?', [phone]);
+        // The person holds the phone: earlier typos no longer count against them.
+        await tx.execute('delete from otp_failures where phone = ?', [phone]);
+        await tx.execute(
+          `insert into users (id, phone, role, created_at, updated_at) values (?, ?, 'BUYER', now(), now())
          on conflict (phone) do nothing`,
-        [newId(), phone],
-      );
-      const user = await tx.findOneOrFail(User, { phone });
-      const session = tx.create(Session, {
-        userId: user.id,
-        expiresAt: new Date(Date.now() + this.config.JWT_TTL_SECONDS * 1000),
-      });
-      return { user, session };
-    });
+          [newId(), phone],
+        );
+        const user = await tx.findOneOrFail(User, { phone });
+        const session = tx.create(Session, {
+          userId: user.id,
+          expiresAt: new Date(Date.now() + this.config.JWT_TTL_SECONDS * 1000),
+        });
+        return { user, session };
+      },
+    );
     if ('refusal' in outcome) throw outcome.refusal;
     const { user, session } = outcome;
     // The token expires with its session (not a moment later), so the gateway may forget a revocation then.
-    const token = await signSessionToken({ userId: user.id, role: user.role, sessionId: session.id }, this.config.JWT_SECRET, session.expiresAt);
+    const token = await signSessionToken(
+      { userId: user.id, role: user.role, sessionId: session.id },
+      this.config.JWT_SECRET,
+      session.expiresAt,
+    );
     return { token, user };
   }
 
@@ -218,7 +238,10 @@ export class AuthService {
         );
         return true;
       }
-      const [existing] = await tx.execute('select 1 from sessions where id = ? and user_id = ?', [sessionId, caller.userId]);
+      const [existing] = await tx.execute('select 1 from sessions where id = ? and user_id = ?', [
+        sessionId,
+        caller.userId,
+      ]);
       return Boolean(existing);
     });
   }
@@ -251,7 +274,9 @@ export class AuthService {
     return this.em.transactional(async (tx) => {
       const changed = await this.raiseRoleIn(tx, { column: 'id', value: userId }, role);
       if (changed) return changed;
-      const [current] = await tx.execute<{ id: string; role: Role }[]>('select id, role from users where id = ?', [userId]);
+      const [current] = await tx.execute<{ id: string; role: Role }[]>('select id, role from users where id = ?', [
+        userId,
+      ]);
       if (!current) throw notFound('No user with this id');
       return { id: current.id, role: current.role };
     });
@@ -291,13 +316,19 @@ export class AuthService {
    * (at most FEED_PAGE), and the `cursor` to follow the feed from afterwards. The first page (no cursor)
    * fixes the snapshot's cursor; later pages pass it back with `before` from the page they follow.
    */
-  async currentSessionChanges(query: { cursor?: unknown; before?: unknown; limit?: unknown }): Promise<CurrentSessionChanges> {
+  async currentSessionChanges(query: {
+    cursor?: unknown;
+    before?: unknown;
+    limit?: unknown;
+  }): Promise<CurrentSessionChanges> {
     if (query.cursor === undefined && query.before !== undefined) {
       throw badInput('before: only together with the cursor of the first page', { fields: ['before'] });
     }
     const cursor =
       query.cursor === undefined
-        ? (await this.em.execute<{ seq: string }[]>('select coalesce(max(seq), 0)::text as seq from session_changes'))[0].seq
+        ? (
+            await this.em.execute<{ seq: string }[]>('select coalesce(max(seq), 0)::text as seq from session_changes')
+          )[0].seq
         : parseInput(cursorSchema, query.cursor);
     const before = query.before === undefined ? undefined : parseInput(cursorSchema, query.before);
     const limit = parseInput(pageSchema, query.limit ?? FEED_PAGE);
@@ -340,7 +371,11 @@ export class AuthService {
    * Answers how long the phone must now wait (0: not at all).
    */
   private async spendFailure(tx: EntityManager, phone: string): Promise<number> {
-    const { OTP_MAX_FAILURES_PER_DAY: max, OTP_FAILURES_BEFORE_BACKOFF: free, OTP_FAILURE_BACKOFF_SECONDS: backoff } = this.config;
+    const {
+      OTP_MAX_FAILURES_PER_DAY: max,
+      OTP_FAILURES_BEFORE_BACKOFF: free,
+      OTP_FAILURE_BACKOFF_SECONDS: backoff,
+    } = this.config;
     await tx.execute(
       `insert into otp_failures (phone, window_start, failures, retry_at) values (?, now(), 0, null)
        on conflict (phone) do update set window_start = now(), failures = 0, retry_at = null
@@ -433,7 +468,9 @@ function whyCodeIsDead(code: LockedCode | undefined): AppError {
     return badInput('No code is waiting for this number: request one first', { reason: 'OTP_NOT_REQUESTED' });
   }
   if (code.attempts >= OTP_MAX_ATTEMPTS) {
-    return badInput('Too many wrong attempts: this code no longer works, request a new one', { reason: 'OTP_TOO_MANY_ATTEMPTS' });
+    return badInput('Too many wrong attempts: this code no longer works, request a new one', {
+      reason: 'OTP_TOO_MANY_ATTEMPTS',
+    });
   }
   return badInput('This code has expired: request a new one', { reason: 'OTP_EXPIRED' });
 }

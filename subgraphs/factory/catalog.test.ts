@@ -76,9 +76,12 @@ describe('catalog across product, factory and address', () => {
   });
 
   it("answers a factory with its products' count, and null for an unknown or malformed id", async () => {
-    const result = await stack.graphql(`query ($id: ID!) { factory(id: $id) { name products(first: 5) { totalCount edges { node { name } } } } }`, {
-      id: DEMO_FACTORIES[0].id,
-    });
+    const result = await stack.graphql(
+      `query ($id: ID!) { factory(id: $id) { name products(first: 5) { totalCount edges { node { name } } } } }`,
+      {
+        id: DEMO_FACTORIES[0].id,
+      },
+    );
     expect(result.errors).toBeUndefined();
     expect(result.data.factory.name).toBe(DEMO_FACTORIES[0].name);
     expect(result.data.factory.products.totalCount).toBe(1);
@@ -92,7 +95,10 @@ describe('catalog across product, factory and address', () => {
   });
 
   it('pages through products and factories without overlap', async () => {
-    for (const [list, size] of [['products', 7], ['factories', 2]] as const) {
+    for (const [list, size] of [
+      ['products', 7],
+      ['factories', 2],
+    ] as const) {
       const seen: string[] = [];
       let after: string | null = null;
       let total = 0;
@@ -111,9 +117,10 @@ describe('catalog across product, factory and address', () => {
         expect(connection.edges).toHaveLength(size);
         after = connection.pageInfo.endCursor;
       }
-      const expected = list === 'products'
-        ? DEMO_PRODUCTS.length + FACTORIES_CREATED * PRODUCTS_PER_FACTORY
-        : DEMO_FACTORIES.length + FACTORIES_CREATED;
+      const expected =
+        list === 'products'
+          ? DEMO_PRODUCTS.length + FACTORIES_CREATED * PRODUCTS_PER_FACTORY
+          : DEMO_FACTORIES.length + FACTORIES_CREATED;
       expect(total).toBe(expected);
       expect(seen).toHaveLength(expected);
       expect(new Set(seen).size).toBe(expected);
@@ -122,12 +129,20 @@ describe('catalog across product, factory and address', () => {
 
   it('lets the owner of a new factory add a product to it', async () => {
     const founder = user();
-    const created = await stack.graphql(CREATE_FACTORY, { input: { name: 'Sepatu Cibaduyut', city: 'Bandung' } }, founder);
+    const created = await stack.graphql(
+      CREATE_FACTORY,
+      { input: { name: 'Sepatu Cibaduyut', city: 'Bandung' } },
+      founder,
+    );
     expect(created.errors).toBeUndefined();
     expect(created.data.createFactory.owner.id).toBe(founder.caller.userId);
     const factoryId = created.data.createFactory.id;
 
-    const product = await stack.graphql(CREATE_PRODUCT, { input: productInput(factoryId, { name: 'Sepatu Kulit' }) }, founder);
+    const product = await stack.graphql(
+      CREATE_PRODUCT,
+      { input: productInput(factoryId, { name: 'Sepatu Kulit' }) },
+      founder,
+    );
     expect(product.errors).toBeUndefined();
     expect(product.data.createProduct.factory).toEqual({ id: factoryId, name: 'Sepatu Cibaduyut', city: 'Bandung' });
     expect(await productCount(factoryId)).toBe(1);
@@ -177,7 +192,8 @@ describe('catalog across product, factory and address', () => {
   });
 
   it('rejects a query nested deeper than the limit, naming the depth', async () => {
-    const result = await stack.graphql(`{ products(first: 1) { edges { node { factory { products(first: 1) { edges { node {
+    const result =
+      await stack.graphql(`{ products(first: 1) { edges { node { factory { products(first: 1) { edges { node {
       factory { products(first: 1) { edges { node { name } } } } } } } } } } } }`);
     expect(result.data).toBeUndefined();
     expect(errorCode(result)).toBe('BAD_USER_INPUT');
@@ -201,7 +217,9 @@ describe('catalog across product, factory and address', () => {
       const result = await stack.graphql(query, { first });
       expect(result.errors).toBeUndefined();
       expect(result.data.products.edges).toHaveLength(first);
-      expect(result.data.products.edges.every((edge: any) => edge.node.factory.name && edge.node.category.name)).toBe(true);
+      expect(result.data.products.edges.every((edge: any) => edge.node.factory.name && edge.node.category.name)).toBe(
+        true,
+      );
       const after = { product: await metrics('product'), factory: await metrics('factory') };
       return Object.fromEntries(
         (['product', 'factory'] as const).map((name) => [

@@ -48,11 +48,15 @@ describe('factory subgraph', () => {
     const signedIn = await logIn(stack);
     const founder = { token: signedIn.token };
     const promotion = async () => {
-      const db = new Client({ connectionString: withDatabase(stack.env.DATABASE_URL, `${stack.env.DB_PREFIX}_factory`) });
+      const db = new Client({
+        connectionString: withDatabase(stack.env.DATABASE_URL, `${stack.env.DB_PREFIX}_factory`),
+      });
       await db.connect();
       try {
         return (
-          await db.query('select path, attempts, delivered_at from outbox where dedupe_key = $1', [`promote-owner:${signedIn.userId}`])
+          await db.query('select path, attempts, delivered_at from outbox where dedupe_key = $1', [
+            `promote-owner:${signedIn.userId}`,
+          ])
         ).rows;
       } finally {
         await db.end();
@@ -63,9 +67,18 @@ describe('factory subgraph', () => {
     let first;
     let second;
     try {
-      first = await stack.graphql(CREATE_FACTORY, { input: { name: 'Tenun Troso', city: 'Jepara', description: '  ' } }, founder);
+      first = await stack.graphql(
+        CREATE_FACTORY,
+        { input: { name: 'Tenun Troso', city: 'Jepara', description: '  ' } },
+        founder,
+      );
       expect(first.errors).toBeUndefined();
-      expect(first.data.createFactory).toMatchObject({ name: 'Tenun Troso', city: 'Jepara', description: null, owner: { id: signedIn.userId } });
+      expect(first.data.createFactory).toMatchObject({
+        name: 'Tenun Troso',
+        city: 'Jepara',
+        description: null,
+        owner: { id: signedIn.userId },
+      });
       second = await stack.graphql(CREATE_FACTORY, { input: { name: 'Tenun Troso 2', city: 'Kudus' } }, founder);
       expect(second.errors).toBeUndefined();
       // The factory exists; the promotion waits in the outbox while auth is down.
@@ -85,10 +98,16 @@ describe('factory subgraph', () => {
     });
     expect(delivered[0].path).toBe(`/api/auth/users/${signedIn.userId}/role`);
     expect((await stack.internal('auth', 'GET', `/api/auth/users/${signedIn.userId}`)).body.role).toBe('FACTORY_OWNER');
-    await eventually('the token acting as owner', async () => (await stack.graphql(`{ me { role } }`, undefined, founder)).data?.me?.role === 'FACTORY_OWNER');
+    await eventually(
+      'the token acting as owner',
+      async () => (await stack.graphql(`{ me { role } }`, undefined, founder)).data?.me?.role === 'FACTORY_OWNER',
+    );
 
     const mine = await stack.graphql(`{ myFactories { id } }`, undefined, founder);
-    expect(mine.data.myFactories.map((f: { id: string }) => f.id)).toEqual([first.data.createFactory.id, second.data.createFactory.id]);
+    expect(mine.data.myFactories.map((f: { id: string }) => f.id)).toEqual([
+      first.data.createFactory.id,
+      second.data.createFactory.id,
+    ]);
   });
 
   it.each([
@@ -104,7 +123,9 @@ describe('factory subgraph', () => {
 
   it('needs a signed-in caller to create a factory or list their own', async () => {
     const before = await factoryCount();
-    expect(errorCode(await stack.graphql(CREATE_FACTORY, { input: { name: 'Anon', city: 'Solo' } }))).toBe('UNAUTHENTICATED');
+    expect(errorCode(await stack.graphql(CREATE_FACTORY, { input: { name: 'Anon', city: 'Solo' } }))).toBe(
+      'UNAUTHENTICATED',
+    );
     expect(errorCode(await stack.graphql(`{ myFactories { id } }`))).toBe('UNAUTHENTICATED');
     expect(await factoryCount()).toBe(before);
   });
@@ -113,14 +134,27 @@ describe('factory subgraph', () => {
     const owner = user();
     let factoryId: string;
     beforeAll(async () => {
-      const created = await stack.graphql(CREATE_FACTORY, { input: { name: 'Rotan Cirebon', city: 'Cirebon', description: 'Rattan chairs.' } }, owner);
+      const created = await stack.graphql(
+        CREATE_FACTORY,
+        { input: { name: 'Rotan Cirebon', city: 'Cirebon', description: 'Rattan chairs.' } },
+        owner,
+      );
       factoryId = created.data.createFactory.id;
     });
 
     it('lets the owner change some fields and keeps the rest', async () => {
-      const result = await stack.graphql(UPDATE_FACTORY, { id: factoryId, input: { city: 'Kabupaten Cirebon' } }, owner);
+      const result = await stack.graphql(
+        UPDATE_FACTORY,
+        { id: factoryId, input: { city: 'Kabupaten Cirebon' } },
+        owner,
+      );
       expect(result.errors).toBeUndefined();
-      expect(result.data.updateFactory).toEqual({ id: factoryId, name: 'Rotan Cirebon', city: 'Kabupaten Cirebon', description: 'Rattan chairs.' });
+      expect(result.data.updateFactory).toEqual({
+        id: factoryId,
+        name: 'Rotan Cirebon',
+        city: 'Kabupaten Cirebon',
+        description: 'Rattan chairs.',
+      });
     });
 
     it('clears the description when given null', async () => {
@@ -130,21 +164,33 @@ describe('factory subgraph', () => {
 
     it('refuses anyone but the owner with FORBIDDEN, and changes nothing', async () => {
       const before = (await stack.graphql(FACTORY, { id: factoryId })).data.factory;
-      const result = await stack.graphql(UPDATE_FACTORY, { id: factoryId, input: { name: 'Hijacked' } }, user('FACTORY_OWNER'));
+      const result = await stack.graphql(
+        UPDATE_FACTORY,
+        { id: factoryId, input: { name: 'Hijacked' } },
+        user('FACTORY_OWNER'),
+      );
       expect(errorCode(result)).toBe('FORBIDDEN');
       expect((await stack.graphql(FACTORY, { id: factoryId })).data.factory).toEqual(before);
     });
 
     it('lets an admin change it', async () => {
-      const result = await stack.graphql(UPDATE_FACTORY, { id: factoryId, input: { name: 'Rotan Cirebon Jaya' } }, user('ADMIN'));
+      const result = await stack.graphql(
+        UPDATE_FACTORY,
+        { id: factoryId, input: { name: 'Rotan Cirebon Jaya' } },
+        user('ADMIN'),
+      );
       expect(result.errors).toBeUndefined();
       expect(result.data.updateFactory.name).toBe('Rotan Cirebon Jaya');
     });
 
     it('refuses a null name with BAD_USER_INPUT, and an unknown factory with NOT_FOUND', async () => {
-      expect(errorCode(await stack.graphql(UPDATE_FACTORY, { id: factoryId, input: { name: null } }, owner))).toBe('BAD_USER_INPUT');
+      expect(errorCode(await stack.graphql(UPDATE_FACTORY, { id: factoryId, input: { name: null } }, owner))).toBe(
+        'BAD_USER_INPUT',
+      );
       expect((await stack.graphql(FACTORY, { id: factoryId })).data.factory.name).toBe('Rotan Cirebon Jaya');
-      expect(errorCode(await stack.graphql(UPDATE_FACTORY, { id: newId(), input: { name: 'X' } }, owner))).toBe('NOT_FOUND');
+      expect(errorCode(await stack.graphql(UPDATE_FACTORY, { id: newId(), input: { name: 'X' } }, owner))).toBe(
+        'NOT_FOUND',
+      );
     });
   });
 
@@ -152,7 +198,10 @@ describe('factory subgraph', () => {
     it('answers a factory summary, and 404 for an unknown or malformed id', async () => {
       const demo = DEMO_FACTORIES[0];
       const found = await stack.internal('factory', 'GET', `/api/factories/${demo.id}`);
-      expect(found).toEqual({ status: 200, body: { id: demo.id, ownerId: demo.ownerId, name: demo.name, city: demo.city } });
+      expect(found).toEqual({
+        status: 200,
+        body: { id: demo.id, ownerId: demo.ownerId, name: demo.name, city: demo.city },
+      });
       for (const id of [newId(), 'not-an-id']) {
         const missing = await stack.internal('factory', 'GET', `/api/factories/${id}`);
         expect(missing.status).toBe(404);
@@ -163,7 +212,9 @@ describe('factory subgraph', () => {
     it('lists the factories a user owns', async () => {
       const owned = await stack.internal('factory', 'GET', `/api/factories/owned-by/${DEMO_FACTORIES[0].ownerId}`);
       expect(owned).toEqual({ status: 200, body: { factoryIds: [DEMO_FACTORIES[0].id, DEMO_FACTORIES[2].id] } });
-      expect((await stack.internal('factory', 'GET', `/api/factories/owned-by/${newId()}`)).body).toEqual({ factoryIds: [] });
+      expect((await stack.internal('factory', 'GET', `/api/factories/owned-by/${newId()}`)).body).toEqual({
+        factoryIds: [],
+      });
     });
 
     it('refuses a call without the internal token', async () => {

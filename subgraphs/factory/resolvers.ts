@@ -12,7 +12,8 @@ export const resolvers: Resolvers = {
     myFactories: (_root, _args, { em, caller }) => new FactoryService(em).ownedBy(requireCaller(caller).userId),
   },
   Mutation: {
-    createFactory: (_root, { input }, { em, caller }) => new FactoryService(em).createFactory(requireCaller(caller), input),
+    createFactory: (_root, { input }, { em, caller }) =>
+      new FactoryService(em).createFactory(requireCaller(caller), input),
     updateFactory: (_root, { id, input }, { em, caller }) =>
       new FactoryService(em).updateFactory(requireCaller(caller), id, input),
   },

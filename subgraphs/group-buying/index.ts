@@ -29,7 +29,15 @@ export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
       deps.config.UNPAID_SWEEP_MS,
       async (stopped) => {
         // Straight again while a batch comes back non-empty: a burst of lapsed holds drains in one tick.
-        while (!stopped() && (await new GroupBuyingService(deps.orm.em.fork(), deps.client, deps.config, deps.logger).expireUnpaidPlaces()) > 0);
+        while (
+          !stopped() &&
+          (await new GroupBuyingService(
+            deps.orm.em.fork(),
+            deps.client,
+            deps.config,
+            deps.logger,
+          ).expireUnpaidPlaces()) > 0
+        );
       },
       deps.logger,
     ),

@@ -24,9 +24,11 @@ export const resolvers: Resolvers = {
   Mutation: {
     createGroupBuyingSession: (_root, { input }, ctx) => service(ctx).createSession(requireCaller(ctx.caller), input),
     joinGroupBuyingSession: (_root, { input }, ctx) => service(ctx).joinSession(requireCaller(ctx.caller), input),
-    cancelGroupBuyingSession: (_root, { sessionId }, ctx) => service(ctx).cancelSession(requireCaller(ctx.caller), sessionId),
+    cancelGroupBuyingSession: (_root, { sessionId }, ctx) =>
+      service(ctx).cancelSession(requireCaller(ctx.caller), sessionId),
     startProduction: (_root, { sessionId }, ctx) => service(ctx).startProduction(requireCaller(ctx.caller), sessionId),
-    completeProduction: (_root, { sessionId }, ctx) => service(ctx).completeProduction(requireCaller(ctx.caller), sessionId),
+    completeProduction: (_root, { sessionId }, ctx) =>
+      service(ctx).completeProduction(requireCaller(ctx.caller), sessionId),
   },
   Subscription: {
     groupBuyingSessionProgress: {

@@ -10,7 +10,9 @@ export function mountRest(app: express.Express, { orm, client, config, logger }:
   // The external cron's hook; the built-in scheduler runs the same sweep.
   router.post(
     '/process-expired',
-    route(async () => ({ processed: await new SessionSettlement(orm.em.fork(), client, config, logger).processExpired() })),
+    route(async () => ({
+      processed: await new SessionSettlement(orm.em.fork(), client, config, logger).processExpired(),
+    })),
   );
   router.post(
     '/participants/payment-status',

@@ -160,7 +160,11 @@ export class GroupBuyingService {
     await this.assertUnpaidBelowLimit(this.em, caller.userId);
     await this.requireOwnAddress(caller, addressId);
 
-    const participant = await this.takePlace(session, caller, { quantity, addressId, refundTo: refundTo ?? 'ORIGINAL_METHOD' });
+    const participant = await this.takePlace(session, caller, {
+      quantity,
+      addressId,
+      refundTo: refundTo ?? 'ORIGINAL_METHOD',
+    });
     let payment: EscrowPayment;
     try {
       payment = await this.client.post<EscrowPayment>('payment', '/api/payments/escrow', {
@@ -169,7 +173,9 @@ export class GroupBuyingService {
         userId: caller.userId,
         factoryId: session.factoryId,
         amount: participant.amount,
-        expiresAt: new Date(Math.min(session.endsAt.getTime(), participant.createdAt.getTime() + this.holdMs)).toISOString(),
+        expiresAt: new Date(
+          Math.min(session.endsAt.getTime(), participant.createdAt.getTime() + this.holdMs),
+        ).toISOString(),
         description: `Group buy ${sessionId}: ${quantity} × Rp${session.groupPrice}`,
         refundTo: participant.refundTo,
       });
@@ -177,10 +183,20 @@ export class GroupBuyingService {
       // A refusal (4xx) made no payment; after a timeout or 5xx one may exist, so it is abandoned too.
       await this.givePlaceBack(participant, !isAppError(error));
       if (isAppError(error)) throw error;
-      this.logger?.error({ err: error, sessionId, participantId: participant.id }, 'escrow payment failed; join undone');
-      throw new AppError('INTERNAL_SERVER_ERROR', 'Payments are unavailable right now, so you have not joined; please try again');
+      this.logger?.error(
+        { err: error, sessionId, participantId: participant.id },
+        'escrow payment failed; join undone',
+      );
+      throw new AppError(
+        'INTERNAL_SERVER_ERROR',
+        'Payments are unavailable right now, so you have not joined; please try again',
+      );
     }
-    await this.em.nativeUpdate(GroupParticipant, { id: participant.id }, { paymentId: payment.id, paymentUrl: payment.invoiceUrl });
+    await this.em.nativeUpdate(
+      GroupParticipant,
+      { id: participant.id },
+      { paymentId: payment.id, paymentUrl: payment.invoiceUrl },
+    );
     participant.paymentId = payment.id;
     participant.paymentUrl = payment.invoiceUrl;
     return { participant, payment: { id: payment.id }, paymentUrl: payment.invoiceUrl };
@@ -203,7 +219,12 @@ export class GroupBuyingService {
       throw conflict('The bulk orders of this session are still being placed; try again in a moment');
     }
     return this.em.transactional(async (tx) => {
-      const updated = await updateSession(tx, `status = 'IN_PRODUCTION'`, `id = ? and status = 'MOQ_REACHED' and settlement_state = 'SETTLED'`, [sessionId]);
+      const updated = await updateSession(
+        tx,
+        `status = 'IN_PRODUCTION'`,
+        `id = ? and status = 'MOQ_REACHED' and settlement_state = 'SETTLED'`,
+        [sessionId],
+      );
       if (!updated) throw conflict('The session changed meanwhile; reload it');
       await publishProgress(tx, updated);
       return updated;
@@ -223,20 +244,34 @@ export class GroupBuyingService {
     } catch (error) {
       if (isAppError(error)) throw error;
       this.logger?.error({ err: error, sessionId }, 'escrow release failed');
-      throw new AppError('INTERNAL_SERVER_ERROR', 'Payments are unavailable right now, so production is not marked complete; please try again');
+      throw new AppError(
+        'INTERNAL_SERVER_ERROR',
+        'Payments are unavailable right now, so production is not marked complete; please try again',
+      );
     }
     return this.em.transactional(async (tx) => {
-      const updated = await updateSession(tx, `status = 'COMPLETED'`, `id = ? and status = 'IN_PRODUCTION'`, [sessionId]);
+      const updated = await updateSession(tx, `status = 'COMPLETED'`, `id = ? and status = 'IN_PRODUCTION'`, [
+        sessionId,
+      ]);
       if (!updated) throw conflict('The session changed meanwhile; reload it');
       await publishProgress(tx, updated);
-      const ordered = await tx.find(GroupParticipant, { sessionId, status: 'ORDERED', orderId: { $ne: null } }, { orderBy: { id: 'asc' } });
+      const ordered = await tx.find(
+        GroupParticipant,
+        { sessionId, status: 'ORDERED', orderId: { $ne: null } },
+        { orderBy: { id: 'asc' } },
+      );
       if (ordered.length) {
         await enqueue(tx, {
           dedupeKey: `group-buying:${sessionId}:shipments`,
           service: 'logistics',
           path: '/api/shipments/bulk',
           body: {
-            shipments: ordered.map((p) => ({ orderId: p.orderId, userId: p.userId, factoryId: updated.factoryId, addressId: p.addressId })),
+            shipments: ordered.map((p) => ({
+              orderId: p.orderId,
+              userId: p.userId,
+              factoryId: updated.factoryId,
+              addressId: p.addressId,
+            })),
           },
         });
       }
@@ -279,7 +314,12 @@ export class GroupBuyingService {
         );
         if (session) await publishProgress(tx, session);
       } else if (status === 'EXPIRED') {
-        await updateSession(tx, 'joined_quantity = joined_quantity - ?, participants_count = participants_count - 1', 'id = ?', [quantity, sessionId]);
+        await updateSession(
+          tx,
+          'joined_quantity = joined_quantity - ?, participants_count = participants_count - 1',
+          'id = ?',
+          [quantity, sessionId],
+        );
       }
       return { participantId, status, changed: true };
     });
@@ -293,8 +333,9 @@ export class GroupBuyingService {
    */
   async expireUnpaidPlaces(): Promise<number> {
     return this.em.transactional(async (tx) => {
-      const expired: { id: string; session_id: string; quantity: number; payment_id: string | null }[] = await tx.execute(
-        `update group_participants set status = 'EXPIRED', updated_at = now()
+      const expired: { id: string; session_id: string; quantity: number; payment_id: string | null }[] =
+        await tx.execute(
+          `update group_participants set status = 'EXPIRED', updated_at = now()
           where id in (
             select id from group_participants
              where status = 'PENDING_PAYMENT' and created_at < now() - ?::float8 * interval '1 millisecond'
@@ -303,21 +344,25 @@ export class GroupBuyingService {
              for update skip locked)
             and status = 'PENDING_PAYMENT'
           returning id, session_id, quantity, payment_id`,
-        [this.holdMs],
-      );
+          [this.holdMs],
+        );
       const returned = new Map<string, { quantity: number; places: number }>();
       for (const place of expired) {
         const session = returned.get(place.session_id) ?? { quantity: 0, places: 0 };
-        returned.set(place.session_id, { quantity: session.quantity + Number(place.quantity), places: session.places + 1 });
+        returned.set(place.session_id, {
+          quantity: session.quantity + Number(place.quantity),
+          places: session.places + 1,
+        });
         // A create call long finished can be abandoned at once; one still unanswered gets its settle time.
         await abandonPaymentOf(tx, this.client, { participantId: place.id }, place.payment_id ? new Date() : undefined);
       }
       for (const [sessionId, { quantity, places }] of [...returned].sort(([a], [b]) => a.localeCompare(b))) {
-        const session = await updateSession(tx, 'joined_quantity = joined_quantity - ?, participants_count = participants_count - ?', 'id = ?', [
-          quantity,
-          places,
-          sessionId,
-        ]);
+        const session = await updateSession(
+          tx,
+          'joined_quantity = joined_quantity - ?, participants_count = participants_count - ?',
+          'id = ?',
+          [quantity, places, sessionId],
+        );
         if (session) await publishProgress(tx, session);
       }
       return expired.length;
@@ -386,19 +431,23 @@ export class GroupBuyingService {
         [participant.id],
       );
       if (rows.length) {
-        await updateSession(tx, 'joined_quantity = joined_quantity - ?, participants_count = participants_count - 1', 'id = ?', [
-          participant.quantity,
-          participant.sessionId,
-        ]);
+        await updateSession(
+          tx,
+          'joined_quantity = joined_quantity - ?, participants_count = participants_count - 1',
+          'id = ?',
+          [participant.quantity, participant.sessionId],
+        );
       }
     });
   }
 
   private async requireOwnAddress(caller: Caller, addressId: string): Promise<void> {
-    const address = await this.client.get<{ id: string; userId: string }>('address', `/api/addresses/${addressId}`).catch((error: unknown) => {
-      if (isAppError(error) && error.code === 'NOT_FOUND') return null;
-      throw error;
-    });
+    const address = await this.client
+      .get<{ id: string; userId: string }>('address', `/api/addresses/${addressId}`)
+      .catch((error: unknown) => {
+        if (isAppError(error) && error.code === 'NOT_FOUND') return null;
+        throw error;
+      });
     if (!address || address.userId !== caller.userId) throw badInput('addressId: not one of your addresses');
   }
 

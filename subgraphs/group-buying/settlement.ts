@@ -19,7 +19,10 @@ const CLAIM_BATCH = 10;
 /** First wait after a failed settlement run; it doubles per failure up to SETTLEMENT_BACKOFF_MAX_MS. */
 const FIRST_RETRY_MS = 1000;
 
-export type SettlementConfig = Pick<Config, 'SETTLEMENT_CHUNK' | 'SETTLEMENT_CLAIM_TTL_MS' | 'SETTLEMENT_BACKOFF_MAX_MS'>;
+export type SettlementConfig = Pick<
+  Config,
+  'SETTLEMENT_CHUNK' | 'SETTLEMENT_CLAIM_TTL_MS' | 'SETTLEMENT_BACKOFF_MAX_MS'
+>;
 
 /** Another holder took the session over (our claim lapsed): stop, it carries on. */
 class ClaimLost extends Error {}
@@ -81,7 +84,10 @@ export class SessionSettlement {
       );
       if (!updated) throw conflict('Only a session that is still forming can be cancelled');
       await publishProgress(tx, updated);
-      const holders = await tx.find(GroupParticipant, { sessionId: session.id, status: { $in: ['PENDING_PAYMENT', 'PAID'] } });
+      const holders = await tx.find(GroupParticipant, {
+        sessionId: session.id,
+        status: { $in: ['PENDING_PAYMENT', 'PAID'] },
+      });
       await notifyParticipants(tx, updated, holders, {
         type: 'SESSION_FAILED',
         title: 'Group buy cancelled',
@@ -109,11 +115,20 @@ export class SessionSettlement {
   /** FORMING → MOQ_REACHED or FAILED by the paid quantity, read under the row lock. */
   private decide(em: EntityManager, session: GroupBuyingSession, token: string): Promise<GroupBuyingSession> {
     return em.transactional(async (tx) => {
-      const locked = await tx.findOneOrFail(GroupBuyingSession, { id: session.id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      const locked = await tx.findOneOrFail(
+        GroupBuyingSession,
+        { id: session.id },
+        { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+      );
       if (locked.status !== 'FORMING' || locked.processingClaim !== token) return locked;
       const outcome = moqOutcome(locked.paidQuantity, locked.moq);
       assertTransition(SESSION_TRANSITIONS, locked.status, outcome, 'session status');
-      const updated = (await updateSession(tx, `status = ?, settlement_state = 'PENDING'`, `id = ? and status = 'FORMING'`, [outcome, locked.id]))!;
+      const updated = (await updateSession(
+        tx,
+        `status = ?, settlement_state = 'PENDING'`,
+        `id = ? and status = 'FORMING'`,
+        [outcome, locked.id],
+      ))!;
       await publishProgress(tx, updated);
       if (outcome === 'MOQ_REACHED') {
         const paid = await tx.find(GroupParticipant, { sessionId: locked.id, status: 'PAID' });
@@ -123,7 +138,10 @@ export class SessionSettlement {
           body: 'The group buy you joined reached its minimum order. Your order is placed and production starts soon.',
         });
       } else {
-        const holders = await tx.find(GroupParticipant, { sessionId: locked.id, status: { $in: ['PENDING_PAYMENT', 'PAID'] } });
+        const holders = await tx.find(GroupParticipant, {
+          sessionId: locked.id,
+          status: { $in: ['PENDING_PAYMENT', 'PAID'] },
+        });
         await notifyParticipants(tx, updated, holders, {
           type: 'SESSION_FAILED',
           title: 'Group buy did not reach its minimum',
@@ -138,10 +156,14 @@ export class SessionSettlement {
   private async finish(session: GroupBuyingSession, token: string): Promise<boolean> {
     let settled: boolean;
     try {
-      settled = session.settlementState === 'PENDING' ? await this.settle(session, () => this.renew(session.id, token)) : true;
+      settled =
+        session.settlementState === 'PENDING' ? await this.settle(session, () => this.renew(session.id, token)) : true;
     } catch (error) {
       if (error instanceof ClaimLost) return false;
-      this.logger?.warn({ err: error, sessionId: session.id }, 'session settlement failed; a later sweep retries after a wait');
+      this.logger?.warn(
+        { err: error, sessionId: session.id },
+        'session settlement failed; a later sweep retries after a wait',
+      );
       await this.backOff(session.id, token, error);
       return false;
     }
@@ -160,18 +182,27 @@ export class SessionSettlement {
     const limit = this.config.SETTLEMENT_CHUNK;
     let after: string | undefined;
     do {
-      ({ next: after } = await this.client.post<{ next?: string }>('payment', '/api/payments/expire-session', { sessionId, after, limit }));
+      ({ next: after } = await this.client.post<{ next?: string }>('payment', '/api/payments/expire-session', {
+        sessionId,
+        after,
+        limit,
+      }));
       await renew();
     } while (after);
     if (session.status === 'FAILED' || session.status === 'CANCELLED') {
       const reason = session.status === 'FAILED' ? 'MOQ_NOT_REACHED' : 'SESSION_CANCELLED';
-      for (let more = true; more; ) {
-        ({ more = false } = await this.client.post<{ more?: boolean }>('payment', '/api/payments/refund-session', { sessionId, reason, limit }));
+      for (let more = true; more;) {
+        ({ more = false } = await this.client.post<{ more?: boolean }>('payment', '/api/payments/refund-session', {
+          sessionId,
+          reason,
+          limit,
+        }));
         await renew();
       }
     } else {
       await this.placeOrders(session, renew);
-      if (session.status === 'COMPLETED') await this.client.post('payment', '/api/payments/release-escrow', { sessionId });
+      if (session.status === 'COMPLETED')
+        await this.client.post('payment', '/api/payments/release-escrow', { sessionId });
     }
     const rows = await this.em.execute(
       `update group_buying_sessions
@@ -190,26 +221,32 @@ export class SessionSettlement {
   private async placeOrders(session: GroupBuyingSession, renew: () => Promise<void>): Promise<void> {
     let after: string | undefined;
     for (;;) {
-      const paid = await this.em.fork().find(
-        GroupParticipant,
-        { sessionId: session.id, status: 'PAID', ...(after ? { id: { $gt: after } } : {}) },
-        { orderBy: { id: 'asc' }, limit: this.config.SETTLEMENT_CHUNK },
-      );
+      const paid = await this.em
+        .fork()
+        .find(
+          GroupParticipant,
+          { sessionId: session.id, status: 'PAID', ...(after ? { id: { $gt: after } } : {}) },
+          { orderBy: { id: 'asc' }, limit: this.config.SETTLEMENT_CHUNK },
+        );
       if (!paid.length) return;
-      const { orders } = await this.client.post<{ orders: { orderId: string; participantId: string }[] }>('order', '/api/orders/bulk', {
-        sessionId: session.id,
-        productId: session.productId,
-        variantId: session.variantId,
-        factoryId: session.factoryId,
-        unitPrice: session.groupPrice,
-        participants: paid.map((p) => ({
-          participantId: p.id,
-          userId: p.userId,
-          quantity: p.quantity,
-          addressId: p.addressId,
-          paymentId: p.paymentId,
-        })),
-      });
+      const { orders } = await this.client.post<{ orders: { orderId: string; participantId: string }[] }>(
+        'order',
+        '/api/orders/bulk',
+        {
+          sessionId: session.id,
+          productId: session.productId,
+          variantId: session.variantId,
+          factoryId: session.factoryId,
+          unitPrice: session.groupPrice,
+          participants: paid.map((p) => ({
+            participantId: p.id,
+            userId: p.userId,
+            quantity: p.quantity,
+            addressId: p.addressId,
+            paymentId: p.paymentId,
+          })),
+        },
+      );
       await this.em.execute(
         `update group_participants p set status = 'ORDERED', order_id = placed.order_id, updated_at = now()
            from unnest(array[?]::uuid[], array[?]::uuid[]) as placed(participant_id, order_id)
@@ -238,7 +275,13 @@ export class SessionSettlement {
               settlement_retry_at = now() + least(?::float8, ?::float8 * power(2, least(settlement_attempts, 30))) * interval '1 millisecond',
               settlement_error = ?, processing_claim = null, processing_claimed_at = null
         where id = ? and processing_claim = ?`,
-      [this.config.SETTLEMENT_BACKOFF_MAX_MS, FIRST_RETRY_MS, String(error instanceof Error ? error.message : error).slice(0, 1000), id, token],
+      [
+        this.config.SETTLEMENT_BACKOFF_MAX_MS,
+        FIRST_RETRY_MS,
+        String(error instanceof Error ? error.message : error).slice(0, 1000),
+        id,
+        token,
+      ],
     );
   }
 
@@ -257,7 +300,12 @@ export function startExpiryScheduler(deps: SubgraphDeps): BackgroundTask {
     deps.config.EXPIRY_SWEEP_MS,
     async (stopped) => {
       while (!stopped()) {
-        const processed = await new SessionSettlement(deps.orm.em.fork(), deps.client, deps.config, deps.logger).processExpired();
+        const processed = await new SessionSettlement(
+          deps.orm.em.fork(),
+          deps.client,
+          deps.config,
+          deps.logger,
+        ).processExpired();
         if (processed.length < CLAIM_BATCH || processed.some((p) => !p.settled)) return;
       }
     },

@@ -12,30 +12,49 @@ import {
 
 describe('session state table', () => {
   it('allows exactly the moves of DESIGN.md §4', () => {
-    const allowed = SESSION_STATUSES.flatMap((from) => SESSION_STATUSES.filter((to) => canTransition(SESSION_TRANSITIONS, from, to)).map((to) => `${from}→${to}`));
+    const allowed = SESSION_STATUSES.flatMap((from) =>
+      SESSION_STATUSES.filter((to) => canTransition(SESSION_TRANSITIONS, from, to)).map((to) => `${from}→${to}`),
+    );
     expect(allowed.sort()).toEqual(
-      ['FORMING→MOQ_REACHED', 'FORMING→FAILED', 'FORMING→CANCELLED', 'MOQ_REACHED→IN_PRODUCTION', 'IN_PRODUCTION→COMPLETED'].sort(),
+      [
+        'FORMING→MOQ_REACHED',
+        'FORMING→FAILED',
+        'FORMING→CANCELLED',
+        'MOQ_REACHED→IN_PRODUCTION',
+        'IN_PRODUCTION→COMPLETED',
+      ].sort(),
     );
   });
 
   it('refuses illegal moves with CONFLICT', () => {
-    expect(() => assertTransition(SESSION_TRANSITIONS, 'FAILED', 'MOQ_REACHED')).toThrow(expect.objectContaining({ code: 'CONFLICT' }));
-    expect(() => assertTransition(SESSION_TRANSITIONS, 'MOQ_REACHED', 'CANCELLED')).toThrow(expect.objectContaining({ code: 'CONFLICT' }));
-    expect(() => assertTransition(SESSION_TRANSITIONS, 'FORMING', 'COMPLETED')).toThrow(expect.objectContaining({ code: 'CONFLICT' }));
+    expect(() => assertTransition(SESSION_TRANSITIONS, 'FAILED', 'MOQ_REACHED')).toThrow(
+      expect.objectContaining({ code: 'CONFLICT' }),
+    );
+    expect(() => assertTransition(SESSION_TRANSITIONS, 'MOQ_REACHED', 'CANCELLED')).toThrow(
+      expect.objectContaining({ code: 'CONFLICT' }),
+    );
+    expect(() => assertTransition(SESSION_TRANSITIONS, 'FORMING', 'COMPLETED')).toThrow(
+      expect.objectContaining({ code: 'CONFLICT' }),
+    );
     expect(() => assertTransition(SESSION_TRANSITIONS, 'IN_PRODUCTION', 'COMPLETED')).not.toThrow();
   });
 
   it('ends every path in a terminal state', () => {
-    for (const terminal of ['COMPLETED', 'FAILED', 'CANCELLED'] as const) expect(SESSION_TRANSITIONS[terminal]).toEqual([]);
+    for (const terminal of ['COMPLETED', 'FAILED', 'CANCELLED'] as const)
+      expect(SESSION_TRANSITIONS[terminal]).toEqual([]);
   });
 });
 
 describe('participant state table', () => {
   it('allows exactly the moves of DESIGN.md §4', () => {
     const allowed = PARTICIPANT_STATUSES.flatMap((from) =>
-      PARTICIPANT_STATUSES.filter((to) => canTransition(PARTICIPANT_TRANSITIONS, from, to)).map((to) => `${from}→${to}`),
+      PARTICIPANT_STATUSES.filter((to) => canTransition(PARTICIPANT_TRANSITIONS, from, to)).map(
+        (to) => `${from}→${to}`,
+      ),
     );
-    expect(allowed.sort()).toEqual(['PENDING_PAYMENT→PAID', 'PENDING_PAYMENT→EXPIRED', 'PAID→ORDERED', 'PAID→REFUNDED'].sort());
+    expect(allowed.sort()).toEqual(
+      ['PENDING_PAYMENT→PAID', 'PENDING_PAYMENT→EXPIRED', 'PAID→ORDERED', 'PAID→REFUNDED'].sort(),
+    );
   });
 
   it('derives the claim sources of each payment callback from the table', () => {

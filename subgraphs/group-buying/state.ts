@@ -1,7 +1,14 @@
 import { Transitions } from '../../lib/state-machine';
 
 /** DESIGN.md §4. Settlement (orders, refunds) follows a status change; see service.ts. */
-export const SESSION_STATUSES = ['FORMING', 'MOQ_REACHED', 'IN_PRODUCTION', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
+export const SESSION_STATUSES = [
+  'FORMING',
+  'MOQ_REACHED',
+  'IN_PRODUCTION',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
 export const SESSION_TRANSITIONS: Transitions<SessionStatus> = {

@@ -46,7 +46,8 @@ describe('logistics: shipments and their tracking', () => {
     await stack?.stop();
   });
 
-  const bulk = (shipments: Record<string, unknown>[]) => stack.internal('logistics', 'POST', '/api/shipments/bulk', { shipments });
+  const bulk = (shipments: Record<string, unknown>[]) =>
+    stack.internal('logistics', 'POST', '/api/shipments/bulk', { shipments });
   const update = (caller: Caller | undefined, input: Record<string, unknown>) =>
     stack.graphql(UPDATE, { input }, caller ? { caller } : undefined);
   const shipmentAs = async (caller: Caller, id: string) => {
@@ -56,12 +57,23 @@ describe('logistics: shipments and their tracking', () => {
   };
   const historyOf = (shipmentId: string) => statusHistoryOf(db, 'shipment_status_history', 'shipment_id', shipmentId);
   const outbox = async (like: string) =>
-    (await db.query('select service, path, body, delivered_at from outbox where dedupe_key like $1 order by created_at, id', [like])).rows;
+    (
+      await db.query(
+        'select service, path, body, delivered_at from outbox where dedupe_key like $1 order by created_at, id',
+        [like],
+      )
+    ).rows;
 
   /** Orders to ship: real PAID group-buying orders when the order subgraph runs, bare ids otherwise. */
   async function ordersFor(buyers: Caller[]): Promise<string[]> {
     if (!WITH_ORDER) return buyers.map(() => newId());
-    const participants = buyers.map((b) => ({ participantId: newId(), userId: b.userId, quantity: 2, addressId: newId(), paymentId: newId() }));
+    const participants = buyers.map((b) => ({
+      participantId: newId(),
+      userId: b.userId,
+      quantity: 2,
+      addressId: newId(),
+      paymentId: newId(),
+    }));
     const response = await stack.internal('order', 'POST', '/api/orders/bulk', {
       sessionId: newId(),
       productId: PRODUCT.id,
@@ -76,7 +88,9 @@ describe('logistics: shipments and their tracking', () => {
 
   async function shipTo(buyers: Caller[]): Promise<{ orderId: string; shipmentId: string; buyer: Caller }[]> {
     const orderIds = await ordersFor(buyers);
-    const response = await bulk(orderIds.map((orderId, i) => ({ orderId, userId: buyers[i].userId, factoryId: FACTORY.id, addressId: newId() })));
+    const response = await bulk(
+      orderIds.map((orderId, i) => ({ orderId, userId: buyers[i].userId, factoryId: FACTORY.id, addressId: newId() })),
+    );
     expect(response.status).toBe(200);
     return orderIds.map((orderId, i) => {
       expect(response.body.shipments[i].orderId).toBe(orderId);
@@ -87,7 +101,12 @@ describe('logistics: shipments and their tracking', () => {
   it('creates one PENDING shipment per order with a tracking number and a first event, however often asked', async () => {
     const buyers = [buyer(), buyer()];
     const orderIds = await ordersFor(buyers);
-    const rows = orderIds.map((orderId, i) => ({ orderId, userId: buyers[i].userId, factoryId: FACTORY.id, addressId: newId() }));
+    const rows = orderIds.map((orderId, i) => ({
+      orderId,
+      userId: buyers[i].userId,
+      factoryId: FACTORY.id,
+      addressId: newId(),
+    }));
     const answers = await Promise.all([bulk(rows), bulk(rows), bulk([...rows].reverse())]);
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
     expect(answers[1].body).toEqual(answers[0].body);
@@ -104,7 +123,10 @@ describe('logistics: shipments and their tracking', () => {
     expect(shipment).toMatchObject({ status: 'PENDING', order: { id: orderIds[0] }, events: [{ status: 'PENDING' }] });
     expect(shipment.trackingNumber).toMatch(/^GB\d{14}$/);
     const ids = [...answers[0].body.shipments.map((s: any) => s.id), mixed.body.shipments[1].id];
-    const events = await db.query('select shipment_id, count(*)::int as n from tracking where shipment_id = any($1) group by shipment_id', [ids]);
+    const events = await db.query(
+      'select shipment_id, count(*)::int as n from tracking where shipment_id = any($1) group by shipment_id',
+      [ids],
+    );
     expect(events.rows.map((r) => r.n)).toEqual([1, 1, 1]);
   });
 
@@ -123,7 +145,9 @@ describe('logistics: shipments and their tracking', () => {
     const fresh = { ...row, orderId: newId() };
     const response = await bulk([fresh, row, { ...row, addressId: newId() }]);
     expect(response.status).toBe(400);
-    const { rows } = await db.query('select count(*)::int as n from shipments where order_id = any($1)', [[row.orderId, fresh.orderId]]);
+    const { rows } = await db.query('select count(*)::int as n from shipments where order_id = any($1)', [
+      [row.orderId, fresh.orderId],
+    ]);
     expect(rows[0].n).toBe(0);
   });
 
@@ -139,7 +163,10 @@ describe('logistics: shipments and their tracking', () => {
       expect(result.errors).toBeUndefined();
       expect(result.data.updateShipmentStatus.status).toBe(status);
       if (WITH_ORDER && status === 'PICKED_UP') {
-        const order = await settled(() => stack.internal('order', 'GET', `/api/orders/${orderId}`), (r) => r.body.status === 'SHIPPED');
+        const order = await settled(
+          () => stack.internal('order', 'GET', `/api/orders/${orderId}`),
+          (r) => r.body.status === 'SHIPPED',
+        );
         expect(order.body.status).toBe('SHIPPED');
       }
     }
@@ -173,7 +200,10 @@ describe('logistics: shipments and their tracking', () => {
     ]);
 
     if (WITH_ORDER) {
-      const order = await settled(() => stack.internal('order', 'GET', `/api/orders/${orderId}`), (r) => r.body.status === 'DELIVERED');
+      const order = await settled(
+        () => stack.internal('order', 'GET', `/api/orders/${orderId}`),
+        (r) => r.body.status === 'DELIVERED',
+      );
       expect(order.body.status).toBe('DELIVERED');
       const viaGateway = await stack.graphql(
         `query ($id: ID!) { order(id: $id) { status shipment { id status trackingNumber events { status } } } }`,
@@ -181,11 +211,17 @@ describe('logistics: shipments and their tracking', () => {
         { caller: owner },
       );
       expect(viaGateway.errors).toBeUndefined();
-      expect(viaGateway.data.order).toMatchObject({ status: 'DELIVERED', shipment: { id: shipmentId, status: 'DELIVERED' } });
+      expect(viaGateway.data.order).toMatchObject({
+        status: 'DELIVERED',
+        shipment: { id: shipmentId, status: 'DELIVERED' },
+      });
       expect(viaGateway.data.order.shipment.events).toHaveLength(4);
     }
     if (WITH_NOTIFICATION) {
-      const delivered = await settled(() => outbox(`shipment:${shipmentId}:%`), (rows) => rows.every((m) => m.delivered_at));
+      const delivered = await settled(
+        () => outbox(`shipment:${shipmentId}:%`),
+        (rows) => rows.every((m) => m.delivered_at),
+      );
       expect(delivered.every((m) => m.delivered_at)).toBe(true);
     }
   });
@@ -231,7 +267,11 @@ describe('logistics: shipments and their tracking', () => {
     const entities = async (caller: Caller) => {
       const response = await fetch(`${stack.serviceUrl('logistics')}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: TEST_INTERNAL_TOKEN, ...identityHeaders(caller) },
+        headers: {
+          'content-type': 'application/json',
+          [INTERNAL_TOKEN_HEADER]: TEST_INTERNAL_TOKEN,
+          ...identityHeaders(caller),
+        },
         body: JSON.stringify({
           query: `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Order { id shipment { id } } } }`,
           variables: { r: [a.orderId, b.orderId, unknownOrder].map((id) => ({ __typename: 'Order', id })) },
@@ -245,9 +285,15 @@ describe('logistics: shipments and their tracking', () => {
     expect(await entities(OWNER)).toEqual([a.shipmentId, b.shipmentId, null]);
     expect(await entities(ADMIN)).toEqual([a.shipmentId, b.shipmentId, null]);
     expect(await entities(OTHER_OWNER)).toEqual([null, null, null]);
-    expect(await stack.graphql(SHIPMENT, { id: a.shipmentId }, { caller: b.buyer })).toEqual({ data: { shipment: null } });
+    expect(await stack.graphql(SHIPMENT, { id: a.shipmentId }, { caller: b.buyer })).toEqual({
+      data: { shipment: null },
+    });
 
-    const mine = await stack.graphql(`{ myShipments(first: 5) { totalCount edges { node { id } } } }`, {}, { caller: b.buyer });
+    const mine = await stack.graphql(
+      `{ myShipments(first: 5) { totalCount edges { node { id } } } }`,
+      {},
+      { caller: b.buyer },
+    );
     expect(mine.data.myShipments).toEqual({ totalCount: 1, edges: [{ node: { id: b.shipmentId } }] });
   });
 });

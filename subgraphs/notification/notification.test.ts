@@ -39,7 +39,12 @@ describe('notification subgraph', () => {
 
     const list = await stack.graphql(LIST, {}, as(userId));
     expect(list.data.myNotifications.totalCount).toBe(1);
-    expect(list.data.myNotifications.edges[0].node).toEqual({ id: a.body.id, type: 'PAYMENT_SUCCEEDED', title: 'Payment received', readAt: null });
+    expect(list.data.myNotifications.edges[0].node).toEqual({
+      id: a.body.id,
+      type: 'PAYMENT_SUCCEEDED',
+      title: 'Payment received',
+      readAt: null,
+    });
     expect(errorCode(await stack.graphql(LIST, {}))).toBe('UNAUTHENTICATED');
   });
 
@@ -61,7 +66,9 @@ describe('notification subgraph', () => {
     expect(again.data.markNotificationRead.readAt).toBe(marked.data.markNotificationRead.readAt);
 
     const unread = await stack.graphql(LIST, { unread: true }, as(owner));
-    expect(unread.data.myNotifications.edges.map((e: { node: { type: string } }) => e.node.type)).toEqual(['ESCROW_RELEASED']);
+    expect(unread.data.myNotifications.edges.map((e: { node: { type: string } }) => e.node.type)).toEqual([
+      'ESCROW_RELEASED',
+    ]);
     expect((await stack.graphql(LIST, { unread: false }, as(owner))).data.myNotifications.totalCount).toBe(2);
     expect((await stack.graphql(one, { id: body.id }, as(owner))).data.notification.id).toBe(body.id);
   });
@@ -76,7 +83,9 @@ describe('notification subgraph', () => {
   it('pushes a new notification to its owner only, over graphql-ws', async () => {
     const userId = newId();
     const client = subscriber({ internalToken: TEST_INTERNAL_TOKEN, 'x-user-id': userId, 'x-user-role': 'BUYER' });
-    const events = client.iterate<{ notificationAdded: { id: string; type: string; title: string; readAt: string | null } }>({
+    const events = client.iterate<{
+      notificationAdded: { id: string; type: string; title: string; readAt: string | null };
+    }>({
       query: 'subscription { notificationAdded { id type title readAt createdAt } }',
     });
     // Subscribing is asynchronous; keep sending until the first event for this user arrives.
@@ -89,7 +98,11 @@ describe('notification subgraph', () => {
       if (winner) break;
     }
     const { value } = await first;
-    expect(value.data.notificationAdded).toMatchObject({ type: 'REFUND_COMPLETED', title: 'Payment received', readAt: null });
+    expect(value.data.notificationAdded).toMatchObject({
+      type: 'REFUND_COMPLETED',
+      title: 'Payment received',
+      readAt: null,
+    });
     expect(value.errors).toBeUndefined();
     // Whatever arrives next is this user's too, never the other user's SESSION_FAILED.
     const last = await send(userId, { type: 'ORDER_SHIPPED' });

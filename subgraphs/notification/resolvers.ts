@@ -13,11 +13,16 @@ export const resolvers: Resolvers = {
   DateTime,
   Query: {
     myNotifications: (_root, args, { em, caller }) =>
-      new NotificationService(em).mine(requireCaller(caller), { unreadOnly: args.unreadOnly }, { first: args.first, after: args.after }),
+      new NotificationService(em).mine(
+        requireCaller(caller),
+        { unreadOnly: args.unreadOnly },
+        { first: args.first, after: args.after },
+      ),
     notification: (_root, { id }, { em, caller }) => new NotificationService(em).own(requireCaller(caller), id),
   },
   Mutation: {
-    markNotificationRead: (_root, { id }, { em, caller }) => new NotificationService(em).markRead(requireCaller(caller), id),
+    markNotificationRead: (_root, { id }, { em, caller }) =>
+      new NotificationService(em).markRead(requireCaller(caller), id),
   },
   Subscription: {
     notificationAdded: {

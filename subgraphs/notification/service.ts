@@ -71,9 +71,15 @@ export class NotificationService {
   }
 
   mine(caller: Caller, filter: { unreadOnly?: boolean | null }, page: PageArgs) {
-    return paginate(this.em, Notification, { userId: caller.userId, ...(filter.unreadOnly ? { readAt: null } : {}) }, page, {
-      newestFirst: true,
-    });
+    return paginate(
+      this.em,
+      Notification,
+      { userId: caller.userId, ...(filter.unreadOnly ? { readAt: null } : {}) },
+      page,
+      {
+        newestFirst: true,
+      },
+    );
   }
 
   /** Someone else's notification is as good as missing. */
@@ -85,7 +91,11 @@ export class NotificationService {
   /** Sets readAt once; marking it again answers it unchanged. */
   async markRead(caller: Caller, id: string): Promise<Notification> {
     const parsedId = parseInput(idSchema, id);
-    await this.em.nativeUpdate(Notification, { id: parsedId, userId: caller.userId, readAt: null }, { readAt: new Date() });
+    await this.em.nativeUpdate(
+      Notification,
+      { id: parsedId, userId: caller.userId, readAt: null },
+      { readAt: new Date() },
+    );
     const notification = await this.own(caller, parsedId);
     if (!notification) throw notFound('No such notification');
     return notification;

@@ -26,7 +26,10 @@ export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
       deps.config.UNPAID_SWEEP_MS,
       async (stopped) => {
         // Straight again while a batch comes back non-empty: a burst of lapsed holds drains in one tick.
-        while (!stopped() && (await new OrderService(deps.orm.em.fork(), deps.client, deps.config, deps.logger).cancelLapsedUnpaid()) > 0);
+        while (
+          !stopped() &&
+          (await new OrderService(deps.orm.em.fork(), deps.client, deps.config, deps.logger).cancelLapsedUnpaid()) > 0
+        );
       },
       deps.logger,
     ),

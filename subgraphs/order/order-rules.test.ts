@@ -18,24 +18,40 @@ const buyer = (): Caller => ({ userId: newId(), role: 'BUYER' });
 describe('order rules', () => {
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await startTestStack({ subgraphs: ['product', 'factory', 'address', 'warehouse', 'order', 'payment'], sandbox: true });
+    stack = await startTestStack({
+      subgraphs: ['product', 'factory', 'address', 'warehouse', 'order', 'payment'],
+      sandbox: true,
+    });
   });
   afterAll(() => stack?.stop());
 
   const rowsOf = (sql: string, params: unknown[]) => rowsIn(stack, 'order', sql, params);
-  const paymentOf = async (orderId: string) => (await stack.internal('payment', 'GET', `/api/payments/by-order/${orderId}`)).body;
+  const paymentOf = async (orderId: string) =>
+    (await stack.internal('payment', 'GET', `/api/payments/by-order/${orderId}`)).body;
 
   const order = (caller: Caller, input: Record<string, unknown>) => stack.graphql(CREATE_ORDER, { input }, { caller });
-  const orderStatus = async (orderId: string) => (await stack.internal('order', 'GET', `/api/orders/${orderId}`)).body.status;
+  const orderStatus = async (orderId: string) =>
+    (await stack.internal('order', 'GET', `/api/orders/${orderId}`)).body.status;
 
   it('prices from the catalog, reserves stock and starts the payment', async () => {
     const me = buyer();
     const addressId = await createAddress(stack, me);
     const before = await stockOf(stack, shirtL);
-    const result = await order(me, { addressId, items: [{ variantId: shirtM, quantity: 2 }, { variantId: shirtL, quantity: 1 }] });
+    const result = await order(me, {
+      addressId,
+      items: [
+        { variantId: shirtM, quantity: 2 },
+        { variantId: shirtL, quantity: 1 },
+      ],
+    });
     expect(result.errors).toBeUndefined();
     const created = result.data.createOrder;
-    expect(created.order).toMatchObject({ status: 'PENDING_PAYMENT', source: 'REGULAR', currency: 'IDR', total: 2 * 45000 + 47000 });
+    expect(created.order).toMatchObject({
+      status: 'PENDING_PAYMENT',
+      source: 'REGULAR',
+      currency: 'IDR',
+      total: 2 * 45000 + 47000,
+    });
     expect(created.order.items).toEqual([
       { quantity: 2, unitPrice: 45000, productName: DEMO_PRODUCTS[0].name, variant: { id: shirtM } },
       { quantity: 1, unitPrice: 47000, productName: DEMO_PRODUCTS[0].name, variant: { id: shirtL } },
@@ -49,22 +65,53 @@ describe('order rules', () => {
 
     // Payment says PAID: the order is PAID (a repeat is fine) and the stock leaves the warehouse.
     for (let i = 0; i < 2; i += 1) {
-      const paid = await stack.internal('order', 'POST', '/api/orders/payment-status', { orderId: created.order.id, paymentId, status: 'PAID' });
+      const paid = await stack.internal('order', 'POST', '/api/orders/payment-status', {
+        orderId: created.order.id,
+        paymentId,
+        status: 'PAID',
+      });
       expect(paid).toMatchObject({ status: 200, body: { status: 'PAID' } });
     }
-    expect(await settled(() => stockOf(stack, shirtL), (s) => s.reserved === before.reserved)).toEqual({
+    expect(
+      await settled(
+        () => stockOf(stack, shirtL),
+        (s) => s.reserved === before.reserved,
+      ),
+    ).toEqual({
       quantity: before.quantity - 1,
       reserved: before.reserved,
     });
     // Illegal moves are CONFLICT and change nothing; the fulfilment path is walked step by step.
-    const expired = await stack.internal('order', 'POST', '/api/orders/payment-status', { orderId: created.order.id, paymentId, status: 'EXPIRED' });
+    const expired = await stack.internal('order', 'POST', '/api/orders/payment-status', {
+      orderId: created.order.id,
+      paymentId,
+      status: 'EXPIRED',
+    });
     expect(expired.status).toBe(409);
-    const otherPayment = await stack.internal('order', 'POST', '/api/orders/payment-status', { orderId: created.order.id, paymentId: newId(), status: 'PAID' });
+    const otherPayment = await stack.internal('order', 'POST', '/api/orders/payment-status', {
+      orderId: created.order.id,
+      paymentId: newId(),
+      status: 'PAID',
+    });
     expect(otherPayment.status).toBe(409);
-    expect((await stack.internal('order', 'POST', `/api/orders/${created.order.id}/shipment-status`, { status: 'DELIVERED' })).body.status).toBe('DELIVERED');
-    expect((await stack.internal('order', 'POST', `/api/orders/${created.order.id}/shipment-status`, { status: 'SHIPPED' })).status).toBe(409);
-    expect((await stack.internal('order', 'POST', `/api/orders/${created.order.id}/shipment-status`, { status: 'LOST' })).status).toBe(400);
-    expect((await stack.internal('order', 'POST', `/api/orders/${newId()}/shipment-status`, { status: 'SHIPPED' })).status).toBe(404);
+    expect(
+      (
+        await stack.internal('order', 'POST', `/api/orders/${created.order.id}/shipment-status`, {
+          status: 'DELIVERED',
+        })
+      ).body.status,
+    ).toBe('DELIVERED');
+    expect(
+      (await stack.internal('order', 'POST', `/api/orders/${created.order.id}/shipment-status`, { status: 'SHIPPED' }))
+        .status,
+    ).toBe(409);
+    expect(
+      (await stack.internal('order', 'POST', `/api/orders/${created.order.id}/shipment-status`, { status: 'LOST' }))
+        .status,
+    ).toBe(400);
+    expect(
+      (await stack.internal('order', 'POST', `/api/orders/${newId()}/shipment-status`, { status: 'SHIPPED' })).status,
+    ).toBe(404);
 
     // Visible to its buyer, the owner of its factory and admins; null for anyone else.
     const query = `query($id: ID!) { order(id: $id) { id status shippingAddress { id } } }`;
@@ -78,7 +125,8 @@ describe('order rules', () => {
         shippingAddress: { id: addressId },
       });
     }
-    for (const who of [buyer(), otherOwner]) expect((await stack.graphql(query, { id: created.order.id }, { caller: who })).data.order).toBeNull();
+    for (const who of [buyer(), otherOwner])
+      expect((await stack.graphql(query, { id: created.order.id }, { caller: who })).data.order).toBeNull();
     expect(errorCode(await stack.graphql(query, { id: created.order.id }))).toBe('UNAUTHENTICATED');
   });
 
@@ -93,21 +141,53 @@ describe('order rules', () => {
       [{ addressId, items: [{ variantId: shirtM, quantity: -3 }] }, 'BAD_USER_INPUT'],
       [{ addressId, items: [] }, 'BAD_USER_INPUT'],
       [{ addressId, items: [{ variantId: newId(), quantity: 1 }] }, 'BAD_USER_INPUT'],
-      [{ addressId, items: [{ variantId: shirtM, quantity: 1 }, { variantId: shirtM, quantity: 1 }] }, 'BAD_USER_INPUT'],
-      [{ addressId, items: [{ variantId: shirtM, quantity: 1 }, { variantId: batikM, quantity: 1 }] }, 'BAD_USER_INPUT'],
+      [
+        {
+          addressId,
+          items: [
+            { variantId: shirtM, quantity: 1 },
+            { variantId: shirtM, quantity: 1 },
+          ],
+        },
+        'BAD_USER_INPUT',
+      ],
+      [
+        {
+          addressId,
+          items: [
+            { variantId: shirtM, quantity: 1 },
+            { variantId: batikM, quantity: 1 },
+          ],
+        },
+        'BAD_USER_INPUT',
+      ],
       [{ addressId: someoneElses, items: [{ variantId: shirtM, quantity: 1 }] }, 'FORBIDDEN'],
       [{ addressId: newId(), items: [{ variantId: shirtM, quantity: 1 }] }, 'NOT_FOUND'],
       // A total the API's Int cannot carry (100,000 × Rp45,000) is bad input; one that fits but exceeds stock conflicts.
       [{ addressId, items: [{ variantId: shirtM, quantity: 100_000 }] }, 'BAD_USER_INPUT'],
       [{ addressId, items: [{ variantId: shirtM, quantity: 40_000 }] }, 'CONFLICT'],
       // All or nothing: the first line has stock, the second does not.
-      [{ addressId, items: [{ variantId: shirtM, quantity: 1 }, { variantId: shirtWhite, quantity: 39_999 }] }, 'CONFLICT'],
+      [
+        {
+          addressId,
+          items: [
+            { variantId: shirtM, quantity: 1 },
+            { variantId: shirtWhite, quantity: 39_999 },
+          ],
+        },
+        'CONFLICT',
+      ],
     ];
-    for (const [input, code] of cases) expect([JSON.stringify(input), errorCode(await order(me, input))]).toEqual([JSON.stringify(input), code]);
+    for (const [input, code] of cases)
+      expect([JSON.stringify(input), errorCode(await order(me, input))]).toEqual([JSON.stringify(input), code]);
     // A price is not even part of the input type: GraphQL validation refuses it.
     const priced = await order(me, { addressId, items: [{ variantId: shirtM, quantity: 1, unitPrice: 1 }] });
     expect(priced.errors?.[0].message).toMatch(/unitPrice/);
-    expect(errorCode(await stack.graphql(CREATE_ORDER, { input: { addressId, items: [{ variantId: shirtM, quantity: 1 }] } }))).toBe('UNAUTHENTICATED');
+    expect(
+      errorCode(
+        await stack.graphql(CREATE_ORDER, { input: { addressId, items: [{ variantId: shirtM, quantity: 1 }] } }),
+      ),
+    ).toBe('UNAUTHENTICATED');
     expect(await footprint(stack)).toEqual(before);
     expect(await stockOf(stack, shirtM)).toEqual(stockBefore);
   });
@@ -125,9 +205,18 @@ describe('order rules', () => {
     } finally {
       await stack.stack.startOne('payment');
     }
-    expect(await countRows(stack, 'order', "select 1 from orders where user_id = $1 and status = 'CANCELLED'", [me.userId])).toBe(1);
-    expect(await countRows(stack, 'order', "select 1 from orders where user_id = $1 and status <> 'CANCELLED'", [me.userId])).toBe(0);
-    expect(await settled(() => stockOf(stack, mugSand), (s) => s.reserved === before.reserved)).toEqual(before);
+    expect(
+      await countRows(stack, 'order', "select 1 from orders where user_id = $1 and status = 'CANCELLED'", [me.userId]),
+    ).toBe(1);
+    expect(
+      await countRows(stack, 'order', "select 1 from orders where user_id = $1 and status <> 'CANCELLED'", [me.userId]),
+    ).toBe(0);
+    expect(
+      await settled(
+        () => stockOf(stack, mugSand),
+        (s) => s.reserved === before.reserved,
+      ),
+    ).toEqual(before);
   });
 
   it('closes the invoice a payment call made after the order stopped waiting for it', async () => {
@@ -137,16 +226,26 @@ describe('order rules', () => {
     try {
       const result = await order(me, { addressId, items: [{ variantId: shirtWhite, quantity: 1 }] });
       expect(result.errors?.[0]?.message).toMatch(/payment could not be started/);
-      const [{ id: orderId }] = await rowsOf("select id from orders where user_id = $1 and status = 'CANCELLED'", [me.userId]);
+      const [{ id: orderId }] = await rowsOf("select id from orders where user_id = $1 and status = 'CANCELLED'", [
+        me.userId,
+      ]);
 
       // Payment went on and made the invoice; order's abandon message then expires it, at Xendit too.
-      const payment = await settled(() => paymentOf(orderId), (p) => p.status === 'EXPIRED' && Boolean(p.invoiceUrl), 20_000);
+      const payment = await settled(
+        () => paymentOf(orderId),
+        (p) => p.status === 'EXPIRED' && Boolean(p.invoiceUrl),
+        20_000,
+      );
       expect(payment.status).toBe('EXPIRED');
       const invoiceId = payment.invoiceUrl.split('/').pop();
       const atXendit = await (await fetch(`${stack.sandboxUrl}/__sandbox/xendit/invoices/${invoiceId}`)).json();
       expect(atXendit.invoice.status).toBe('EXPIRED');
       // Nothing for the buyer to act on: no invoice left open, and the abandon is not retried.
-      expect(await rowsOf("select delivered_at from outbox where dedupe_key = $1 and delivered_at is not null", [`payment-abandon:${orderId}`])).toHaveLength(1);
+      expect(
+        await rowsOf('select delivered_at from outbox where dedupe_key = $1 and delivered_at is not null', [
+          `payment-abandon:${orderId}`,
+        ]),
+      ).toHaveLength(1);
     } finally {
       await restoreOrder();
     }
@@ -169,7 +268,14 @@ describe('order rules', () => {
         return { ...participant, paymentId: escrow.body.id as string };
       }),
     );
-    const body = { sessionId, productId: DEMO_PRODUCTS[1].id, variantId: batikM, factoryId: DEMO_PRODUCTS[1].factoryId, unitPrice: 150000, participants };
+    const body = {
+      sessionId,
+      productId: DEMO_PRODUCTS[1].id,
+      variantId: batikM,
+      factoryId: DEMO_PRODUCTS[1].factoryId,
+      unitPrice: 150000,
+      participants,
+    };
     const first = await stack.internal('order', 'POST', '/api/orders/bulk', body);
     expect(first.status).toBe(200);
     const [again, concurrent] = await Promise.all([
@@ -178,19 +284,38 @@ describe('order rules', () => {
     ]);
     expect(again.body).toEqual(first.body);
     expect(concurrent.body).toEqual(first.body);
-    expect(first.body.orders.map((o: { participantId: string }) => o.participantId)).toEqual(participants.map((p) => p.participantId));
+    expect(first.body.orders.map((o: { participantId: string }) => o.participantId)).toEqual(
+      participants.map((p) => p.participantId),
+    );
     expect(await countRows(stack, 'order', 'select 1 from orders where session_id = $1', [sessionId])).toBe(3);
     const summary = await stack.internal('order', 'GET', `/api/orders/${first.body.orders[0].orderId}`);
-    expect(summary.body).toMatchObject({ status: 'PAID', source: 'GROUP_BUYING', sessionId, total: 300000, userId: participants[0].userId });
+    expect(summary.body).toMatchObject({
+      status: 'PAID',
+      source: 'GROUP_BUYING',
+      sessionId,
+      total: 300000,
+      userId: participants[0].userId,
+    });
     // Each order is linked to its participant's escrow payment at payment.
     for (const [index, created] of (first.body.orders as { orderId: string }[]).entries()) {
-      const linked = await settled(() => paymentOf(created.orderId), (found) => found?.id === participants[index].paymentId);
+      const linked = await settled(
+        () => paymentOf(created.orderId),
+        (found) => found?.id === participants[index].paymentId,
+      );
       expect(linked).toMatchObject({ id: participants[index].paymentId });
     }
 
-    const wrongFactory = await stack.internal('order', 'POST', '/api/orders/bulk', { ...body, sessionId: newId(), factoryId: DEMO_PRODUCTS[0].factoryId });
+    const wrongFactory = await stack.internal('order', 'POST', '/api/orders/bulk', {
+      ...body,
+      sessionId: newId(),
+      factoryId: DEMO_PRODUCTS[0].factoryId,
+    });
     expect(wrongFactory.status).toBe(400);
-    const wrongVariant = await stack.internal('order', 'POST', '/api/orders/bulk', { ...body, sessionId: newId(), variantId: shirtM });
+    const wrongVariant = await stack.internal('order', 'POST', '/api/orders/bulk', {
+      ...body,
+      sessionId: newId(),
+      variantId: shirtM,
+    });
     expect(wrongVariant.status).toBe(400);
     expect(await orderStatus(first.body.orders[1].orderId)).toBe('PAID');
   });

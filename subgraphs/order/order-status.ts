@@ -1,6 +1,7 @@
 import { Transitions } from '../../lib/state-machine';
 
-export type OrderStatus = 'PENDING_PAYMENT' | 'PAID' | 'PROCESSING' | 'SHIPPED' | 'DELIVERED' | 'CANCELLED' | 'REFUNDED';
+export type OrderStatus =
+  'PENDING_PAYMENT' | 'PAID' | 'PROCESSING' | 'SHIPPED' | 'DELIVERED' | 'CANCELLED' | 'REFUNDED';
 export type OrderSource = 'REGULAR' | 'GROUP_BUYING';
 
 /**

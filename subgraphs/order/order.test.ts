@@ -27,7 +27,10 @@ const ORDER_VIEW = `id status total
   let stack: TestStack;
   beforeAll(async () => {
     // One buyer keeps a dozen unpaid orders to page through (the limit itself: test/holds-and-settlement.test.ts).
-    stack = await startTestStack({ subgraphs: SUBGRAPHS, sandbox: true, env: {
+    stack = await startTestStack({
+      subgraphs: SUBGRAPHS,
+      sandbox: true,
+      env: {
         MAX_UNPAID_ORDERS: '20',
         // The batching test reads a page of 100 orders with their items' products: its worst case (40,401) is over
         // the default budget on purpose, which gateway.test.ts covers; here the SQL per page is what is measured.
@@ -39,7 +42,9 @@ const ORDER_VIEW = `id status total
 
   const order = (caller: Caller, input: Record<string, unknown>) => stack.graphql(CREATE_ORDER, { input }, { caller });
   const metrics = async (name: SubgraphName) => {
-    const response = await fetch(`${stack.serviceUrl(name)}/internal/metrics`, { headers: { [INTERNAL_TOKEN_HEADER]: TEST_INTERNAL_TOKEN } });
+    const response = await fetch(`${stack.serviceUrl(name)}/internal/metrics`, {
+      headers: { [INTERNAL_TOKEN_HEADER]: TEST_INTERNAL_TOKEN },
+    });
     return (await response.json()) as { sqlStatements: number; graphqlRequests: number };
   };
 
@@ -47,7 +52,13 @@ const ORDER_VIEW = `id status total
     const me = buyer();
     const addressId = await createAddress(stack, me, 'Cimahi');
     const before = await stockOf(stack, shirtL);
-    const created = await order(me, { addressId, items: [{ variantId: shirtM, quantity: 1 }, { variantId: shirtL, quantity: 2 }] });
+    const created = await order(me, {
+      addressId,
+      items: [
+        { variantId: shirtM, quantity: 1 },
+        { variantId: shirtL, quantity: 2 },
+      ],
+    });
     expect(created.errors).toBeUndefined();
     const { order: placed, paymentUrl } = created.data.createOrder;
     expect(placed.total).toBe(45000 + 2 * 47000);
@@ -55,21 +66,34 @@ const ORDER_VIEW = `id status total
 
     await stack.payInvoice(paymentUrl);
     const status = await settled(
-      async () => (await stack.graphql(`query($id: ID!) { order(id: $id) { status } }`, { id: placed.id }, { caller: me })).data?.order?.status,
+      async () =>
+        (await stack.graphql(`query($id: ID!) { order(id: $id) { status } }`, { id: placed.id }, { caller: me })).data
+          ?.order?.status,
       (s) => s === 'PAID',
     );
     expect(status).toBe('PAID');
-    expect(await settled(() => stockOf(stack, shirtL), (s) => s.reserved === before.reserved)).toEqual({
+    expect(
+      await settled(
+        () => stockOf(stack, shirtL),
+        (s) => s.reserved === before.reserved,
+      ),
+    ).toEqual({
       quantity: before.quantity - 2,
       reserved: before.reserved,
     });
     const notifications = await settled(
-      async () => (await stack.graphql(`{ myNotifications(first: 10) { edges { node { type } } } }`, {}, { caller: me })).data?.myNotifications?.edges ?? [],
+      async () =>
+        (await stack.graphql(`{ myNotifications(first: 10) { edges { node { type } } } }`, {}, { caller: me })).data
+          ?.myNotifications?.edges ?? [],
       (edges: { node: { type: string } }[]) => edges.some((e) => e.node.type === 'PAYMENT_SUCCEEDED'),
     );
     expect(notifications.map((e: { node: { type: string } }) => e.node.type)).toContain('PAYMENT_SUCCEEDED');
 
-    const view = await stack.graphql(`query($id: ID!) { order(id: $id) { ${ORDER_VIEW} } }`, { id: placed.id }, { caller: me });
+    const view = await stack.graphql(
+      `query($id: ID!) { order(id: $id) { ${ORDER_VIEW} } }`,
+      { id: placed.id },
+      { caller: me },
+    );
     expect(view.errors).toBeUndefined();
     expect(view.data.order).toMatchObject({
       id: placed.id,
@@ -84,8 +108,14 @@ const ORDER_VIEW = `id status total
       variant: { id: shirtM, sku: 'KPC30-BLK-M' },
     });
 
-    const history = await stack.graphql(`query($id: ID!) { order(id: $id) { statusHistory { from to at } } }`, { id: placed.id }, { caller: me });
-    expect(history.data.order.statusHistory.map((change: { from: string | null; to: string }) => [change.from, change.to])).toEqual([
+    const history = await stack.graphql(
+      `query($id: ID!) { order(id: $id) { statusHistory { from to at } } }`,
+      { id: placed.id },
+      { caller: me },
+    );
+    expect(
+      history.data.order.statusHistory.map((change: { from: string | null; to: string }) => [change.from, change.to]),
+    ).toEqual([
       [null, 'PENDING_PAYMENT'],
       ['PENDING_PAYMENT', 'PAID'],
     ]);
@@ -100,9 +130,15 @@ const ORDER_VIEW = `id status total
     const before = await footprint(stack);
     const priced = await order(me, { addressId, items: [{ variantId: shirtM, quantity: 1, unitPrice: 1 }] });
     expect(priced.errors?.[0].message).toMatch(/unitPrice/);
-    expect(['FORBIDDEN', 'NOT_FOUND']).toContain(errorCode(await order(me, { addressId: someoneElses, items: [{ variantId: shirtM, quantity: 1 }] })));
-    expect(errorCode(await order(me, { addressId, items: [{ variantId: shirtM, quantity: 0 }] }))).toBe('BAD_USER_INPUT');
-    expect(errorCode(await order(me, { addressId, items: [{ variantId: newId(), quantity: 1 }] }))).toBe('BAD_USER_INPUT');
+    expect(['FORBIDDEN', 'NOT_FOUND']).toContain(
+      errorCode(await order(me, { addressId: someoneElses, items: [{ variantId: shirtM, quantity: 1 }] })),
+    );
+    expect(errorCode(await order(me, { addressId, items: [{ variantId: shirtM, quantity: 0 }] }))).toBe(
+      'BAD_USER_INPUT',
+    );
+    expect(errorCode(await order(me, { addressId, items: [{ variantId: newId(), quantity: 1 }] }))).toBe(
+      'BAD_USER_INPUT',
+    );
     expect(errorCode(await order(me, { addressId, items: [{ variantId: shirtM, quantity: 1_000 }] }))).toBe('CONFLICT');
     expect(await footprint(stack)).toEqual(before);
   });
@@ -116,7 +152,9 @@ const ORDER_VIEW = `id status total
     expect(set.errors).toBeUndefined();
     const buyers = Array.from({ length: 50 }, buyer);
     const addresses = await Promise.all(buyers.map((b) => createAddress(stack, b)));
-    const results = await Promise.all(buyers.map((b, i) => order(b, { addressId: addresses[i], items: [{ variantId: mugSage, quantity: 1 }] })));
+    const results = await Promise.all(
+      buyers.map((b, i) => order(b, { addressId: addresses[i], items: [{ variantId: mugSage, quantity: 1 }] })),
+    );
     expect(results.filter((r) => !r.errors)).toHaveLength(10);
     expect(results.filter((r) => errorCode(r) === 'CONFLICT')).toHaveLength(40);
     expect(await stockOf(stack, mugSage)).toEqual({ quantity: 10, reserved: 10 });
@@ -125,8 +163,21 @@ const ORDER_VIEW = `id status total
 
   it('creates bulk orders once, however often it is called', async () => {
     const sessionId = newId();
-    const participants = [1, 2].map((quantity) => ({ participantId: newId(), userId: newId(), quantity, addressId: newId(), paymentId: newId() }));
-    const body = { sessionId, productId: DEMO_PRODUCTS[0].id, variantId: shirtM, factoryId: DEMO_PRODUCTS[0].factoryId, unitPrice: 40000, participants };
+    const participants = [1, 2].map((quantity) => ({
+      participantId: newId(),
+      userId: newId(),
+      quantity,
+      addressId: newId(),
+      paymentId: newId(),
+    }));
+    const body = {
+      sessionId,
+      productId: DEMO_PRODUCTS[0].id,
+      variantId: shirtM,
+      factoryId: DEMO_PRODUCTS[0].factoryId,
+      unitPrice: 40000,
+      participants,
+    };
     const first = await stack.internal('order', 'POST', '/api/orders/bulk', body);
     const second = await stack.internal('order', 'POST', '/api/orders/bulk', body);
     expect(first.status).toBe(200);
@@ -152,9 +203,22 @@ const ORDER_VIEW = `id status total
         expect(result.data.myOrders.edges).toHaveLength(Math.min(first, 12));
         const after = await Promise.all(names.map(metrics));
         const costs = Object.fromEntries(
-          names.map((name, i) => [name, { sql: after[i].sqlStatements - before[i].sqlStatements, fetches: after[i].graphqlRequests - before[i].graphqlRequests }]),
+          names.map((name, i) => [
+            name,
+            {
+              sql: after[i].sqlStatements - before[i].sqlStatements,
+              fetches: after[i].graphqlRequests - before[i].graphqlRequests,
+            },
+          ]),
         );
-        best = best ? Object.fromEntries(names.map((n) => [n, { sql: Math.min(best![n].sql, costs[n].sql), fetches: Math.min(best![n].fetches, costs[n].fetches) }])) : costs;
+        best = best
+          ? Object.fromEntries(
+              names.map((n) => [
+                n,
+                { sql: Math.min(best![n].sql, costs[n].sql), fetches: Math.min(best![n].fetches, costs[n].fetches) },
+              ]),
+            )
+          : costs;
       }
       return best!;
     };

@@ -7,7 +7,8 @@ import { isId } from '../../lib/ids';
 export const resolvers: Resolvers = {
   DateTime,
   Query: {
-    order: (_root, { id }, { em, caller, client, config }) => new OrderService(em, client, config).visibleOrder(requireCaller(caller), id),
+    order: (_root, { id }, { em, caller, client, config }) =>
+      new OrderService(em, client, config).visibleOrder(requireCaller(caller), id),
     myOrders: (_root, args, { em, caller, client, config }) =>
       new OrderService(em, client, config).myOrders(requireCaller(caller), { first: args.first, after: args.after }),
   },

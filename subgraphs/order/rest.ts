@@ -28,6 +28,9 @@ export function mountRest(app: express.Express, deps: SubgraphDeps) {
     '/:orderId/shipment-status',
     route(async (req) => service().applyShipmentStatus(String(req.params.orderId), req.body)),
   );
-  router.get('/:orderId', route(async (req) => service().summary(String(req.params.orderId))));
+  router.get(
+    '/:orderId',
+    route(async (req) => service().summary(String(req.params.orderId))),
+  );
   app.use('/api/orders', router);
 }

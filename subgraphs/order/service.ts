@@ -21,7 +21,10 @@ const quantity = z.number().int('must be a whole number').min(1, 'must be at lea
 
 const createOrderSchema = z.object({
   addressId: idSchema,
-  items: z.array(z.object({ variantId: idSchema, quantity })).min(1, 'an order needs at least one item').max(50),
+  items: z
+    .array(z.object({ variantId: idSchema, quantity }))
+    .min(1, 'an order needs at least one item')
+    .max(50),
 });
 
 const bulkSchema = z.object({
@@ -163,7 +166,8 @@ export class OrderService {
           source: 'REGULAR',
           total,
         });
-        for (const l of lines) tx.create(OrderItem, itemRow(orderId, l.product, l.variant, l.variant.price, l.quantity));
+        for (const l of lines)
+          tx.create(OrderItem, itemRow(orderId, l.product, l.variant, l.variant.price, l.quantity));
         return created;
       });
     } catch (error) {
@@ -178,7 +182,10 @@ export class OrderService {
         userId: caller.userId,
         factoryId: order.factoryId,
         amount: total,
-        description: describe(orderId, lines.map((l) => `${l.quantity}× ${l.product.name} (${l.variant.name})`)),
+        description: describe(
+          orderId,
+          lines.map((l) => `${l.quantity}× ${l.product.name} (${l.variant.name})`),
+        ),
       });
     } catch (error) {
       this.logger?.warn({ err: error, orderId }, 'payment could not be created; cancelling the order');
@@ -190,7 +197,11 @@ export class OrderService {
         'The payment could not be started, so the order was cancelled and its stock released. Nothing was charged; please try again.',
       );
     }
-    await this.em.nativeUpdate(Order, { id: orderId, paymentId: null }, { paymentId: payment.id, updatedAt: new Date() });
+    await this.em.nativeUpdate(
+      Order,
+      { id: orderId, paymentId: null },
+      { paymentId: payment.id, updatedAt: new Date() },
+    );
     order.paymentId = payment.id;
     return { order, paymentUrl: payment.invoiceUrl };
   }
@@ -229,10 +240,15 @@ export class OrderService {
         tx.create(OrderItem, itemRow(order.id, product, variant, parsed.unitPrice, p.quantity));
         byParticipant.set(p.participantId, order.id);
       }
-      const orders = parsed.participants.map((p) => ({ orderId: byParticipant.get(p.participantId)!, participantId: p.participantId }));
+      const orders = parsed.participants.map((p) => ({
+        orderId: byParticipant.get(p.participantId)!,
+        participantId: p.participantId,
+      }));
       const links = orders.map(({ orderId, participantId }) => ({ participantId, orderId }));
       // Keyed by the exact link set: a repeated call adds nothing, a call with more participants links them all.
-      const digest = createHash('sha256').update(JSON.stringify([...links].sort((a, b) => a.participantId.localeCompare(b.participantId)))).digest('hex');
+      const digest = createHash('sha256')
+        .update(JSON.stringify([...links].sort((a, b) => a.participantId.localeCompare(b.participantId))))
+        .digest('hex');
       await enqueue(tx, {
         dedupeKey: `link-orders:${parsed.sessionId}:${digest}`,
         service: 'payment',
@@ -267,7 +283,10 @@ export class OrderService {
     if (!order) return null;
     if (caller.role === 'ADMIN' || order.userId === caller.userId) return order;
     if (caller.role !== 'FACTORY_OWNER') return null;
-    const { factoryIds } = await this.client.get<{ factoryIds: string[] }>('factory', `/api/factories/owned-by/${caller.userId}`);
+    const { factoryIds } = await this.client.get<{ factoryIds: string[] }>(
+      'factory',
+      `/api/factories/owned-by/${caller.userId}`,
+    );
     return factoryIds.includes(order.factoryId) ? order : null;
   }
 
@@ -291,9 +310,10 @@ export class OrderService {
     return this.em.transactional(async (tx) => {
       let order = await tx.findOne(Order, { id: orderId });
       if (!order) throw notFound('No order with this id');
-      if (paymentId && order.paymentId && order.paymentId !== paymentId) throw conflict('This payment belongs to another order');
+      if (paymentId && order.paymentId && order.paymentId !== paymentId)
+        throw conflict('This payment belongs to another order');
       const steps =
-        order.status === target ? [] : ((options.alongFulfilment && fulfilmentSteps(order.status, target)) || [target]);
+        order.status === target ? [] : (options.alongFulfilment && fulfilmentSteps(order.status, target)) || [target];
       for (const step of steps) {
         const from: OrderStatus = order.status;
         assertTransition(ORDER_TRANSITIONS, from, step, 'order status');
@@ -304,7 +324,8 @@ export class OrderService {
         );
         order = await tx.findOneOrFail(Order, { id: orderId }, { refresh: true });
         // Lost the claim to a concurrent change: fine if that change reached the target, else refuse.
-        if (!claimed && order.status !== target) throw conflict(`The order is ${order.status} now; cannot move it to ${target}`);
+        if (!claimed && order.status !== target)
+          throw conflict(`The order is ${order.status} now; cannot move it to ${target}`);
         if (!claimed) break;
       }
       if (order.source === 'REGULAR' && target === 'PAID') await enqueue(tx, stockMessage(orderId, 'commit'));
@@ -355,7 +376,11 @@ export class OrderService {
   /** PENDING_PAYMENT → CANCELLED as an atomic claim, with the stock release in the same transaction. */
   private async cancelUnpaid(orderId: string, abandonPayment: boolean): Promise<void> {
     await this.em.transactional(async (tx) => {
-      const claimed = await tx.nativeUpdate(Order, { id: orderId, status: 'PENDING_PAYMENT' }, { status: 'CANCELLED', updatedAt: new Date() });
+      const claimed = await tx.nativeUpdate(
+        Order,
+        { id: orderId, status: 'PENDING_PAYMENT' },
+        { status: 'CANCELLED', updatedAt: new Date() },
+      );
       if (!claimed) return;
       await enqueue(tx, stockMessage(orderId, 'release'));
       if (abandonPayment) await abandonPaymentOf(tx, this.client, { orderId });
@@ -396,7 +421,13 @@ export class OrderService {
   }
 }
 
-function itemRow(orderId: string, product: ProductSnapshot, variant: ProductSnapshot['variants'][number], unitPrice: number, quantity: number) {
+function itemRow(
+  orderId: string,
+  product: ProductSnapshot,
+  variant: ProductSnapshot['variants'][number],
+  unitPrice: number,
+  quantity: number,
+) {
   return {
     orderId,
     productId: product.id,

@@ -8,7 +8,16 @@ import { TestStack } from '../../test/support/e2e';
 export async function createAddress(stack: TestStack, caller: Caller, city = 'Bandung'): Promise<string> {
   const result = await stack.graphql(
     `mutation($input: CreateAddressInput!) { createAddress(input: $input) { id } }`,
-    { input: { recipientName: 'Ayu', phone: '081234567890', line1: 'Jl. Merdeka 1', city, province: 'Jawa Barat', postalCode: '40111' } },
+    {
+      input: {
+        recipientName: 'Ayu',
+        phone: '081234567890',
+        line1: 'Jl. Merdeka 1',
+        city,
+        province: 'Jawa Barat',
+        postalCode: '40111',
+      },
+    },
     { caller },
   );
   if (result.errors) throw new Error(`createAddress failed: ${JSON.stringify(result.errors)}`);
@@ -20,8 +29,15 @@ export const CREATE_ORDER = `mutation($input: CreateOrderInput!) {
 }`;
 
 /** Reads a subgraph's own database directly: "nothing was written" is a row count. */
-export async function rowsOf(stack: TestStack, subgraph: 'order' | 'warehouse', sql: string, params: unknown[] = []): Promise<Record<string, any>[]> {
-  const client = new Client({ connectionString: withDatabase(stack.env.DATABASE_URL, `${stack.env.DB_PREFIX}_${subgraph}`) });
+export async function rowsOf(
+  stack: TestStack,
+  subgraph: 'order' | 'warehouse',
+  sql: string,
+  params: unknown[] = [],
+): Promise<Record<string, any>[]> {
+  const client = new Client({
+    connectionString: withDatabase(stack.env.DATABASE_URL, `${stack.env.DB_PREFIX}_${subgraph}`),
+  });
   await client.connect();
   try {
     return (await client.query(sql, params)).rows;
@@ -30,7 +46,12 @@ export async function rowsOf(stack: TestStack, subgraph: 'order' | 'warehouse', 
   }
 }
 
-export async function countRows(stack: TestStack, subgraph: 'order' | 'warehouse', sql: string, params: unknown[] = []): Promise<number> {
+export async function countRows(
+  stack: TestStack,
+  subgraph: 'order' | 'warehouse',
+  sql: string,
+  params: unknown[] = [],
+): Promise<number> {
   const [{ n }] = await rowsOf(stack, subgraph, `select count(*) as n from (${sql}) as q`, params);
   return Number(n);
 }
@@ -45,7 +66,9 @@ export async function footprint(stack: TestStack) {
 }
 
 export async function stockOf(stack: TestStack, variantId: string): Promise<{ quantity: number; reserved: number }> {
-  const client = new Client({ connectionString: withDatabase(stack.env.DATABASE_URL, `${stack.env.DB_PREFIX}_warehouse`) });
+  const client = new Client({
+    connectionString: withDatabase(stack.env.DATABASE_URL, `${stack.env.DB_PREFIX}_warehouse`),
+  });
   await client.connect();
   try {
     const { rows } = await client.query<{ quantity: string; reserved: string }>(

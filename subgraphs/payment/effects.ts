@@ -11,11 +11,23 @@ import { isBalanced, LedgerKind, Posting } from './ledger';
  * messages that tell the owner (order or group-buying), notification and wallet after it commits.
  */
 
-export function postLedger(tx: EntityManager, kind: LedgerKind, postings: Posting[], refs: { paymentId: string; refundId?: string }): void {
+export function postLedger(
+  tx: EntityManager,
+  kind: LedgerKind,
+  postings: Posting[],
+  refs: { paymentId: string; refundId?: string },
+): void {
   if (!isBalanced(postings)) throw new Error(`Unbalanced ${kind} posting`);
   const groupId = newId();
   for (const posting of postings) {
-    tx.create(LedgerEntry, { groupId, kind, account: posting.account, amount: posting.amount, paymentId: refs.paymentId, refundId: refs.refundId ?? null });
+    tx.create(LedgerEntry, {
+      groupId,
+      kind,
+      account: posting.account,
+      amount: posting.amount,
+      paymentId: refs.paymentId,
+      refundId: refs.refundId ?? null,
+    });
   }
 }
 
@@ -67,7 +79,12 @@ function message(notice: BuyerNotice, payment: Payment): { title: string; body: 
 }
 
 /** One notification per payment and notice (the dedupe key makes retries and replays harmless). */
-export async function notifyBuyer(tx: EntityManager, notice: BuyerNotice, payment: Payment, extra: { refundId?: string } = {}): Promise<void> {
+export async function notifyBuyer(
+  tx: EntityManager,
+  notice: BuyerNotice,
+  payment: Payment,
+  extra: { refundId?: string } = {},
+): Promise<void> {
   const dedupeKey = `payment:${payment.id}:${notice}`;
   const type: NotificationType = notice === 'LATE_PAYMENT_REFUNDING' ? 'PAYMENT_FAILED' : notice;
   await enqueue(tx, {
@@ -96,7 +113,12 @@ export async function creditWallet(tx: EntityManager, refund: Refund, payment: P
     service: 'wallet',
     path: WALLET_CREDIT_PATH,
     // The wallet refuses a description over 500 characters; a payment's own may be that long.
-    body: { userId: refund.userId, amount: refund.amount, reference: refund.id, description: `Refund of ${payment.description}`.slice(0, 500) },
+    body: {
+      userId: refund.userId,
+      amount: refund.amount,
+      reference: refund.id,
+      description: `Refund of ${payment.description}`.slice(0, 500),
+    },
   });
 }
 

@@ -30,7 +30,11 @@ export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
       startPeriodicTask(
         'refund reconciliation',
         deps.config.REFUND_RECONCILE_MS,
-        () => new XenditWebhooks(deps.orm.em.fork(), deps.logger).reconcileOverdueRefunds(gateway, deps.config.REFUND_CALLBACK_GRACE_MS),
+        () =>
+          new XenditWebhooks(deps.orm.em.fork(), deps.logger).reconcileOverdueRefunds(
+            gateway,
+            deps.config.REFUND_CALLBACK_GRACE_MS,
+          ),
         deps.logger,
       ),
     ];

@@ -27,8 +27,12 @@ describe('ledger postings', () => {
       ],
     });
     // No account is ever invented for a payment without a factory.
-    expect(() => capturePostings({ amount: 150000, isInEscrow: false, factoryId: null, userId })).toThrow(/without a factory/);
-    expect(() => releasePostings({ amount: 90000, isInEscrow: true, factoryId: undefined, userId })).toThrow(/without a factory/);
+    expect(() => capturePostings({ amount: 150000, isInEscrow: false, factoryId: null, userId })).toThrow(
+      /without a factory/,
+    );
+    expect(() => releasePostings({ amount: 90000, isInEscrow: true, factoryId: undefined, userId })).toThrow(
+      /without a factory/,
+    );
     const escrow = capturePostings({ amount: 90000, isInEscrow: true, factoryId, userId });
     expect(escrow.kind).toBe('ESCROW_HELD');
     expect(balance(escrow.postings, 'escrow')).toBe(-90000);
@@ -37,8 +41,16 @@ describe('ledger postings', () => {
   it('balances every movement and empties escrow exactly once per path', () => {
     const payment = { amount: 90000, isInEscrow: true, factoryId, userId };
     const released = [...capturePostings(payment).postings, ...releasePostings(payment)];
-    const refunded = [...capturePostings(payment).postings, ...refundReservePostings(90000), ...refundSettlePostings(90000)];
-    const toWallet = [...capturePostings(payment).postings, ...refundReservePostings(90000), ...walletCreditPostings(90000, userId)];
+    const refunded = [
+      ...capturePostings(payment).postings,
+      ...refundReservePostings(90000),
+      ...refundSettlePostings(90000),
+    ];
+    const toWallet = [
+      ...capturePostings(payment).postings,
+      ...refundReservePostings(90000),
+      ...walletCreditPostings(90000, userId),
+    ];
     const latePaidAndRefunded = [...lateCapturePostings(90000), ...refundSettlePostings(90000)];
     for (const path of [released, refunded, toWallet, latePaidAndRefunded]) {
       expect(isBalanced(path)).toBe(true);
@@ -74,7 +86,9 @@ describe('payment state tables', () => {
     expect(canTransition(PAYMENT_TRANSITIONS, 'PAID', 'EXPIRED')).toBe(false);
     expect(canTransition(ESCROW_TRANSITIONS, 'RELEASED', 'REFUNDED')).toBe(false);
     expect(canTransition(REFUND_TRANSITIONS, 'SUCCEEDED', 'FAILED')).toBe(false);
-    expect(() => assertTransition(PAYMENT_TRANSITIONS, 'REFUNDED', 'PAID')).toThrow(/Cannot change status from REFUNDED to PAID/);
+    expect(() => assertTransition(PAYMENT_TRANSITIONS, 'REFUNDED', 'PAID')).toThrow(
+      /Cannot change status from REFUNDED to PAID/,
+    );
   });
 
   it('derives the claim sources from the tables', () => {

@@ -53,7 +53,8 @@ export interface PaymentFacts {
 }
 
 function pair(debit: string, credit: string, amount: number): Posting[] {
-  if (!Number.isSafeInteger(amount) || amount <= 0) throw new Error(`A ledger movement needs a positive whole amount, got ${amount}`);
+  if (!Number.isSafeInteger(amount) || amount <= 0)
+    throw new Error(`A ledger movement needs a positive whole amount, got ${amount}`);
   return [
     { account: debit, amount },
     { account: credit, amount: -amount },
@@ -69,7 +70,10 @@ function factoryOf(payment: PaymentFacts): string {
 export function capturePostings(payment: PaymentFacts): { kind: LedgerKind; postings: Posting[] } {
   return payment.isInEscrow
     ? { kind: 'ESCROW_HELD', postings: pair(ACCOUNTS.gatewayClearing, ACCOUNTS.escrow, payment.amount) }
-    : { kind: 'PAYMENT_CAPTURED', postings: pair(ACCOUNTS.gatewayClearing, ACCOUNTS.factoryPayable(factoryOf(payment)), payment.amount) };
+    : {
+        kind: 'PAYMENT_CAPTURED',
+        postings: pair(ACCOUNTS.gatewayClearing, ACCOUNTS.factoryPayable(factoryOf(payment)), payment.amount),
+      };
 }
 
 export function releasePostings(payment: PaymentFacts): Posting[] {

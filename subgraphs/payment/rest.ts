@@ -9,7 +9,11 @@ import { PaymentGateway, xenditGateway } from './xendit';
 const CALLBACK_TOKEN_HEADER = 'x-callback-token';
 
 /** Internal REST (docs/internal-api.md, payment) and the Xendit callbacks the gateway forwards. */
-export function mountRest(app: express.Express, deps: SubgraphDeps, gateway: PaymentGateway = xenditGateway(deps.config)) {
+export function mountRest(
+  app: express.Express,
+  deps: SubgraphDeps,
+  gateway: PaymentGateway = xenditGateway(deps.config),
+) {
   const { orm, config, logger } = deps;
   const regularInvoiceSeconds = Math.max(1, Math.round(config.UNPAID_HOLD_MINUTES * 60));
   const service = () => new PaymentService(orm.em.fork(), gateway, logger, regularInvoiceSeconds);
@@ -40,15 +44,56 @@ export function mountRest(app: express.Express, deps: SubgraphDeps, gateway: Pay
   });
 
   const json = express.json({ limit: '1mb' });
-  app.post('/api/payments', json, route((req) => service().createRegular(req.body)));
-  app.post('/api/payments/escrow', json, route((req) => service().createEscrow(req.body)));
-  app.post('/api/payments/expire-session', json, route((req) => service().expireSession(req.body)));
-  app.post('/api/payments/abandon', json, route((req) => service().abandon(req.body)));
-  app.post('/api/payments/release-escrow', json, route((req) => service().releaseEscrow(req.body)));
-  app.post('/api/payments/refund-session', json, route((req) => service().refundSession(req.body)));
-  app.post('/api/payments/link-orders', json, route((req) => service().linkOrders(req.body)));
-  app.post('/api/payments/refunds/submit', json, route((req) => service().sendRefund(req.body)));
-  app.get('/api/payments/ledger/invariants', route(() => service().ledgerInvariants()));
-  app.get('/api/payments/ledger/accounts/:account', route((req) => service().accountBalance(String(req.params.account))));
-  app.get('/api/payments/by-order/:orderId', route((req) => service().byOrder(String(req.params.orderId))));
+  app.post(
+    '/api/payments',
+    json,
+    route((req) => service().createRegular(req.body)),
+  );
+  app.post(
+    '/api/payments/escrow',
+    json,
+    route((req) => service().createEscrow(req.body)),
+  );
+  app.post(
+    '/api/payments/expire-session',
+    json,
+    route((req) => service().expireSession(req.body)),
+  );
+  app.post(
+    '/api/payments/abandon',
+    json,
+    route((req) => service().abandon(req.body)),
+  );
+  app.post(
+    '/api/payments/release-escrow',
+    json,
+    route((req) => service().releaseEscrow(req.body)),
+  );
+  app.post(
+    '/api/payments/refund-session',
+    json,
+    route((req) => service().refundSession(req.body)),
+  );
+  app.post(
+    '/api/payments/link-orders',
+    json,
+    route((req) => service().linkOrders(req.body)),
+  );
+  app.post(
+    '/api/payments/refunds/submit',
+    json,
+    route((req) => service().sendRefund(req.body)),
+  );
+  app.get(
+    '/api/payments/ledger/invariants',
+    route(() => service().ledgerInvariants()),
+  );
+  app.get(
+    '/api/payments/ledger/accounts/:account',
+    route((req) => service().accountBalance(String(req.params.account))),
+  );
+  app.get(
+    '/api/payments/by-order/:orderId',
+    route((req) => service().byOrder(String(req.params.orderId))),
+  );
 }

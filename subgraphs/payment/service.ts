@@ -44,7 +44,10 @@ const escrowSchema = z.object({
   userId: idSchema,
   factoryId: idSchema,
   amount: rupiah,
-  expiresAt: z.string().datetime({ offset: true }).transform((value) => new Date(value)),
+  expiresAt: z
+    .string()
+    .datetime({ offset: true })
+    .transform((value) => new Date(value)),
   description: nonEmpty(500),
   refundTo: z.enum(['ORIGINAL_METHOD', 'WALLET']).nullish(),
 });
@@ -53,13 +56,23 @@ const sessionSchema = z.object({ sessionId: idSchema });
 /** Payments per call of the session-wide steps: the caller repeats while more is left. */
 const chunkLimit = z.number().int().min(1).max(1000).default(500);
 const expireSessionSchema = z.object({ sessionId: idSchema, after: idSchema.nullish(), limit: chunkLimit });
-const abandonSchema = z.union([z.object({ orderId: idSchema }).strict(), z.object({ participantId: idSchema }).strict()]);
-const refundSessionSchema = z.object({ sessionId: idSchema, reason: nonEmpty(200).default('CANCELLATION'), limit: chunkLimit });
+const abandonSchema = z.union([
+  z.object({ orderId: idSchema }).strict(),
+  z.object({ participantId: idSchema }).strict(),
+]);
+const refundSessionSchema = z.object({
+  sessionId: idSchema,
+  reason: nonEmpty(200).default('CANCELLATION'),
+  limit: chunkLimit,
+});
 
 /** Refunds sent to Xendit at once within one refund-session call. */
 const REFUND_SENDS_IN_FLIGHT = 8;
 const linkSchema = z.object({
-  links: z.array(z.object({ participantId: idSchema, orderId: idSchema })).min(1).max(1000),
+  links: z
+    .array(z.object({ participantId: idSchema, orderId: idSchema }))
+    .min(1)
+    .max(1000),
 });
 
 /** What creating a payment answers (docs/internal-api.md). */
@@ -126,7 +139,12 @@ const refundView = (refund: Refund): RefundView => ({
  * Moves one payment to `to` if its current status allows it (the transition table gives the sources),
  * in one statement, so concurrent callers cannot both win. Returns the updated row, or null.
  */
-export async function claimPayment(tx: EntityManager, paymentId: string, to: PaymentStatus, alsoSet = ''): Promise<Payment | null> {
+export async function claimPayment(
+  tx: EntityManager,
+  paymentId: string,
+  to: PaymentStatus,
+  alsoSet = '',
+): Promise<Payment | null> {
   const rows = await tx.execute(
     `update payments set status = ?, updated_at = now()${alsoSet} where id = ? and status in (?) returning *`,
     [to, paymentId, sourcesOf(PAYMENT_TRANSITIONS, to)],
@@ -152,7 +170,10 @@ export async function completeWalletRefund(tx: EntityManager, message: OutboxMes
   const refund = tx.map(Refund, rows[0]);
   const payment = await claimPayment(tx, refund.paymentId, 'REFUNDED');
   if (!payment) throw new Error(`Wallet refund ${refund.id} was credited but payment ${refund.paymentId} is not PAID`);
-  postLedger(tx, 'WALLET_CREDITED', walletCreditPostings(refund.amount, refund.userId), { paymentId: payment.id, refundId: refund.id });
+  postLedger(tx, 'WALLET_CREDITED', walletCreditPostings(refund.amount, refund.userId), {
+    paymentId: payment.id,
+    refundId: refund.id,
+  });
   await tellOwner(tx, payment, 'REFUNDED');
   await notifyBuyer(tx, 'REFUND_COMPLETED', payment, { refundId: refund.id });
 }
@@ -216,14 +237,19 @@ export class PaymentService {
    * recorded only on a payment still PENDING without one. An invoice that lost that race (a concurrent
    * retry recorded its own, or the payment was abandoned meanwhile) is expired at Xendit at once.
    */
-  private async ensureInvoice(where: { orderId: string } | { participantId: string }, expected: { userId: string; amount: number }): Promise<Payment> {
+  private async ensureInvoice(
+    where: { orderId: string } | { participantId: string },
+    expected: { userId: string; amount: number },
+  ): Promise<Payment> {
     const gateway = this.requireGateway();
     const payment = await this.em.fork().findOneOrFail(Payment, where);
     if (payment.userId !== expected.userId || payment.amount !== expected.amount) {
       throw conflict('A payment with this key already exists for a different buyer or amount');
     }
     if (payment.invoiceUrl || payment.status !== 'PENDING') return payment;
-    const seconds = payment.expiresAt ? Math.floor((payment.expiresAt.getTime() - Date.now()) / 1000) : this.regularInvoiceSeconds;
+    const seconds = payment.expiresAt
+      ? Math.floor((payment.expiresAt.getTime() - Date.now()) / 1000)
+      : this.regularInvoiceSeconds;
     if (seconds < 1) throw badInput('expiresAt: the session has already ended');
     const invoice =
       (await gateway.findPendingInvoice(payment.id, payment.amount)) ??
@@ -243,11 +269,10 @@ export class PaymentService {
     if (current.invoiceId === invoice.id) return current;
     await gateway.expireInvoice(invoice.id);
     // An abandoned payment without an invoice keeps this closed one, so a callback for it still matches.
-    await this.em.execute('update payments set invoice_id = ?, invoice_url = ?, updated_at = now() where id = ? and invoice_id is null', [
-      invoice.id,
-      invoice.invoiceUrl,
-      payment.id,
-    ]);
+    await this.em.execute(
+      'update payments set invoice_id = ?, invoice_url = ?, updated_at = now() where id = ? and invoice_id is null',
+      [invoice.id, invoice.invoiceUrl, payment.id],
+    );
     return this.em.fork().findOneOrFail(Payment, { id: payment.id });
   }
 
@@ -297,8 +322,15 @@ export class PaymentService {
     if (!payment) return { status: 'NONE' };
     const claimed = payment.status === 'PENDING' ? await claimPayment(this.em.fork(), payment.id, 'EXPIRED') : null;
     const current = claimed ?? (await this.em.fork().findOneOrFail(Payment, { id: payment.id }));
-    if (current.status === 'EXPIRED' && current.invoiceId && (await gateway.expireInvoice(current.invoiceId)) === 'PAID') {
-      this.logger?.warn({ paymentId: current.id, ...where }, 'an abandoned payment was paid; its PAID callback will refund it');
+    if (
+      current.status === 'EXPIRED' &&
+      current.invoiceId &&
+      (await gateway.expireInvoice(current.invoiceId)) === 'PAID'
+    ) {
+      this.logger?.warn(
+        { paymentId: current.id, ...where },
+        'an abandoned payment was paid; its PAID callback will refund it',
+      );
     }
     return { status: current.status };
   }
@@ -358,7 +390,10 @@ export class PaymentService {
           destination: payment.refundTo,
           reason,
         });
-        postLedger(tx, 'REFUND_RESERVED', refundReservePostings(payment.amount), { paymentId: payment.id, refundId: refund.id });
+        postLedger(tx, 'REFUND_RESERVED', refundReservePostings(payment.amount), {
+          paymentId: payment.id,
+          refundId: refund.id,
+        });
         if (payment.refundTo === 'WALLET') await creditWallet(tx, refund, payment);
       }
     });
@@ -377,7 +412,9 @@ export class PaymentService {
     // Step 2 is resumable: an error makes the caller retry, and the retry sends only what is left.
     if (transientFailure) throw transientFailure;
     const more =
-      (await this.em.fork().count(Payment, { sessionId, isInEscrow: true, status: 'PAID', escrowStatus: { $in: refundable } })) > 0 ||
+      (await this.em
+        .fork()
+        .count(Payment, { sessionId, isInEscrow: true, status: 'PAID', escrowStatus: { $in: refundable } })) > 0 ||
       (await this.em.fork().count(Refund, unsentWhere)) > 0;
     if (more) return { refunds: [], more: true };
     const refunds = await this.em.fork().find(Refund, { sessionId }, { orderBy: { id: 'asc' } });
@@ -394,7 +431,8 @@ export class PaymentService {
     const gateway = this.requireGateway();
     const refund = await this.em.fork().findOne(Refund, { id: refundId });
     if (!refund) throw notFound('No refund with this id');
-    if (refund.destination === 'ORIGINAL_METHOD' && refund.status === 'PENDING' && !refund.xenditRefundId) await this.submitRefund(gateway, refund);
+    if (refund.destination === 'ORIGINAL_METHOD' && refund.status === 'PENDING' && !refund.xenditRefundId)
+      await this.submitRefund(gateway, refund);
     return refundView(await this.em.fork().findOneOrFail(Refund, { id: refundId }));
   }
 
@@ -405,15 +443,30 @@ export class PaymentService {
       ? (refund.reason as RefundReason)
       : 'CANCELLATION';
     try {
-      const accepted = await gateway.createRefund({ refundId: refund.id, invoiceId: payment.invoiceId, amount: refund.amount, reason: xenditReason });
-      await this.em.fork().execute('update refunds set xendit_refund_id = ? where id = ? and xendit_refund_id is null', [accepted.id, refund.id]);
+      const accepted = await gateway.createRefund({
+        refundId: refund.id,
+        invoiceId: payment.invoiceId,
+        amount: refund.amount,
+        reason: xenditReason,
+      });
+      await this.em
+        .fork()
+        .execute('update refunds set xendit_refund_id = ? where id = ? and xendit_refund_id is null', [
+          accepted.id,
+          refund.id,
+        ]);
     } catch (error) {
       const status = Number((error as { status?: unknown }).status);
       if (!(status >= 400 && status < 500 && status !== 409 && status !== 429)) throw error;
       // Xendit refused this refund for good: the money stays in buyer_refunds for an operator.
       const code = String((error as { errorCode?: unknown }).errorCode ?? status);
       this.logger?.error({ refundId: refund.id, code }, 'Xendit refused a refund');
-      await this.em.fork().execute(`update refunds set status = 'FAILED', failure_code = ? where id = ? and status = 'PENDING'`, [code, refund.id]);
+      await this.em
+        .fork()
+        .execute(`update refunds set status = 'FAILED', failure_code = ? where id = ? and status = 'PENDING'`, [
+          code,
+          refund.id,
+        ]);
     }
   }
 
@@ -448,7 +501,8 @@ export class PaymentService {
 
   /** GET /api/payments/ledger/invariants (DESIGN.md §5), cheap enough to run after every test. */
   async ledgerInvariants(): Promise<LedgerInvariants> {
-    const one = async (sql: string, params: unknown[] = []) => Number((await this.em.execute(sql, params))[0]?.total ?? 0);
+    const one = async (sql: string, params: unknown[] = []) =>
+      Number((await this.em.execute(sql, params))[0]?.total ?? 0);
     const ids = async (sql: string, params: unknown[] = []) =>
       (await this.em.execute<{ id: string }[]>(sql, params)).map((row) => String(row.id));
     const [sum, escrowAccount, heldEscrowTotal, doubleSettled, unbalancedGroups] = await Promise.all([

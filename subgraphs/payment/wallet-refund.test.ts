@@ -17,7 +17,9 @@ describe('refunds to the wallet', () => {
 
   beforeAll(async () => {
     stack = await startTestStack({ subgraphs: ['payment', 'notification', 'wallet'], sandbox: true });
-    db = new Client({ connectionString: withDatabase(process.env.TEST_DATABASE_URL!, `${stack.env.DB_PREFIX}_payment`) });
+    db = new Client({
+      connectionString: withDatabase(process.env.TEST_DATABASE_URL!, `${stack.env.DB_PREFIX}_payment`),
+    });
     await db.connect();
   });
   afterAll(async () => {
@@ -30,15 +32,24 @@ describe('refunds to the wallet', () => {
   });
 
   const sql = async (text: string, params: unknown[] = []) => (await db.query(text, params)).rows;
-  const paymentRow = async (id: string) => (await sql('select status, escrow_status from payments where id = $1', [id]))[0];
-  const refundOf = async (paymentId: string) => (await sql('select id, status, destination from refunds where payment_id = $1', [paymentId]))[0];
+  const paymentRow = async (id: string) =>
+    (await sql('select status, escrow_status from payments where id = $1', [id]))[0];
+  const refundOf = async (paymentId: string) =>
+    (await sql('select id, status, destination from refunds where payment_id = $1', [paymentId]))[0];
   const ledgerKinds = async (paymentId: string) =>
-    (await sql('select kind, account, amount::int as amount from transaction_ledger where payment_id = $1 order by kind, amount', [paymentId])).map(
-      (leg) => [leg.kind, leg.account, leg.amount],
-    );
+    (
+      await sql(
+        'select kind, account, amount::int as amount from transaction_ledger where payment_id = $1 order by kind, amount',
+        [paymentId],
+      )
+    ).map((leg) => [leg.kind, leg.account, leg.amount]);
   const walletOf = async (userId: string) => (await stack.internal('wallet', 'GET', `/api/wallets/${userId}`)).body;
   const notificationTypes = async (userId: string) => {
-    const result = await stack.graphql(`{ myNotifications(first: 20) { edges { node { type } } } }`, {}, { caller: { userId, role: 'BUYER' } });
+    const result = await stack.graphql(
+      `{ myNotifications(first: 20) { edges { node { type } } } }`,
+      {},
+      { caller: { userId, role: 'BUYER' } },
+    );
     return result.data.myNotifications.edges.map((edge: { node: { type: string } }) => edge.node.type).sort();
   };
 
@@ -62,7 +73,10 @@ describe('refunds to the wallet', () => {
   }
 
   const refundSession = async (sessionId: string) => {
-    const response = await stack.internal('payment', 'POST', '/api/payments/refund-session', { sessionId, reason: 'MOQ not reached' });
+    const response = await stack.internal('payment', 'POST', '/api/payments/refund-session', {
+      sessionId,
+      reason: 'MOQ not reached',
+    });
     expect(response.status).toBe(200);
     return response.body;
   };
@@ -71,10 +85,15 @@ describe('refunds to the wallet', () => {
     await stack.stack.kill('wallet');
     const { sessionId, userId, paymentId } = await paidWalletPayment();
     const answer = await refundSession(sessionId);
-    expect(answer.refunds).toEqual([expect.objectContaining({ paymentId, status: 'PENDING', destination: 'WALLET', amount: 90000 })]);
+    expect(answer.refunds).toEqual([
+      expect.objectContaining({ paymentId, status: 'PENDING', destination: 'WALLET', amount: 90000 }),
+    ]);
 
     // The credit is retried while the wallet is down; nothing says refunded meanwhile.
-    await eventually('credit attempts', async () => (await sql(`select attempts from outbox where service = 'wallet'`))[0]?.attempts >= 2);
+    await eventually(
+      'credit attempts',
+      async () => (await sql(`select attempts from outbox where service = 'wallet'`))[0]?.attempts >= 2,
+    );
     expect(await paymentRow(paymentId)).toEqual({ status: 'PAID', escrow_status: 'REFUNDED' });
     expect(await ledgerKinds(paymentId)).toEqual([
       ['ESCROW_HELD', 'escrow', -90000],
@@ -110,7 +129,12 @@ describe('refunds to the wallet', () => {
     await refundSession(sessionId);
     const refund = await refundOf(paymentId);
     // The wallet refuses the credit for good: its reference was already used for a different movement.
-    const earlier = await stack.internal('wallet', 'POST', '/api/wallets/credit', { userId, amount: 1, reference: refund.id, type: 'ADJUSTMENT' });
+    const earlier = await stack.internal('wallet', 'POST', '/api/wallets/credit', {
+      userId,
+      amount: 1,
+      reference: refund.id,
+      type: 'ADJUSTMENT',
+    });
     expect(earlier.status).toBe(200);
     await stack.stack.restart('payment');
 
@@ -119,7 +143,12 @@ describe('refunds to the wallet', () => {
         (letter: { dedupeKey: string }) => letter.dedupeKey === `wallet-credit:${refund.id}`,
       ),
     );
-    expect(dead).toMatchObject({ service: 'wallet', path: '/api/wallets/credit', lastStatus: 409, body: { userId, amount: 90000, reference: refund.id } });
+    expect(dead).toMatchObject({
+      service: 'wallet',
+      path: '/api/wallets/credit',
+      lastStatus: 409,
+      body: { userId, amount: 90000, reference: refund.id },
+    });
     expect(dead.lastError).toContain('already used');
     const logged = fs
       .readFileSync(path.join(stack.logDir, 'payment.log'), 'utf8')
@@ -141,14 +170,22 @@ describe('refunds to the wallet', () => {
     expect(retried).toEqual({ status: 200, body: { id: dead.id, status: 'PENDING' } });
     await eventually('refused again', async () => {
       const letters = (await stack.internal('payment', 'GET', '/internal/outbox/dead')).body.deadLetters;
-      return letters.find((letter: { id: string; attempts: number }) => letter.id === dead.id && letter.attempts === dead.attempts + 1);
+      return letters.find(
+        (letter: { id: string; attempts: number }) => letter.id === dead.id && letter.attempts === dead.attempts + 1,
+      );
     });
     expect(await paymentRow(paymentId)).toEqual({ status: 'PAID', escrow_status: 'REFUNDED' });
 
     // The endpoints' refusals.
-    expect(await stack.internal('payment', 'POST', `/internal/outbox/dead/${newId()}/retry`)).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    expect(await stack.internal('payment', 'POST', `/internal/outbox/dead/${newId()}/retry`)).toMatchObject({
+      status: 404,
+      body: { error: { code: 'NOT_FOUND' } },
+    });
     const delivered = (await sql(`select id from outbox where delivered_at is not null limit 1`))[0];
-    expect(await stack.internal('payment', 'POST', `/internal/outbox/dead/${delivered.id}/retry`)).toMatchObject({ status: 409, body: { error: { code: 'CONFLICT' } } });
+    expect(await stack.internal('payment', 'POST', `/internal/outbox/dead/${delivered.id}/retry`)).toMatchObject({
+      status: 409,
+      body: { error: { code: 'CONFLICT' } },
+    });
     const anonymous = await fetch(`${stack.serviceUrl('payment')}/internal/outbox/dead`);
     expect(anonymous.status).toBe(401);
     // Subgraphs without an outbox have no such endpoint.

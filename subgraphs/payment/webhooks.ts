@@ -60,12 +60,22 @@ interface Verdict {
  * error) until an operator has looked.
  */
 export class XenditWebhooks {
-  constructor(private readonly em: EntityManager, private readonly logger?: Logger) {}
+  constructor(
+    private readonly em: EntityManager,
+    private readonly logger?: Logger,
+  ) {}
 
   async invoice(body: unknown): Promise<{ outcome: WebhookOutcome }> {
     const event = parseInput(invoiceCallbackSchema, body);
     const { outcome, refusal } = await this.em.transactional(async (tx): Promise<Verdict> => {
-      const eventId = await recordEvent(tx, `invoice:${event.id}:${event.status}`, 'invoice', event.id, event.status, event);
+      const eventId = await recordEvent(
+        tx,
+        `invoice:${event.id}:${event.status}`,
+        'invoice',
+        event.id,
+        event.status,
+        event,
+      );
       if (!eventId) return { outcome: 'DUPLICATE' };
       const payment = await findInvoicePayment(tx, event.id, event.external_id);
       const verdict: Verdict = payment ? await this.applyInvoice(tx, payment, event) : { outcome: 'UNMATCHED' };
@@ -79,11 +89,20 @@ export class XenditWebhooks {
   refund(body: unknown): Promise<{ outcome: WebhookOutcome }> {
     const { data } = parseInput(refundCallbackSchema, body);
     return this.em.transactional(async (tx) => {
-      const eventId = await recordEvent(tx, `refund:${data.id}:${data.status}`, 'refund', data.id, data.status, body as Record<string, unknown>);
+      const eventId = await recordEvent(
+        tx,
+        `refund:${data.id}:${data.status}`,
+        'refund',
+        data.id,
+        data.status,
+        body as Record<string, unknown>,
+      );
       if (!eventId) return { outcome: 'DUPLICATE' as const };
       const refund = await tx.findOne(
         Refund,
-        isId(data.reference_id) ? { $or: [{ id: data.reference_id }, { xenditRefundId: data.id }] } : { xenditRefundId: data.id },
+        isId(data.reference_id)
+          ? { $or: [{ id: data.reference_id }, { xenditRefundId: data.id }] }
+          : { xenditRefundId: data.id },
       );
       const outcome = refund ? await this.applyRefund(tx, refund, data) : 'UNMATCHED';
       await settleEvent(tx, eventId, outcome, refund?.paymentId ?? null);
@@ -98,11 +117,13 @@ export class XenditWebhooks {
    * the same dedupe key, so the real callback arriving later is a DUPLICATE and nothing happens twice.
    */
   async reconcileOverdueRefunds(gateway: PaymentGateway, graceMs: number): Promise<number> {
-    const overdue = await this.em.fork().find(
-      Refund,
-      { status: 'PENDING', xenditRefundId: { $ne: null }, createdAt: { $lt: new Date(Date.now() - graceMs) } },
-      { orderBy: { createdAt: 'asc' }, limit: 50 },
-    );
+    const overdue = await this.em
+      .fork()
+      .find(
+        Refund,
+        { status: 'PENDING', xenditRefundId: { $ne: null }, createdAt: { $lt: new Date(Date.now() - graceMs) } },
+        { orderBy: { createdAt: 'asc' }, limit: 50 },
+      );
     let settled = 0;
     for (const refund of overdue) {
       // One refund Xendit cannot answer for must not hold up the ones behind it.
@@ -112,19 +133,34 @@ export class XenditWebhooks {
       });
       if (remote?.status !== 'SUCCEEDED' && remote?.status !== 'FAILED') continue;
       const event = `refund.${remote.status.toLowerCase()}`;
-      const data = { id: remote.id, status: remote.status, reference_id: remote.referenceId, failure_code: remote.failureCode };
+      const data = {
+        id: remote.id,
+        status: remote.status,
+        reference_id: remote.referenceId,
+        failure_code: remote.failureCode,
+      };
       const { outcome } = await this.refund({ event, data, reconciled: true });
-      this.logger?.warn({ refundId: refund.id, status: remote.status, outcome }, 'refund settled from Xendit without its callback');
+      this.logger?.warn(
+        { refundId: refund.id, status: remote.status, outcome },
+        'refund settled from Xendit without its callback',
+      );
       if (outcome === 'APPLIED') settled += 1;
     }
     return settled;
   }
 
-  private async applyInvoice(tx: EntityManager, payment: Payment, event: z.infer<typeof invoiceCallbackSchema>): Promise<Verdict> {
+  private async applyInvoice(
+    tx: EntityManager,
+    payment: Payment,
+    event: z.infer<typeof invoiceCallbackSchema>,
+  ): Promise<Verdict> {
     if (event.status === 'PAID' || event.status === 'SETTLED') {
       const refusal = moneyMismatch(payment, event);
       if (refusal) {
-        this.logger?.error({ paymentId: payment.id, invoiceId: event.id, status: event.status, refusal }, 'invoice callback refused; not applied');
+        this.logger?.error(
+          { paymentId: payment.id, invoiceId: event.id, status: event.status, refusal },
+          'invoice callback refused; not applied',
+        );
         return { outcome: 'REJECTED', refusal };
       }
       const claimed = await claimPayment(
@@ -147,7 +183,10 @@ export class XenditWebhooks {
       await notifyBuyer(tx, 'PAYMENT_FAILED', expired);
       return { outcome: 'APPLIED' };
     }
-    this.logger?.warn({ paymentId: payment.id, invoiceId: event.id, status: event.status }, 'invoice callback with a status we do not act on');
+    this.logger?.warn(
+      { paymentId: payment.id, invoiceId: event.id, status: event.status },
+      'invoice callback with a status we do not act on',
+    );
     return { outcome: 'IGNORED' };
   }
 
@@ -167,14 +206,24 @@ export class XenditWebhooks {
       destination: 'ORIGINAL_METHOD',
       reason: LATE_PAYMENT_REASON,
     });
-    postLedger(tx, 'LATE_PAYMENT_CAPTURED', lateCapturePostings(late.amount), { paymentId: late.id, refundId: refund.id });
+    postLedger(tx, 'LATE_PAYMENT_CAPTURED', lateCapturePostings(late.amount), {
+      paymentId: late.id,
+      refundId: refund.id,
+    });
     await submitRefundAfterCommit(tx, refund);
     await notifyBuyer(tx, 'LATE_PAYMENT_REFUNDING', late, { refundId: refund.id });
-    this.logger?.warn({ paymentId: late.id, refundId: refund.id, amount: late.amount }, 'paid after the payment expired; refunding it');
+    this.logger?.warn(
+      { paymentId: late.id, refundId: refund.id, amount: late.amount },
+      'paid after the payment expired; refunding it',
+    );
     return 'APPLIED';
   }
 
-  private async applyRefund(tx: EntityManager, refund: Refund, data: z.infer<typeof refundCallbackSchema>['data']): Promise<WebhookOutcome> {
+  private async applyRefund(
+    tx: EntityManager,
+    refund: Refund,
+    data: z.infer<typeof refundCallbackSchema>['data'],
+  ): Promise<WebhookOutcome> {
     const to = data.status === 'SUCCEEDED' ? 'SUCCEEDED' : data.status === 'FAILED' ? 'FAILED' : null;
     if (!to) return 'IGNORED';
     const rows = await tx.execute(
@@ -188,10 +237,16 @@ export class XenditWebhooks {
       this.logger?.error({ refundId: refund.id, failureCode: data.failure_code }, 'Xendit refund failed');
       return 'APPLIED';
     }
-    const [before] = await tx.execute<{ status: string }[]>('select status from payments where id = ? for update', [refund.paymentId]);
+    const [before] = await tx.execute<{ status: string }[]>('select status from payments where id = ? for update', [
+      refund.paymentId,
+    ]);
     const payment = await claimPayment(tx, refund.paymentId, 'REFUNDED');
-    if (!payment) throw new Error(`Refund ${refund.id} succeeded but payment ${refund.paymentId} is not PAID or LATE_PAID`);
-    postLedger(tx, 'REFUND_SETTLED', refundSettlePostings(refund.amount), { paymentId: payment.id, refundId: refund.id });
+    if (!payment)
+      throw new Error(`Refund ${refund.id} succeeded but payment ${refund.paymentId} is not PAID or LATE_PAID`);
+    postLedger(tx, 'REFUND_SETTLED', refundSettlePostings(refund.amount), {
+      paymentId: payment.id,
+      refundId: refund.id,
+    });
     // The owner of a late payment never heard it was paid: there is nothing to undo there.
     if (before?.status !== 'LATE_PAID') await tellOwner(tx, payment, 'REFUNDED');
     await notifyBuyer(tx, 'REFUND_COMPLETED', payment, { refundId: refund.id });
@@ -204,7 +259,8 @@ export class XenditWebhooks {
  * callback without one is refused too.
  */
 function moneyMismatch(payment: Payment, event: z.infer<typeof invoiceCallbackSchema>): string | null {
-  if (event.currency !== payment.currency) return `currency ${event.currency ?? '(none)'} is not the invoice's ${payment.currency}`;
+  if (event.currency !== payment.currency)
+    return `currency ${event.currency ?? '(none)'} is not the invoice's ${payment.currency}`;
   const paid = event.paid_amount ?? event.amount;
   if (paid !== payment.amount) return `paid amount ${paid ?? '(none)'} is not the invoice's ${payment.amount}`;
   return null;
@@ -232,12 +288,21 @@ async function recordEvent(
   return rows[0]?.id ?? null;
 }
 
-async function settleEvent(tx: EntityManager, eventId: string, outcome: WebhookOutcome, paymentId: string | null): Promise<void> {
+async function settleEvent(
+  tx: EntityManager,
+  eventId: string,
+  outcome: WebhookOutcome,
+  paymentId: string | null,
+): Promise<void> {
   await tx.execute('update webhook_events set outcome = ?, payment_id = ? where id = ?', [outcome, paymentId, eventId]);
 }
 
 /** Our payment id is the invoice's external id; the stored invoice id is the fallback. */
-async function findInvoicePayment(tx: EntityManager, invoiceId: string, externalId: string | null | undefined): Promise<Payment | null> {
+async function findInvoicePayment(
+  tx: EntityManager,
+  invoiceId: string,
+  externalId: string | null | undefined,
+): Promise<Payment | null> {
   if (isId(externalId)) {
     const payment = await tx.findOne(Payment, { id: externalId });
     if (payment) return payment;

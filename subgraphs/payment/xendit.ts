@@ -10,12 +10,22 @@ export interface GatewayInvoice {
 
 /** What payment needs from Xendit; an interface so the service can be driven without the network. */
 export interface PaymentGateway {
-  createInvoice(input: { externalId: string; amount: number; description: string; invoiceDurationSeconds: number }): Promise<GatewayInvoice>;
+  createInvoice(input: {
+    externalId: string;
+    amount: number;
+    description: string;
+    invoiceDurationSeconds: number;
+  }): Promise<GatewayInvoice>;
   /** A PENDING invoice made earlier for this external id (a create whose answer was lost), if any. */
   findPendingInvoice(externalId: string, amount: number): Promise<GatewayInvoice | null>;
   /** Expires an unpaid invoice; 'PAID' when the buyer paid first (the PAID callback is on its way). */
   expireInvoice(invoiceId: string): Promise<'EXPIRED' | 'PAID'>;
-  createRefund(input: { refundId: string; invoiceId: string; amount: number; reason: RefundReason }): Promise<{ id: string }>;
+  createRefund(input: {
+    refundId: string;
+    invoiceId: string;
+    amount: number;
+    reason: RefundReason;
+  }): Promise<{ id: string }>;
   /** A refund as Xendit has it now (for callbacks that never came). */
   getRefund(xenditRefundId: string): Promise<GatewayRefund>;
 }
@@ -108,8 +118,18 @@ function createXenditGateway(config: Config): PaymentGateway {
         signal: AbortSignal.timeout(ms),
       });
       if (!response.ok) throw new Error(`Xendit getRefund answered ${response.status}`);
-      const refund = (await response.json()) as { id: string; status: string; reference_id?: string | null; failure_code?: string | null };
-      return { id: refund.id, status: refund.status, referenceId: refund.reference_id ?? null, failureCode: refund.failure_code ?? null };
+      const refund = (await response.json()) as {
+        id: string;
+        status: string;
+        reference_id?: string | null;
+        failure_code?: string | null;
+      };
+      return {
+        id: refund.id,
+        status: refund.status,
+        referenceId: refund.reference_id ?? null,
+        failureCode: refund.failure_code ?? null,
+      };
     },
   };
 }

@@ -9,7 +9,9 @@ describe('product subgraph through the gateway', () => {
   afterAll(() => stack?.stop());
 
   it('lists seeded products with category and variants', async () => {
-    const result = await stack.graphql(`{ products(first: 10) { totalCount edges { node { name category { name } variants { sku price } } } } }`);
+    const result = await stack.graphql(
+      `{ products(first: 10) { totalCount edges { node { name category { name } variants { sku price } } } } }`,
+    );
     expect(result.errors).toBeUndefined();
     expect(result.data.products.totalCount).toBe(DEMO_PRODUCTS.length);
     expect(result.data.products.edges[0].node.variants.length).toBeGreaterThan(0);

@@ -43,7 +43,10 @@ export interface ProductSnapshot {
 }
 
 export class CatalogService {
-  constructor(private readonly em: EntityManager, private readonly client?: InternalClient) {}
+  constructor(
+    private readonly em: EntityManager,
+    private readonly client?: InternalClient,
+  ) {}
 
   categories(): Promise<Category[]> {
     return this.em.find(Category, {}, { orderBy: { name: 'asc' } });

@@ -73,7 +73,9 @@ export class WalletService {
     try {
       return await this.em.transactional(async (tx) => {
         await ensureWallet(tx, userId);
-        const [wallet]: { id: string }[] = await tx.execute('select id from wallets where user_id = ? for update', [userId]);
+        const [wallet]: { id: string }[] = await tx.execute('select id from wallets where user_id = ? for update', [
+          userId,
+        ]);
         const replay = await findReplay(tx, movement);
         if (replay) return replay;
         const updated: { balance: string }[] = await tx.execute(
@@ -116,11 +118,12 @@ async function findReplay(
   em: EntityManager,
   movement: { userId: string; delta: number; type: WalletTransactionType; reference: string },
 ): Promise<MovementResult | null> {
-  const [row]: { id: string; amount: string; type: string; balance_after: string; user_id: string }[] = await em.execute(
-    `select t.id, t.amount, t.type, t.balance_after, w.user_id
+  const [row]: { id: string; amount: string; type: string; balance_after: string; user_id: string }[] =
+    await em.execute(
+      `select t.id, t.amount, t.type, t.balance_after, w.user_id
      from wallet_transactions t join wallets w on w.id = t.wallet_id where t.reference = ?`,
-    [movement.reference],
-  );
+      [movement.reference],
+    );
   if (!row) return null;
   if (row.user_id !== movement.userId || Number(row.amount) !== movement.delta || row.type !== movement.type) {
     throw conflict(`The reference ${movement.reference} was already used for a different movement`);

@@ -32,10 +32,20 @@ describe('wallet: credits, debits and myWallet', () => {
   it('shows a credit in myWallet, and a replayed reference changes nothing', async () => {
     const user = buyer();
     const reference = newId();
-    const first = await credit({ userId: user.userId, amount: 150000, reference, description: 'Refund: session failed' });
+    const first = await credit({
+      userId: user.userId,
+      amount: 150000,
+      reference,
+      description: 'Refund: session failed',
+    });
     expect(first).toEqual({ status: 200, body: { transactionId: expect.any(String), balanceAfter: 150000 } });
 
-    const replay = await credit({ userId: user.userId, amount: 150000, reference, description: 'Refund: session failed' });
+    const replay = await credit({
+      userId: user.userId,
+      amount: 150000,
+      reference,
+      description: 'Refund: session failed',
+    });
     expect(replay).toEqual(first);
 
     const wallet = await myWallet(user);
@@ -70,19 +80,25 @@ describe('wallet: credits, debits and myWallet', () => {
       Array.from({ length: 100 }, () => credit({ userId: user.userId, amount: 1, reference: newId() })),
     );
     expect(answers.every((a) => a.status === 200)).toBe(true);
-    expect(answers.map((a) => a.body.balanceAfter).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(answers.map((a) => a.body.balanceAfter).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 100 }, (_, i) => i + 1),
+    );
 
     const wallet = await myWallet(user, 100);
     expect(wallet.balance).toBe(100);
     expect(wallet.transactions.totalCount).toBe(100);
     // Newest first: the ids were taken under the wallet lock, so listing order is balance order.
-    expect(wallet.transactions.edges.map((e: any) => e.node.balanceAfter)).toEqual(Array.from({ length: 100 }, (_, i) => 100 - i));
+    expect(wallet.transactions.edges.map((e: any) => e.node.balanceAfter)).toEqual(
+      Array.from({ length: 100 }, (_, i) => 100 - i),
+    );
   });
 
   it('keeps one transaction when the same reference arrives many times at once', async () => {
     const user = buyer();
     const reference = newId();
-    const answers = await Promise.all(Array.from({ length: 10 }, () => credit({ userId: user.userId, amount: 700, reference })));
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => credit({ userId: user.userId, amount: 700, reference })),
+    );
     expect(new Set(answers.map((a) => `${a.status}:${a.body.transactionId}:${a.body.balanceAfter}`))).toEqual(
       new Set([`200:${answers[0].body.transactionId}:700`]),
     );
@@ -121,7 +137,11 @@ describe('wallet: credits, debits and myWallet', () => {
 
     const wallet = await myWallet(user);
     expect(wallet.balance).toBe(6000);
-    expect(wallet.transactions.edges[0].node).toMatchObject({ amount: -4000, type: 'PURCHASE_DEBIT', balanceAfter: 6000 });
+    expect(wallet.transactions.edges[0].node).toMatchObject({
+      amount: -4000,
+      type: 'PURCHASE_DEBIT',
+      balanceAfter: 6000,
+    });
 
     const bad = await debit({ userId: user.userId, amount: -5, reference: newId() });
     expect(bad.status).toBe(400);
@@ -133,7 +153,9 @@ describe('wallet: credits, debits and myWallet', () => {
   it('never overdraws under concurrent debits', async () => {
     const user = buyer();
     await credit({ userId: user.userId, amount: 10, reference: newId() });
-    const answers = await Promise.all(Array.from({ length: 15 }, () => debit({ userId: user.userId, amount: 1, reference: newId() })));
+    const answers = await Promise.all(
+      Array.from({ length: 15 }, () => debit({ userId: user.userId, amount: 1, reference: newId() })),
+    );
     expect(answers.filter((a) => a.status === 200)).toHaveLength(10);
     expect(answers.filter((a) => a.status === 409)).toHaveLength(5);
     expect(await summary(user.userId)).toEqual({ userId: user.userId, balance: 0, transactions: 11 });

@@ -9,7 +9,8 @@ export const resolvers: Resolvers = {
   DateTime,
   Query: {
     warehouses: (_root, _args, { em, caller }) => new InventoryService(em).warehouses(requireCaller(caller)),
-    inventory: (_root, { variantId }, { em, caller }) => new InventoryService(em).inventory(requireCaller(caller), variantId),
+    inventory: (_root, { variantId }, { em, caller }) =>
+      new InventoryService(em).inventory(requireCaller(caller), variantId),
   },
   Mutation: {
     createWarehouse: (_root, { input }, { em, caller }) =>

@@ -19,13 +19,27 @@ const DEMO_WAREHOUSES = [
  */
 export async function seedWarehouse(em: EntityManager): Promise<void> {
   for (const warehouse of DEMO_WAREHOUSES) {
-    await em.createQueryBuilder(Warehouse).insert({ ...warehouse, createdAt: new Date() }).onConflict('id').ignore().execute();
+    await em
+      .createQueryBuilder(Warehouse)
+      .insert({ ...warehouse, createdAt: new Date() })
+      .onConflict('id')
+      .ignore()
+      .execute();
     const factories = new Set<string>(DEMO_FACTORIES.filter((f) => f.ownerId === warehouse.ownerId).map((f) => f.id));
-    const variantIds = DEMO_PRODUCTS.filter((p) => factories.has(p.factoryId)).flatMap((p) => p.variants.map((v) => v.id as string));
+    const variantIds = DEMO_PRODUCTS.filter((p) => factories.has(p.factoryId)).flatMap((p) =>
+      p.variants.map((v) => v.id as string),
+    );
     for (const variantId of variantIds) {
       await em
         .createQueryBuilder(InventoryLevel)
-        .insert({ id: newId(), warehouseId: warehouse.id, variantId, quantity: DEMO_STOCK_PER_VARIANT, reserved: 0, updatedAt: new Date() })
+        .insert({
+          id: newId(),
+          warehouseId: warehouse.id,
+          variantId,
+          quantity: DEMO_STOCK_PER_VARIANT,
+          reserved: 0,
+          updatedAt: new Date(),
+        })
         .onConflict(['warehouseId', 'variantId'])
         .ignore()
         .execute();

@@ -45,7 +45,10 @@ const view = (r: Reservation): ReservationView => ({
 });
 
 export class InventoryService {
-  constructor(private readonly em: EntityManager, private readonly client?: InternalClient) {}
+  constructor(
+    private readonly em: EntityManager,
+    private readonly client?: InternalClient,
+  ) {}
 
   async createWarehouse(caller: Caller, input: unknown): Promise<Warehouse> {
     const { name, city } = parseInput(createWarehouseSchema, input);
@@ -64,7 +67,10 @@ export class InventoryService {
     const { variantId: id } = parseInput(z.object({ variantId: idSchema }), { variantId });
     const levels = await this.em.find(InventoryLevel, { variantId: id }, { orderBy: { warehouseId: 'asc' } });
     if (caller.role === 'ADMIN' || levels.length === 0) return levels;
-    const owned = await this.em.find(Warehouse, { id: { $in: levels.map((l) => l.warehouseId) }, ownerId: caller.userId });
+    const owned = await this.em.find(Warehouse, {
+      id: { $in: levels.map((l) => l.warehouseId) },
+      ownerId: caller.userId,
+    });
     const ownedIds = new Set(owned.map((w) => w.id));
     return levels.filter((level) => ownedIds.has(level.warehouseId));
   }
@@ -117,7 +123,9 @@ export class InventoryService {
       for (const item of sorted) {
         const warehouseId = await takeStock(tx, item.variantId, item.quantity);
         if (!warehouseId) throw conflict(`Not enough stock for variant ${item.variantId}`);
-        reservations.push(tx.create(Reservation, { orderId, warehouseId, variantId: item.variantId, quantity: item.quantity }));
+        reservations.push(
+          tx.create(Reservation, { orderId, warehouseId, variantId: item.variantId, quantity: item.quantity }),
+        );
       }
       return { reservations: reservations.map(view) };
     });
@@ -166,7 +174,10 @@ export class InventoryService {
   }
 
   private async requireOwnFactory(caller: Caller, factoryId: string): Promise<void> {
-    const { factoryIds } = await this.client!.get<{ factoryIds: string[] }>('factory', `/api/factories/owned-by/${caller.userId}`);
+    const { factoryIds } = await this.client!.get<{ factoryIds: string[] }>(
+      'factory',
+      `/api/factories/owned-by/${caller.userId}`,
+    );
     if (!factoryIds.includes(factoryId)) throw forbidden('You can only stock variants of your own factories');
   }
 }

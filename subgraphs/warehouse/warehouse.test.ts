@@ -44,7 +44,8 @@ describe('warehouse subgraph', () => {
     stack.internal('warehouse', 'POST', '/api/inventory/reserve', { orderId, items });
 
   it('extends Variant with the stock across warehouses, in one statement for all variants', async () => {
-    const statements = async () => (await stack.internal('warehouse', 'GET', '/internal/metrics')).body.sqlStatements as number;
+    const statements = async () =>
+      (await stack.internal('warehouse', 'GET', '/internal/metrics')).body.sqlStatements as number;
     const before = await statements();
     const result = await stack.graphql(`{ products(first: 10) { edges { node { variants { id stock } } } } }`);
     expect(result.errors).toBeUndefined();
@@ -55,12 +56,24 @@ describe('warehouse subgraph', () => {
   });
 
   it('lets factory owners create warehouses and set their stock, and no one else', async () => {
-    const refused = await stack.graphql(`mutation { createWarehouse(input: { name: "X", city: "Y" }) { id } }`, {}, { caller: buyer });
+    const refused = await stack.graphql(
+      `mutation { createWarehouse(input: { name: "X", city: "Y" }) { id } }`,
+      {},
+      { caller: buyer },
+    );
     expect(errorCode(refused)).toBe('FORBIDDEN');
-    const blank = await stack.graphql(`mutation { createWarehouse(input: { name: " ", city: "Y" }) { id } }`, {}, { caller: otherOwner });
+    const blank = await stack.graphql(
+      `mutation { createWarehouse(input: { name: " ", city: "Y" }) { id } }`,
+      {},
+      { caller: otherOwner },
+    );
     expect(errorCode(blank)).toBe('BAD_USER_INPUT');
 
-    const created = await stack.graphql(`mutation { createWarehouse(input: { name: "Gudang Solo", city: "Solo" }) { id name city } }`, {}, { caller: otherOwner });
+    const created = await stack.graphql(
+      `mutation { createWarehouse(input: { name: "Gudang Solo", city: "Solo" }) { id name city } }`,
+      {},
+      { caller: otherOwner },
+    );
     expect(created.errors).toBeUndefined();
     const warehouseId = created.data.createWarehouse.id;
     const mine = await stack.graphql(`{ warehouses { id } }`, {}, { caller: otherOwner });
@@ -69,25 +82,58 @@ describe('warehouse subgraph', () => {
     const foreign = await setInventory(otherOwner, { warehouseId, variantId: shirtM, quantity: 5 });
     expect(errorCode(foreign)).toBe('FORBIDDEN');
     expect(foreign.errors?.[0].message).toMatch(/your own factories/);
-    const empty = ok(await stack.graphql(`mutation { createWarehouse(input: { name: "Kosong", city: "Depok" }) { id } }`, {}, { caller: ownerOfNothing }));
-    expect(errorCode(await setInventory(ownerOfNothing, { warehouseId: empty.createWarehouse.id, variantId: batikM, quantity: 5 }))).toBe('FORBIDDEN');
+    const empty = ok(
+      await stack.graphql(
+        `mutation { createWarehouse(input: { name: "Kosong", city: "Depok" }) { id } }`,
+        {},
+        { caller: ownerOfNothing },
+      ),
+    );
+    expect(
+      errorCode(
+        await setInventory(ownerOfNothing, { warehouseId: empty.createWarehouse.id, variantId: batikM, quantity: 5 }),
+      ),
+    ).toBe('FORBIDDEN');
     expect((await level(shirtM, warehouseId)) ?? null).toBeNull();
 
     expect(errorCode(await setInventory(demoOwner, { warehouseId, variantId: batikM, quantity: 5 }))).toBe('FORBIDDEN');
-    expect(errorCode(await setInventory(otherOwner, { warehouseId, variantId: batikM, quantity: -1 }))).toBe('BAD_USER_INPUT');
-    expect(errorCode(await setInventory(otherOwner, { warehouseId, variantId: batikM, quantity: 1.5 }))).toBe('BAD_USER_INPUT');
-    expect(errorCode(await setInventory(otherOwner, { warehouseId, variantId: newId(), quantity: 5 }))).toBe('BAD_USER_INPUT');
-    expect(errorCode(await setInventory(otherOwner, { warehouseId: newId(), variantId: batikM, quantity: 5 }))).toBe('NOT_FOUND');
+    expect(errorCode(await setInventory(otherOwner, { warehouseId, variantId: batikM, quantity: -1 }))).toBe(
+      'BAD_USER_INPUT',
+    );
+    expect(errorCode(await setInventory(otherOwner, { warehouseId, variantId: batikM, quantity: 1.5 }))).toBe(
+      'BAD_USER_INPUT',
+    );
+    expect(errorCode(await setInventory(otherOwner, { warehouseId, variantId: newId(), quantity: 5 }))).toBe(
+      'BAD_USER_INPUT',
+    );
+    expect(errorCode(await setInventory(otherOwner, { warehouseId: newId(), variantId: batikM, quantity: 5 }))).toBe(
+      'NOT_FOUND',
+    );
 
     const set = await setInventory(otherOwner, { warehouseId, variantId: batikM, quantity: 7 });
     expect(set.errors).toBeUndefined();
-    expect(set.data.setInventory).toEqual({ warehouse: { id: warehouseId, name: 'Gudang Solo' }, quantity: 7, reserved: 0, available: 7 });
-    const stock = await stack.graphql(`query($id: ID!) { product(id: $id) { variants { id stock } } }`, { id: DEMO_PRODUCTS[1].id });
-    expect(stock.data.product.variants.find((v: { id: string }) => v.id === batikM).stock).toBe(DEMO_STOCK_PER_VARIANT + 7);
+    expect(set.data.setInventory).toEqual({
+      warehouse: { id: warehouseId, name: 'Gudang Solo' },
+      quantity: 7,
+      reserved: 0,
+      available: 7,
+    });
+    const stock = await stack.graphql(`query($id: ID!) { product(id: $id) { variants { id stock } } }`, {
+      id: DEMO_PRODUCTS[1].id,
+    });
+    expect(stock.data.product.variants.find((v: { id: string }) => v.id === batikM).stock).toBe(
+      DEMO_STOCK_PER_VARIANT + 7,
+    );
     // An owner sees only levels in their own warehouses (their demo warehouse and the new one), never the T-shirt factory's.
-    const seen = await stack.graphql(`query($v: ID!) { inventory(variantId: $v) { warehouse { id } } }`, { v: batikM }, { caller: otherOwner });
+    const seen = await stack.graphql(
+      `query($v: ID!) { inventory(variantId: $v) { warehouse { id } } }`,
+      { v: batikM },
+      { caller: otherOwner },
+    );
     expect(seen.data.inventory.map((l: { warehouse: { id: string } }) => l.warehouse.id)).toContain(warehouseId);
-    expect(seen.data.inventory.map((l: { warehouse: { id: string } }) => l.warehouse.id)).not.toContain(DEMO_WAREHOUSE_ID);
+    expect(seen.data.inventory.map((l: { warehouse: { id: string } }) => l.warehouse.id)).not.toContain(
+      DEMO_WAREHOUSE_ID,
+    );
     // An admin may stock any variant anywhere.
     expect((await setInventory(admin, { warehouseId, variantId: shirtM, quantity: 2 })).errors).toBeUndefined();
   });
@@ -113,28 +159,44 @@ describe('warehouse subgraph', () => {
     expect(await level(shirtM)).toMatchObject({ quantity: before.quantity, reserved: before.reserved + 3 });
 
     // Stock cannot be set below what is reserved.
-    const undercut = await setInventory(admin, { warehouseId: DEMO_WAREHOUSE_ID, variantId: shirtM, quantity: before.reserved + 2 });
+    const undercut = await setInventory(admin, {
+      warehouseId: DEMO_WAREHOUSE_ID,
+      variantId: shirtM,
+      quantity: before.reserved + 2,
+    });
     expect(errorCode(undercut)).toBe('CONFLICT');
 
     for (let i = 0; i < 2; i += 1) {
       const committed = await stack.internal('warehouse', 'POST', '/api/inventory/commit', { orderId });
       expect(committed.body.reservations.map((r: { status: string }) => r.status)).toEqual(['COMMITTED']);
     }
-    expect((await stack.internal('warehouse', 'POST', '/api/inventory/release', { orderId })).body.reservations[0].status).toBe('COMMITTED');
+    expect(
+      (await stack.internal('warehouse', 'POST', '/api/inventory/release', { orderId })).body.reservations[0].status,
+    ).toBe('COMMITTED');
     expect(await level(shirtM)).toMatchObject({ quantity: before.quantity - 3, reserved: before.reserved });
 
     const released = newId();
     await reserve(released, [{ variantId: shirtM, quantity: 2 }]);
-    for (let i = 0; i < 2; i += 1) await stack.internal('warehouse', 'POST', '/api/inventory/release', { orderId: released });
+    for (let i = 0; i < 2; i += 1)
+      await stack.internal('warehouse', 'POST', '/api/inventory/release', { orderId: released });
     await stack.internal('warehouse', 'POST', '/api/inventory/commit', { orderId: released });
     expect(await level(shirtM)).toMatchObject({ quantity: before.quantity - 3, reserved: before.reserved });
   });
 
   it('sells the last 10 units exactly once under 50 concurrent reservations', async () => {
-    expect((await setInventory(admin, { warehouseId: DEMO_WAREHOUSE_ID, variantId: shirtWhite, quantity: 10 })).errors).toBeUndefined();
-    const results = await Promise.all(Array.from({ length: 50 }, () => reserve(newId(), [{ variantId: shirtWhite, quantity: 1 }])));
+    expect(
+      (await setInventory(admin, { warehouseId: DEMO_WAREHOUSE_ID, variantId: shirtWhite, quantity: 10 })).errors,
+    ).toBeUndefined();
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => reserve(newId(), [{ variantId: shirtWhite, quantity: 1 }])),
+    );
     expect(results.filter((r) => r.status === 200)).toHaveLength(10);
     expect(results.filter((r) => r.status === 409)).toHaveLength(40);
-    expect(await level(shirtWhite)).toEqual({ warehouse: { id: DEMO_WAREHOUSE_ID }, quantity: 10, reserved: 10, available: 0 });
+    expect(await level(shirtWhite)).toEqual({
+      warehouse: { id: DEMO_WAREHOUSE_ID },
+      quantity: 10,
+      reserved: 10,
+      available: 0,
+    });
   });
 });

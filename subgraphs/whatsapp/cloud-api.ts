@@ -13,7 +13,11 @@ export const PAIR_RATE_LIMIT = 131056;
 
 /** A failed send: `status` 0 means the request never got an answer (network, timeout). */
 export class CloudApiError extends Error {
-  constructor(readonly status: number, readonly graphCode: number | undefined, message: string) {
+  constructor(
+    readonly status: number,
+    readonly graphCode: number | undefined,
+    message: string,
+  ) {
     super(message);
     this.name = 'CloudApiError';
   }
@@ -93,7 +97,10 @@ export async function sendOtpMessage(config: Config, logger: Logger, phone: stri
       minTimeout: 200,
       maxTimeout: 2000,
       onFailedAttempt: (error) =>
-        logger.warn({ attempt: error.attemptNumber, retriesLeft: error.retriesLeft, err: error.message }, 'WhatsApp send failed'),
+        logger.warn(
+          { attempt: error.attemptNumber, retriesLeft: error.retriesLeft, err: error.message },
+          'WhatsApp send failed',
+        ),
     },
   );
 }

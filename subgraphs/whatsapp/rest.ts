@@ -30,9 +30,18 @@ export function mountRest(app: express.Express, { config, logger }: SubgraphDeps
         if (error.graphCode === PAIR_RATE_LIMIT) {
           throw badInput('WhatsApp limits how often one number can be messaged: wait a few seconds and try again');
         }
-        logger.error({ status: error.status, graphCode: error.graphCode, err: error.message }, 'WhatsApp Cloud API refused the OTP');
+        logger.error(
+          { status: error.status, graphCode: error.graphCode, err: error.message },
+          'WhatsApp Cloud API refused the OTP',
+        );
         if (isRetryable(error)) sendError(res, 503, 'INTERNAL_SERVER_ERROR', 'WhatsApp is unavailable right now');
-        else sendError(res, 502, 'INTERNAL_SERVER_ERROR', `WhatsApp refused the message (code ${error.graphCode ?? error.status})`);
+        else
+          sendError(
+            res,
+            502,
+            'INTERNAL_SERVER_ERROR',
+            `WhatsApp refused the message (code ${error.graphCode ?? error.status})`,
+          );
         return undefined;
       }
     }),

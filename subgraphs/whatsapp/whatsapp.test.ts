@@ -4,7 +4,8 @@ import { startTestStack, TestStack } from '../../test/support/e2e';
 describe('whatsapp send-otp', () => {
   let stack: TestStack;
   let phoneCounter = 0;
-  const freshPhone = () => `+62813${String(Date.now() % 100000).padStart(5, '0')}${String((phoneCounter += 1)).padStart(2, '0')}`;
+  const freshPhone = () =>
+    `+62813${String(Date.now() % 100000).padStart(5, '0')}${String((phoneCounter += 1)).padStart(2, '0')}`;
 
   beforeAll(async () => {
     stack = await startTestStack({ subgraphs: ['whatsapp'], sandbox: true, gateway: false });
@@ -22,9 +23,13 @@ describe('whatsapp send-otp', () => {
       body: JSON.stringify({ status, count }),
     });
   const messagesTo = async (phone: string) =>
-    ((await (await fetch(`${stack.sandboxUrl}/__sandbox/whatsapp/messages?to=${encodeURIComponent(phone)}`)).json()) as {
-      messages: { id: string; to: string; text: string; template: string }[];
-    }).messages;
+    (
+      (await (
+        await fetch(`${stack.sandboxUrl}/__sandbox/whatsapp/messages?to=${encodeURIComponent(phone)}`)
+      ).json()) as {
+        messages: { id: string; to: string; text: string; template: string }[];
+      }
+    ).messages;
 
   it('sends the authentication template to the number without "+" and answers the message id', async () => {
     const phone = freshPhone();
@@ -32,7 +37,9 @@ describe('whatsapp send-otp', () => {
     expect(sent.status).toBe(200);
     expect(sent.body.messageId).toMatch(/^wamid\./);
     const [message] = await messagesTo(phone);
-    expect(message).toEqual(expect.objectContaining({ id: sent.body.messageId, to: phone.slice(1), template: 'otp_login' }));
+    expect(message).toEqual(
+      expect.objectContaining({ id: sent.body.messageId, to: phone.slice(1), template: 'otp_login' }),
+    );
     expect(message.text).toContain('042137');
   });
 
@@ -57,7 +64,10 @@ describe('whatsapp send-otp', () => {
   it('answers 400 BAD_USER_INPUT for a number that is not on WhatsApp, without retrying', async () => {
     const sent = await sendOtp({ phone: '+628991234567', code: '123456' });
     expect(sent.status).toBe(400);
-    expect(sent.body.error).toEqual({ code: 'BAD_USER_INPUT', message: 'This number cannot receive WhatsApp messages' });
+    expect(sent.body.error).toEqual({
+      code: 'BAD_USER_INPUT',
+      message: 'This number cannot receive WhatsApp messages',
+    });
   });
 
   it('does not retry another 4xx and answers 502', async () => {

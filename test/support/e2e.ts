@@ -95,7 +95,8 @@ export async function startTestStack(options: {
     async graphql(query, variables, as) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (as?.token) headers.authorization = `Bearer ${as.token}`;
-      if (as?.caller) Object.assign(headers, { [INTERNAL_TOKEN_HEADER]: TEST_INTERNAL_TOKEN }, identityHeaders(as.caller));
+      if (as?.caller)
+        Object.assign(headers, { [INTERNAL_TOKEN_HEADER]: TEST_INTERNAL_TOKEN }, identityHeaders(as.caller));
       const response = await fetch(`${gatewayUrl}/graphql`, {
         method: 'POST',
         headers,
@@ -114,8 +115,11 @@ export async function startTestStack(options: {
     },
     async payInvoice(invoiceUrl) {
       const invoiceId = invoiceUrl.split('/').pop();
-      const response = await fetch(`${stack.urlOf('sandbox')}/__sandbox/xendit/invoices/${invoiceId}/pay`, { method: 'POST' });
-      if (response.status !== 200) throw new Error(`sandbox refused to pay ${invoiceId}: ${response.status} ${await response.text()}`);
+      const response = await fetch(`${stack.urlOf('sandbox')}/__sandbox/xendit/invoices/${invoiceId}/pay`, {
+        method: 'POST',
+      });
+      if (response.status !== 200)
+        throw new Error(`sandbox refused to pay ${invoiceId}: ${response.status} ${await response.text()}`);
       return response.json();
     },
     async stop() {
@@ -142,8 +146,16 @@ export async function outliveCaller(stack: TestStack, caller: SubgraphName): Pro
 }
 
 /** An aggregate's audit trail (lib/status-history.ts), oldest first, as [from, to] pairs. */
-export async function statusHistoryOf(db: Client, historyTable: string, subjectColumn: string, id: string): Promise<[string | null, string][]> {
-  const { rows } = await db.query(`select from_status, to_status from "${historyTable}" where "${subjectColumn}" = $1 order by id`, [id]);
+export async function statusHistoryOf(
+  db: Client,
+  historyTable: string,
+  subjectColumn: string,
+  id: string,
+): Promise<[string | null, string][]> {
+  const { rows } = await db.query(
+    `select from_status, to_status from "${historyTable}" where "${subjectColumn}" = $1 order by id`,
+    [id],
+  );
   return rows.map((row) => [row.from_status, row.to_status]);
 }
 

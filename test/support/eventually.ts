@@ -21,7 +21,12 @@ export async function eventually<T>(
  * Reads until `done` holds or the time is up, and returns the last value read either way, so the caller's
  * assertion on it shows what was there instead of a bare timeout.
  */
-export async function settled<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000, intervalMs = 150): Promise<T> {
+export async function settled<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 15_000,
+  intervalMs = 150,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();

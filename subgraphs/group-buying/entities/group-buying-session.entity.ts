@@ -10,7 +10,11 @@ export type SettlementState = 'PENDING' | 'SETTLED';
 @Index({ properties: ['status', 'endsAt'] })
 @Index({ properties: ['settlementState'] })
 // The database, not only the join query, guarantees the maximum is never exceeded.
-@Check({ name: 'group_buying_sessions_quantities_check', expression: 'joined_quantity >= 0 and paid_quantity >= 0 and participants_count >= 0 and (max_quantity is null or joined_quantity <= max_quantity)' })
+@Check({
+  name: 'group_buying_sessions_quantities_check',
+  expression:
+    'joined_quantity >= 0 and paid_quantity >= 0 and participants_count >= 0 and (max_quantity is null or joined_quantity <= max_quantity)',
+})
 export class GroupBuyingSession {
   [OptionalProps]?:
     | 'status'
