@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Stack, StackOptions } from '../scripts/stack';
+import { Stack, type StackOptions } from '../scripts/stack';
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { dropDatabases, resolveDatabaseServer } from '../lib/database';

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { SubgraphName } from '../lib/services';
+import type { SubgraphName } from '../lib/services';
 import { identityHeaders, INTERNAL_TOKEN_HEADER, USER_ID_HEADER, USER_ROLE_HEADER } from '../lib/internal-auth';
 import { newId } from '../lib/ids';
 import { DEMO_PRODUCTS } from '../lib/demo-data';

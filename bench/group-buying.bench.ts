@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 import { withDatabase } from '../lib/database';
 import { startBenchStack } from './bench-stack';
-import { Caller, identityHeaders, INTERNAL_TOKEN_HEADER } from '../lib/internal-auth';
+import { type Caller, identityHeaders, INTERNAL_TOKEN_HEADER } from '../lib/internal-auth';
 import { DEMO_OWNERS, DEMO_PRODUCTS } from '../lib/demo-data';
 import { newId } from '../lib/ids';
 

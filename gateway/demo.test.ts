@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { SubgraphName } from '../lib/services';
+import type { SubgraphName } from '../lib/services';
 import { DEMO_OWNERS, DEMO_PRODUCTS } from '../lib/demo-data';
-import { startTestStack, TestStack } from '../test/support/e2e';
+import { startTestStack, type TestStack } from '../test/support/e2e';
 
 const CHROMIUM = '/usr/bin/chromium';
 // Without the background-networking flags Chromium keeps dialling out, and this machine refuses it.

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import express from 'express';
-import { Config, loadConfig } from '../lib/config';
+import { type Config, loadConfig } from '../lib/config';
 
 const DEMO_DIR = path.join(__dirname, 'demo');
 // The package's exports map hides dist/, so find it from the package root; client.js and its chunk

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { startTestStack, TestStack, TEST_INTERNAL_TOKEN } from '../test/support/e2e';
+import { startTestStack, type TestStack, TEST_INTERNAL_TOKEN } from '../test/support/e2e';
 import { DEMO_CATEGORIES, DEMO_FACTORIES } from '../lib/demo-data';
 import { newId } from '../lib/ids';
 import { DEFAULT_PAGE_SIZE } from '../lib/pagination';

@@ -1,8 +1,8 @@
 import { GraphQLError } from 'graphql';
-import { Config } from '../lib/config';
-import { Caller, callerFromHeaders, INTERNAL_TOKEN_HEADER, secretsEqual } from '../lib/internal-auth';
+import type { Config } from '../lib/config';
+import { type Caller, callerFromHeaders, INTERNAL_TOKEN_HEADER, secretsEqual } from '../lib/internal-auth';
 import { verifySessionToken } from '../lib/tokens';
-import { SessionDirectory, sessionUnconfirmed } from './session-directory';
+import { type SessionDirectory, sessionUnconfirmed } from './session-directory';
 
 type HeaderBag = Record<string, string | string[] | undefined>;
 

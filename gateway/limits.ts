@@ -22,7 +22,7 @@ import {
   type VariableDefinitionNode,
 } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { Config } from '../lib/config';
+import type { Config } from '../lib/config';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../lib/pagination';
 
 /**

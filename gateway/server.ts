@@ -11,11 +11,11 @@ import {
   ApolloServerPluginLandingPageProductionDefault,
 } from '@apollo/server/plugin/landingPage/default';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { Config, loadConfig } from '../lib/config';
-import { createLogger, currentRequestId, Logger, REQUEST_ID_HEADER, withRequestId } from '../lib/logger';
-import { Caller, CLIENT_ADDRESS_HEADER, identityHeaders, INTERNAL_TOKEN_HEADER } from '../lib/internal-auth';
+import { type Config, loadConfig } from '../lib/config';
+import { createLogger, currentRequestId, type Logger, REQUEST_ID_HEADER, withRequestId } from '../lib/logger';
+import { type Caller, CLIENT_ADDRESS_HEADER, identityHeaders, INTERNAL_TOKEN_HEADER } from '../lib/internal-auth';
 import { InternalClient } from '../lib/internal-client';
-import { isSubgraphName, SubgraphName } from '../lib/services';
+import { isSubgraphName, type SubgraphName } from '../lib/services';
 import { formatErrorFor } from '../lib/subgraph-server';
 import { LiteralPlacesRule, literalValueError, parseScalarsIn } from '../lib/scalars';
 import { readSupergraphConfig, SUPERGRAPH_SDL } from './compose';
@@ -25,7 +25,7 @@ import { resolveCaller } from './identity';
 import { SessionDirectory } from './session-directory';
 import { mountWebhookShim } from './webhook-shim';
 import { mountDemo } from './demo';
-import { FormatError, mountSubscriptions } from './subscriptions';
+import { type FormatError, mountSubscriptions } from './subscriptions';
 import { InflightFetches } from './inflight-fetches';
 
 export interface GatewayContext {

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
-import { InternalClient } from '../lib/internal-client';
-import { Logger } from '../lib/logger';
-import { Role } from '../lib/internal-auth';
+import type { InternalClient } from '../lib/internal-client';
+import type { Logger } from '../lib/logger';
+import type { Role } from '../lib/internal-auth';
 
 /** Auth's feed (docs/internal-api.md): each entry says when it stops mattering (the token it is about expires). */
 interface SessionChanges {

@@ -1,23 +1,23 @@
 import fs from 'node:fs';
 import gql from 'graphql-tag';
 import {
-  FieldNode,
-  FragmentDefinitionNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
   getNamedType,
-  GraphQLObjectType,
-  GraphQLSchema,
+  type GraphQLObjectType,
+  type GraphQLSchema,
   isObjectType,
   Kind,
-  OperationDefinitionNode,
+  type OperationDefinitionNode,
   print,
-  SelectionSetNode,
+  type SelectionSetNode,
   visit,
   type DocumentNode,
   type SelectionNode,
   type VariableDefinitionNode,
 } from 'graphql';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { SubgraphEntry } from './compose';
+import type { SubgraphEntry } from './compose';
 
 /**
  * How one client subscription is served (DESIGN.md §6): the subgraph that owns the root field gets

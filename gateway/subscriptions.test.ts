@@ -1,6 +1,6 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { startTestStack, TestStack } from '../test/support/e2e';
+import { startTestStack, type TestStack } from '../test/support/e2e';
 import { eventually } from '../test/support/eventually';
 import { freshPhone, logIn } from '../test/support/users';
 import { signSessionToken } from '../lib/tokens';

@@ -1,4 +1,4 @@
-import http from 'node:http';
+import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer, WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -6,7 +6,7 @@ import { createClient, type Client } from 'graphql-ws';
 import {
   getOperationAST,
   GraphQLError,
-  GraphQLSchema,
+  type GraphQLSchema,
   parse,
   specifiedRules,
   validate,
@@ -18,15 +18,15 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { Supergraph } from '@apollo/federation-internals';
-import { Config } from '../lib/config';
-import { currentRequestId, Logger } from '../lib/logger';
-import { Caller, identityHeaders } from '../lib/internal-auth';
+import type { Config } from '../lib/config';
+import { currentRequestId, type Logger } from '../lib/logger';
+import { type Caller, identityHeaders } from '../lib/internal-auth';
 import { isSubgraphName } from '../lib/services';
 import { readSupergraphConfig } from './compose';
-import { OperationLimits, parseOptions } from './limits';
+import { type OperationLimits, parseOptions } from './limits';
 import { resolveCaller } from './identity';
-import { SessionDirectory } from './session-directory';
-import { SubscriptionPlan, SubscriptionPlanner } from './subscription-plan';
+import type { SessionDirectory } from './session-directory';
+import { type SubscriptionPlan, SubscriptionPlanner } from './subscription-plan';
 import type { ClientAddressOf } from './client-address';
 import type { GatewayContext } from './server';
 

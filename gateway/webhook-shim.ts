@@ -1,6 +1,6 @@
 import express from 'express';
-import { Config } from '../lib/config';
-import { currentRequestId, Logger, REQUEST_ID_HEADER } from '../lib/logger';
+import type { Config } from '../lib/config';
+import { currentRequestId, type Logger, REQUEST_ID_HEADER } from '../lib/logger';
 import { INTERNAL_TOKEN_HEADER } from '../lib/internal-auth';
 
 const CALLBACK_TOKEN_HEADER = 'x-callback-token';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SUBGRAPHS, GATEWAY_PORT, SANDBOX_PORT, SubgraphName, envPrefix } from './services';
+import { SUBGRAPHS, GATEWAY_PORT, SANDBOX_PORT, type SubgraphName, envPrefix } from './services';
 
 /**
  * The one place that reads process.env. Every value has a working default for local development;

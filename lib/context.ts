@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Caller, Role } from './internal-auth';
-import { Config } from './config';
-import { InternalClient } from './internal-client';
-import { Logger } from './logger';
+import type { Caller, Role } from './internal-auth';
+import type { Config } from './config';
+import type { InternalClient } from './internal-client';
+import type { Logger } from './logger';
 import { forbidden, unauthenticated } from './errors';
 import type { EventListener } from './events';
 

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
 import { Client } from 'pg';
-import { Config, ConfigError } from './config';
-import { Logger } from './logger';
-import { SubgraphName } from './services';
+import { type Config, ConfigError } from './config';
+import type { Logger } from './logger';
+import type { SubgraphName } from './services';
 
 export interface DatabaseServer {
   url: string;

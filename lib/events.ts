@@ -1,8 +1,8 @@
 import { Client } from 'pg';
 import { PubSub } from 'graphql-subscriptions';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Logger } from './logger';
-import { BackgroundTask } from './subgraph-server';
+import type { Logger } from './logger';
+import type { BackgroundTask } from './subgraph-server';
 
 type Event = Record<string, unknown>;
 

@@ -1,8 +1,8 @@
 import pRetry, { AbortError } from 'p-retry';
-import { Config } from './config';
+import type { Config } from './config';
 import { AppError, errorCodeFromStatus } from './errors';
 import { currentRequestId, REQUEST_ID_HEADER } from './logger';
-import { SubgraphName } from './services';
+import type { SubgraphName } from './services';
 import { INTERNAL_TOKEN_HEADER } from './internal-auth';
 
 export interface CallOptions {

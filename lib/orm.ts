@@ -8,7 +8,7 @@ import {
 } from '@mikro-orm/core';
 import { PostgreSqlDriver, type EntityManager } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
-import { Logger } from './logger';
+import type { Logger } from './logger';
 
 export type { EntityManager };
 export type Orm = MikroORM<PostgreSqlDriver>;

@@ -5,7 +5,7 @@ import express from 'express';
 import { Client } from 'pg';
 import { dropDatabases, ensureDatabase, withDatabase } from './database';
 import { loadConfig } from './config';
-import { initOrm, Orm } from './orm';
+import { initOrm, type Orm } from './orm';
 import { InternalClient } from './internal-client';
 import { enqueue, mountDeadLetters, OutboxMessage, startOutboxWorker } from './outbox';
 import { restErrorHandler } from './rest';

@@ -320,7 +320,8 @@ export function startOutboxWorker(
   );
   void wakeUps.start().then(
     () => {
-      wakeUps.pubsub.subscribe(OUTBOX_CHANNEL, deliverSoon);
+      // The listener is registered at once; the promise only carries the subscription id.
+      void wakeUps.pubsub.subscribe(OUTBOX_CHANNEL, deliverSoon);
       // Wake-ups sent while the listener was reconnecting are lost: look for due messages at once.
       wakeUps.onResync(deliverSoon);
     },

@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { isAppError } from './errors';
-import { Logger } from './logger';
+import type { Logger } from './logger';
 
 type RestHandler = (req: Request, res: Response) => Promise<unknown>;
 

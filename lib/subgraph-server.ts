@@ -17,14 +17,20 @@ import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { MigrationObject } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Config, loadConfig } from './config';
-import { createLogger, Logger, REQUEST_ID_HEADER, withRequestId } from './logger';
-import { SubgraphName } from './services';
+import { type Config, loadConfig } from './config';
+import { createLogger, type Logger, REQUEST_ID_HEADER, withRequestId } from './logger';
+import type { SubgraphName } from './services';
 import { databaseName, ensureDatabase, resolveDatabaseServer, withDatabase } from './database';
-import { EntityDefinition, initOrm, Orm, sqlStatementCounter } from './orm';
+import { type EntityDefinition, initOrm, type Orm, sqlStatementCounter } from './orm';
 import { InternalClient } from './internal-client';
-import { Caller, callerFromHeaders, CLIENT_ADDRESS_HEADER, INTERNAL_TOKEN_HEADER, secretsEqual } from './internal-auth';
-import { SubgraphContext } from './context';
+import {
+  type Caller,
+  callerFromHeaders,
+  CLIENT_ADDRESS_HEADER,
+  INTERNAL_TOKEN_HEADER,
+  secretsEqual,
+} from './internal-auth';
+import type { SubgraphContext } from './context';
 import { restErrorHandler, sendError } from './rest';
 import { isAppError } from './errors';
 import { EventListener } from './events';

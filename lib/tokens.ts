@@ -1,5 +1,5 @@
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import { Caller, Role, ROLES } from './internal-auth';
+import { type Caller, type Role, ROLES } from './internal-auth';
 
 const ALGORITHM = 'HS256';
 const ISSUER = 'group-buying-auth';

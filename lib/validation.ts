@@ -1,4 +1,4 @@
-import { z, ZodError, ZodTypeAny } from 'zod';
+import { z, ZodError, type ZodTypeAny } from 'zod';
 import { badInput } from './errors';
 import { isId } from './ids';
 import { MAX_AMOUNT } from './money';

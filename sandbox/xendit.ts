@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { secretsEqual } from '../lib/internal-auth';
 import type { Logger } from '../lib/logger';
 import { faultRequestSchema, slowdownRequestSchema } from './faults';
-import { createInvoiceSchema, createRefundSchema, XenditAccount, XenditError } from './xendit-account';
+import { createInvoiceSchema, createRefundSchema, type XenditAccount, XenditError } from './xendit-account';
 
 type EndpointGroup = 'invoices' | 'refunds';
 

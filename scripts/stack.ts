@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { SubgraphName, SUBGRAPHS, GATEWAY_PORT, SANDBOX_PORT } from '../lib/services';
+import { type SubgraphName, SUBGRAPHS, GATEWAY_PORT, SANDBOX_PORT } from '../lib/services';
 
 const ROOT = path.join(__dirname, '..');
 

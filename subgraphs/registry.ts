@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { SUBGRAPHS, SubgraphName } from '../lib/services';
+import { SUBGRAPHS, type SubgraphName } from '../lib/services';
 import type { SubgraphDefinition } from '../lib/subgraph-server';
 
 /** A subgraph exists once its folder has an index.ts exporting `subgraph`. */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { SUBGRAPHS, envPrefix, SubgraphName, GATEWAY_PORT, SANDBOX_PORT } from '../lib/services';
+import { SUBGRAPHS, envPrefix, type SubgraphName, GATEWAY_PORT, SANDBOX_PORT } from '../lib/services';
 import { ConfigError, loadConfig, PRODUCTION_SECRETS, PROVIDER_URLS } from '../lib/config';
 
 interface Service {

@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
-import { startTestStack, TestStack, errorCode, GraphQLResponse } from './support/e2e';
-import { logIn, SignedInUser } from './support/users';
+import { startTestStack, type TestStack, errorCode, type GraphQLResponse } from './support/e2e';
+import { logIn, type SignedInUser } from './support/users';
 import { eventually } from './support/eventually';
 import { IMPLEMENTED_SUBGRAPHS } from '../subgraphs/registry';
 import { Client as PgClient } from 'pg';

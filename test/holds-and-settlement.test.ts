@@ -1,11 +1,11 @@
 import http from 'node:http';
 import type { Client } from 'graphql-ws';
 import { Client as PgClient } from 'pg';
-import { startTestStack, subgraphSocket, TestStack, errorCode, GraphQLResponse } from './support/e2e';
+import { startTestStack, subgraphSocket, type TestStack, errorCode, type GraphQLResponse } from './support/e2e';
 import { eventually } from './support/eventually';
 import { freePort } from './support/ports';
 import { DEMO_OWNERS, DEMO_PRODUCTS } from '../lib/demo-data';
-import { Caller } from '../lib/internal-auth';
+import type { Caller } from '../lib/internal-auth';
 import { newId } from '../lib/ids';
 import { withDatabase } from '../lib/database';
 import { CREATE_ORDER, createAddress } from '../subgraphs/order/test-support';

@@ -1,4 +1,4 @@
-import { startTestStack, TestStack } from './support/e2e';
+import { startTestStack, type TestStack } from './support/e2e';
 import { DEMO_PRODUCTS } from '../lib/demo-data';
 import { newId } from '../lib/ids';
 import { MAX_AMOUNT } from '../lib/money';

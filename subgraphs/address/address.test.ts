@@ -1,5 +1,5 @@
-import { startTestStack, TestStack, errorCode, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
-import { Caller, identityHeaders, INTERNAL_TOKEN_HEADER, Role } from '../../lib/internal-auth';
+import { startTestStack, type TestStack, errorCode, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
+import { type Caller, identityHeaders, INTERNAL_TOKEN_HEADER, type Role } from '../../lib/internal-auth';
 import { newId } from '../../lib/ids';
 
 const user = (role: Role = 'BUYER') => ({ caller: { userId: newId(), role } });

@@ -1,4 +1,4 @@
-import { runSubgraphProcess, schemaOf, SubgraphDefinition } from '../../lib/subgraph-server';
+import { runSubgraphProcess, schemaOf, type SubgraphDefinition } from '../../lib/subgraph-server';
 import { resolvers } from './resolvers';
 import { createLoaders } from './loaders';
 import { mountRest } from './rest';

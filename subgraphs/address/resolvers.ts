@@ -1,4 +1,4 @@
-import { Resolvers } from './generated/graphql';
+import type { Resolvers } from './generated/graphql';
 import { AddressService, canSee } from './service';
 import { requireCaller } from '../../lib/context';
 import { DateTime } from '../../lib/scalars';

@@ -1,6 +1,6 @@
 import type express from 'express';
 import { route } from '../../lib/rest';
-import { SubgraphDeps } from '../../lib/subgraph-server';
+import type { SubgraphDeps } from '../../lib/subgraph-server';
 import { AddressService } from './service';
 
 /** Internal REST (docs/internal-api.md): the address an order ships to; callers check `userId` themselves. */

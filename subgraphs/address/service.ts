@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Address } from './entities/address.entity';
 import { notFound } from '../../lib/errors';
 import { parseInput } from '../../lib/validation';
-import { Caller } from '../../lib/internal-auth';
+import type { Caller } from '../../lib/internal-auth';
 import { isId } from '../../lib/ids';
 import { createAddressSchema, updateAddressSchema } from './validation';
 

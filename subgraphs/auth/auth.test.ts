@@ -8,7 +8,13 @@ import { createLogger } from '../../lib/logger';
 import { InternalClient } from '../../lib/internal-client';
 import { CLIENT_ADDRESS_HEADER, INTERNAL_TOKEN_HEADER } from '../../lib/internal-auth';
 import { SessionDirectory } from '../../gateway/session-directory';
-import { errorCode, GraphQLResponse, startTestStack, TestStack, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
+import {
+  errorCode,
+  type GraphQLResponse,
+  startTestStack,
+  type TestStack,
+  TEST_INTERNAL_TOKEN,
+} from '../../test/support/e2e';
 import { eventually as eventuallyValue } from '../../test/support/eventually';
 
 const JWT_SECRET = 'auth-e2e-jwt-secret-0123456789abcdef';

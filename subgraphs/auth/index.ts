@@ -1,4 +1,4 @@
-import { runSubgraphProcess, schemaOf, SubgraphDefinition, SubgraphDeps } from '../../lib/subgraph-server';
+import { runSubgraphProcess, schemaOf, type SubgraphDefinition, type SubgraphDeps } from '../../lib/subgraph-server';
 import { startPeriodicTask } from '../../lib/periodic';
 import { resolvers } from './resolvers';
 import { createLoaders } from './loaders';

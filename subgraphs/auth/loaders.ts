@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { entityLoader } from '../../lib/loaders';
-import { SubgraphContext } from '../../lib/context';
+import type { SubgraphContext } from '../../lib/context';
 import { User } from './entities/user.entity';
 
 export function createLoaders(em: EntityManager) {

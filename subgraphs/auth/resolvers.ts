@@ -1,9 +1,9 @@
-import { Resolvers } from './generated/graphql';
+import type { Resolvers } from './generated/graphql';
 import { AuthService } from './service';
-import { AuthContext } from './loaders';
-import { User } from './entities/user.entity';
+import type { AuthContext } from './loaders';
+import type { User } from './entities/user.entity';
 import { requireCaller } from '../../lib/context';
-import { Caller } from '../../lib/internal-auth';
+import type { Caller } from '../../lib/internal-auth';
 import { DateTime } from '../../lib/scalars';
 import { isId } from '../../lib/ids';
 import { maskPhone } from './phone';

@@ -1,6 +1,6 @@
 import express from 'express';
 import { route } from '../../lib/rest';
-import { SubgraphDeps } from '../../lib/subgraph-server';
+import type { SubgraphDeps } from '../../lib/subgraph-server';
 import { AuthService } from './service';
 
 /** Internal REST (docs/internal-api.md, auth). */

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Config } from '../../lib/config';
+import type { Config } from '../../lib/config';
 import { AppError, badInput, isAppError, notFound } from '../../lib/errors';
-import { Caller, Role, ROLES } from '../../lib/internal-auth';
-import { InternalClient } from '../../lib/internal-client';
+import { type Caller, type Role, ROLES } from '../../lib/internal-auth';
+import type { InternalClient } from '../../lib/internal-client';
 import { newId, isId } from '../../lib/ids';
 import { signSessionToken } from '../../lib/tokens';
 import { parseInput } from '../../lib/validation';

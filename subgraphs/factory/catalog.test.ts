@@ -1,7 +1,7 @@
-import { startTestStack, TestStack, errorCode, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
+import { startTestStack, type TestStack, errorCode, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
 import { DEMO_CATEGORIES, DEMO_FACTORIES, DEMO_PRODUCTS } from '../../lib/demo-data';
-import { INTERNAL_TOKEN_HEADER, Role } from '../../lib/internal-auth';
-import { SubgraphName } from '../../lib/services';
+import { INTERNAL_TOKEN_HEADER, type Role } from '../../lib/internal-auth';
+import type { SubgraphName } from '../../lib/services';
 import { newId } from '../../lib/ids';
 
 const user = (role: Role = 'BUYER') => ({ caller: { userId: newId(), role } });

@@ -1,9 +1,9 @@
 import { Client } from 'pg';
-import { startTestStack, TestStack, errorCode } from '../../test/support/e2e';
+import { startTestStack, type TestStack, errorCode } from '../../test/support/e2e';
 import { eventually } from '../../test/support/eventually';
 import { logIn } from '../../test/support/users';
 import { DEMO_FACTORIES } from '../../lib/demo-data';
-import { Role } from '../../lib/internal-auth';
+import type { Role } from '../../lib/internal-auth';
 import { withDatabase } from '../../lib/database';
 import { newId } from '../../lib/ids';
 

@@ -1,6 +1,6 @@
 import type express from 'express';
 import { route } from '../../lib/rest';
-import { SubgraphDeps } from '../../lib/subgraph-server';
+import type { SubgraphDeps } from '../../lib/subgraph-server';
 import { FactoryService } from './service';
 
 /** Internal REST (docs/internal-api.md): who owns a factory, and which factories a user owns. */

@@ -3,8 +3,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Factory } from './entities/factory.entity';
 import { forbidden, notFound } from '../../lib/errors';
 import { nonEmpty, parseInput, optionalText } from '../../lib/validation';
-import { paginate, PageArgs } from '../../lib/pagination';
-import { Caller } from '../../lib/internal-auth';
+import { paginate, type PageArgs } from '../../lib/pagination';
+import type { Caller } from '../../lib/internal-auth';
 import { enqueue } from '../../lib/outbox';
 import { isId } from '../../lib/ids';
 

@@ -2,16 +2,16 @@ import type { Client } from 'graphql-ws';
 import {
   startTestStack,
   subgraphSocket,
-  TestStack,
+  type TestStack,
   errorCode,
-  GraphQLResponse,
+  type GraphQLResponse,
   outliveCaller,
   statusHistoryOf,
   TEST_INTERNAL_TOKEN,
 } from '../../test/support/e2e';
 import { DEMO_OWNERS, DEMO_PRODUCTS } from '../../lib/demo-data';
-import { Caller, identityHeaders, INTERNAL_TOKEN_HEADER } from '../../lib/internal-auth';
-import { SubgraphName } from '../../lib/services';
+import { type Caller, identityHeaders, INTERNAL_TOKEN_HEADER } from '../../lib/internal-auth';
+import type { SubgraphName } from '../../lib/services';
 import { newId } from '../../lib/ids';
 import { freePort } from '../../test/support/ports';
 import { eventually } from '../../test/support/eventually';

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { entityLoader } from '../../lib/loaders';
-import { SubgraphContext } from '../../lib/context';
+import type { SubgraphContext } from '../../lib/context';
 import { GroupBuyingSession } from './entities/group-buying-session.entity';
 import { GroupParticipant } from './entities/group-participant.entity';
 

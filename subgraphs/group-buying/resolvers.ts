@@ -1,9 +1,9 @@
 import { withFilter } from 'graphql-subscriptions';
-import { Resolvers } from './generated/graphql';
+import type { Resolvers } from './generated/graphql';
 import { GroupBuyingService } from './service';
-import { createLoaders, GroupBuyingContext, participationKey } from './loaders';
+import { createLoaders, type GroupBuyingContext, participationKey } from './loaders';
 import { progressPercent } from './state';
-import { SESSION_PROGRESS, SessionProgressEvent, progressEvent, sessionFromEvent } from './session-store';
+import { SESSION_PROGRESS, type SessionProgressEvent, progressEvent, sessionFromEvent } from './session-store';
 import { requireCaller } from '../../lib/context';
 import { DateTime } from '../../lib/scalars';
 import { notFound } from '../../lib/errors';

@@ -5,21 +5,21 @@ import { GroupParticipant } from './entities/group-participant.entity';
 import { AppError, badInput, conflict, forbidden, isAppError, isUniqueViolation, notFound } from '../../lib/errors';
 import { idSchema, parseInput, rupiah } from '../../lib/validation';
 import { assertRepresentableAmount } from '../../lib/money';
-import { paginate, PageArgs } from '../../lib/pagination';
+import { paginate, type PageArgs } from '../../lib/pagination';
 import { assertTransition } from '../../lib/state-machine';
 import { abandonPaymentOf } from '../../lib/abandoned-payment';
-import { Caller } from '../../lib/internal-auth';
+import type { Caller } from '../../lib/internal-auth';
 import type { Config } from '../../lib/config';
-import { InternalClient } from '../../lib/internal-client';
+import type { InternalClient } from '../../lib/internal-client';
 import { enqueue } from '../../lib/outbox';
-import { Logger } from '../../lib/logger';
+import type { Logger } from '../../lib/logger';
 import { isId } from '../../lib/ids';
 import {
   PARTICIPANT_TRANSITIONS,
   remainingQuantity,
   SESSION_STATUSES,
   SESSION_TRANSITIONS,
-  SessionStatus,
+  type SessionStatus,
   statesLeadingTo,
 } from './state';
 import { publishProgress, updateSession } from './session-store';

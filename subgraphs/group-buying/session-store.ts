@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { publishOnCommit } from '../../lib/events';
 import { enqueue } from '../../lib/outbox';
 import { GroupBuyingSession } from './entities/group-buying-session.entity';
-import { GroupParticipant } from './entities/group-participant.entity';
+import type { GroupParticipant } from './entities/group-participant.entity';
 
 /** LISTEN/NOTIFY channel of groupBuyingSessionProgress (docs/internal-api.md, Events). */
 export const SESSION_PROGRESS = 'session_progress';

@@ -1,4 +1,4 @@
-import { Transitions } from '../../lib/state-machine';
+import type { Transitions } from '../../lib/state-machine';
 
 /** DESIGN.md §4. Settlement (orders, refunds) follows a status change; see service.ts. */
 export const SESSION_STATUSES = [

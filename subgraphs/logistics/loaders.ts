@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { childrenLoader, entityLoader } from '../../lib/loaders';
-import { SubgraphContext } from '../../lib/context';
+import type { SubgraphContext } from '../../lib/context';
 import { Shipment } from './entities/shipment.entity';
 import { TrackingEvent } from './entities/tracking-event.entity';
 

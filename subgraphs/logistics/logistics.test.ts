@@ -1,10 +1,16 @@
 import { Client } from 'pg';
-import { startTestStack, TestStack, errorCode, statusHistoryOf, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
+import {
+  startTestStack,
+  type TestStack,
+  errorCode,
+  statusHistoryOf,
+  TEST_INTERNAL_TOKEN,
+} from '../../test/support/e2e';
 import { settled } from '../../test/support/eventually';
 import { DEMO_FACTORIES, DEMO_OWNERS, DEMO_PRODUCTS } from '../../lib/demo-data';
-import { Caller, identityHeaders, INTERNAL_TOKEN_HEADER } from '../../lib/internal-auth';
+import { type Caller, identityHeaders, INTERNAL_TOKEN_HEADER } from '../../lib/internal-auth';
 import { withDatabase } from '../../lib/database';
-import { SubgraphName } from '../../lib/services';
+import type { SubgraphName } from '../../lib/services';
 import { newId } from '../../lib/ids';
 import { readSupergraphConfig } from '../../gateway/compose';
 import { IMPLEMENTED_SUBGRAPHS } from '../registry';

@@ -1,5 +1,5 @@
-import { Resolvers } from './generated/graphql';
-import { LogisticsContext } from './loaders';
+import type { Resolvers } from './generated/graphql';
+import type { LogisticsContext } from './loaders';
 import { ShipmentService } from './service';
 import { requireCaller } from '../../lib/context';
 import { DateTime } from '../../lib/scalars';

@@ -1,6 +1,6 @@
 import type express from 'express';
 import { jsonRouter, route } from '../../lib/rest';
-import { SubgraphDeps } from '../../lib/subgraph-server';
+import type { SubgraphDeps } from '../../lib/subgraph-server';
 import { ShipmentService } from './service';
 
 /** Internal REST (docs/internal-api.md): shipments for paid orders, idempotent per orderId. */

@@ -6,10 +6,10 @@ import { TrackingEvent } from './entities/tracking-event.entity';
 import { BUYER_NOTICE, ORDER_STATUS_FOR, SHIPMENT_STATUSES, SHIPMENT_TRANSITIONS } from './states';
 import { badInput, conflict, forbidden, notFound } from '../../lib/errors';
 import { idSchema, parseInput, optionalText } from '../../lib/validation';
-import { paginate, PageArgs } from '../../lib/pagination';
+import { paginate, type PageArgs } from '../../lib/pagination';
 import { assertTransition } from '../../lib/state-machine';
-import { Caller } from '../../lib/internal-auth';
-import { InternalClient } from '../../lib/internal-client';
+import type { Caller } from '../../lib/internal-auth';
+import type { InternalClient } from '../../lib/internal-client';
 import { enqueue } from '../../lib/outbox';
 import { isId, newId } from '../../lib/ids';
 

@@ -1,5 +1,5 @@
 import { assertTransition, canTransition } from '../../lib/state-machine';
-import { SHIPMENT_STATUSES, SHIPMENT_TRANSITIONS, ShipmentStatus, ORDER_STATUS_FOR, BUYER_NOTICE } from './states';
+import { SHIPMENT_STATUSES, SHIPMENT_TRANSITIONS, type ShipmentStatus, ORDER_STATUS_FOR, BUYER_NOTICE } from './states';
 
 describe('shipment state machine', () => {
   const path: ShipmentStatus[] = ['PENDING', 'PICKED_UP', 'IN_TRANSIT', 'DELIVERED'];

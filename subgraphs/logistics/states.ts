@@ -1,4 +1,4 @@
-import { Transitions } from '../../lib/state-machine';
+import type { Transitions } from '../../lib/state-machine';
 
 export type ShipmentStatus = 'PENDING' | 'PICKED_UP' | 'IN_TRANSIT' | 'DELIVERED';
 

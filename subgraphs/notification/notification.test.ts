@@ -1,5 +1,5 @@
 import type { Client as WsClient } from 'graphql-ws';
-import { startTestStack, subgraphSocket, TestStack, errorCode, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
+import { startTestStack, subgraphSocket, type TestStack, errorCode, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
 import { newId } from '../../lib/ids';
 
 describe('notification subgraph', () => {

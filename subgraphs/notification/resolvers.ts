@@ -1,7 +1,7 @@
 import { withFilter } from 'graphql-subscriptions';
-import { Resolvers } from './generated/graphql';
+import type { Resolvers } from './generated/graphql';
 import { NOTIFICATION_ADDED, NotificationService } from './service';
-import { Notification } from './entities/notification.entity';
+import type { Notification } from './entities/notification.entity';
 import { requireCaller } from '../../lib/context';
 import { DateTime } from '../../lib/scalars';
 import { isId } from '../../lib/ids';

@@ -3,9 +3,9 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Notification } from './entities/notification.entity';
 import { notFound } from '../../lib/errors';
 import { idSchema, nonEmpty, parseInput } from '../../lib/validation';
-import { paginate, PageArgs } from '../../lib/pagination';
+import { paginate, type PageArgs } from '../../lib/pagination';
 import { publishOnCommit } from '../../lib/events';
-import { Caller } from '../../lib/internal-auth';
+import type { Caller } from '../../lib/internal-auth';
 import { isId, newId } from '../../lib/ids';
 
 export const NOTIFICATION_TYPES = [

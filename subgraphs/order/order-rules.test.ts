@@ -1,7 +1,7 @@
-import { startTestStack, TestStack, errorCode, outliveCaller } from '../../test/support/e2e';
+import { startTestStack, type TestStack, errorCode, outliveCaller } from '../../test/support/e2e';
 import { DEMO_FACTORIES, DEMO_PRODUCTS } from '../../lib/demo-data';
 import { newId } from '../../lib/ids';
-import { Caller } from '../../lib/internal-auth';
+import type { Caller } from '../../lib/internal-auth';
 import { countRows, createAddress, CREATE_ORDER, footprint, rowsOf as rowsIn, stockOf } from './test-support';
 import { settled } from '../../test/support/eventually';
 

@@ -1,5 +1,5 @@
 import { canTransition } from '../../lib/state-machine';
-import { fulfilmentSteps, ORDER_TRANSITIONS, OrderStatus, STATUS_AFTER_PAYMENT } from './order-status';
+import { fulfilmentSteps, ORDER_TRANSITIONS, type OrderStatus, STATUS_AFTER_PAYMENT } from './order-status';
 
 const ALL = Object.keys(ORDER_TRANSITIONS) as OrderStatus[];
 const allowed = (from: OrderStatus) => ALL.filter((to) => canTransition(ORDER_TRANSITIONS, from, to));

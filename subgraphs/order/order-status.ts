@@ -1,4 +1,4 @@
-import { Transitions } from '../../lib/state-machine';
+import type { Transitions } from '../../lib/state-machine';
 
 export type OrderStatus =
   'PENDING_PAYMENT' | 'PAID' | 'PROCESSING' | 'SHIPPED' | 'DELIVERED' | 'CANCELLED' | 'REFUNDED';

@@ -1,9 +1,9 @@
-import { startTestStack, TestStack, errorCode, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
+import { startTestStack, type TestStack, errorCode, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
 import { IMPLEMENTED_SUBGRAPHS } from '../registry';
 import { DEMO_PRODUCTS } from '../../lib/demo-data';
 import { newId } from '../../lib/ids';
-import { Caller, INTERNAL_TOKEN_HEADER } from '../../lib/internal-auth';
-import { SubgraphName } from '../../lib/services';
+import { type Caller, INTERNAL_TOKEN_HEADER } from '../../lib/internal-auth';
+import type { SubgraphName } from '../../lib/services';
 import { DEMO_WAREHOUSE_ID } from '../warehouse/seed';
 import { countRows, createAddress, CREATE_ORDER, footprint, stockOf } from './test-support';
 import { settled } from '../../test/support/eventually';

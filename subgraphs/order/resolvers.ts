@@ -1,4 +1,4 @@
-import { OrderStatus, Resolvers } from './generated/graphql';
+import type { OrderStatus, Resolvers } from './generated/graphql';
 import { OrderService } from './service';
 import { requireCaller } from '../../lib/context';
 import { DateTime } from '../../lib/scalars';

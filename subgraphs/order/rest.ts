@@ -1,6 +1,6 @@
 import type express from 'express';
 import { jsonRouter, route } from '../../lib/rest';
-import { SubgraphDeps } from '../../lib/subgraph-server';
+import type { SubgraphDeps } from '../../lib/subgraph-server';
 import { OrderService } from './service';
 import { flushSoon } from './worker';
 

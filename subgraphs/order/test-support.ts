@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { withDatabase } from '../../lib/database';
-import { Caller } from '../../lib/internal-auth';
-import { TestStack } from '../../test/support/e2e';
+import type { Caller } from '../../lib/internal-auth';
+import type { TestStack } from '../../test/support/e2e';
 
 /** Helpers shared by the order e2e files. */
 

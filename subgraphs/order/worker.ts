@@ -1,5 +1,5 @@
 import { startOutboxWorker } from '../../lib/outbox';
-import { SubgraphDeps } from '../../lib/subgraph-server';
+import type { SubgraphDeps } from '../../lib/subgraph-server';
 
 const workers = new WeakMap<SubgraphDeps, ReturnType<typeof startOutboxWorker>>();
 

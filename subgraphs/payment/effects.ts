@@ -1,10 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { enqueue } from '../../lib/outbox';
 import { newId } from '../../lib/ids';
-import { Payment } from './entities/payment.entity';
-import { Refund } from './entities/refund.entity';
+import type { Payment } from './entities/payment.entity';
+import type { Refund } from './entities/refund.entity';
 import { LedgerEntry } from './entities/ledger-entry.entity';
-import { isBalanced, LedgerKind, Posting } from './ledger';
+import { isBalanced, type LedgerKind, type Posting } from './ledger';
 
 /**
  * The side effects of a payment transition, written in its transaction: ledger legs, and outbox

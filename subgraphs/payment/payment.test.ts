@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import {
   startTestStack,
-  TestStack,
+  type TestStack,
   errorCode,
   statusHistoryOf,
   TEST_CALLBACK_TOKEN,

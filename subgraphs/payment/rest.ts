@@ -1,10 +1,10 @@
 import express, { type Request } from 'express';
 import { route, sendError } from '../../lib/rest';
 import { secretsEqual } from '../../lib/internal-auth';
-import { SubgraphDeps } from '../../lib/subgraph-server';
+import type { SubgraphDeps } from '../../lib/subgraph-server';
 import { PaymentService } from './service';
 import { XenditWebhooks } from './webhooks';
-import { PaymentGateway, xenditGateway } from './xendit';
+import { type PaymentGateway, xenditGateway } from './xendit';
 
 const CALLBACK_TOKEN_HEADER = 'x-callback-token';
 

@@ -4,12 +4,12 @@ import { Payment } from './entities/payment.entity';
 import { Refund } from './entities/refund.entity';
 import { badInput, conflict, forbidden, isUniqueViolation, notFound } from '../../lib/errors';
 import { idSchema, nonEmpty, parseInput, rupiah } from '../../lib/validation';
-import { paginate, PageArgs } from '../../lib/pagination';
-import { Caller } from '../../lib/internal-auth';
+import { paginate, type PageArgs } from '../../lib/pagination';
+import type { Caller } from '../../lib/internal-auth';
 import { isId, newId } from '../../lib/ids';
 import type { Logger } from '../../lib/logger';
 import type { OutboxMessage } from '../../lib/outbox';
-import { ESCROW_TRANSITIONS, PAYMENT_TRANSITIONS, PaymentStatus, REFUND_TRANSITIONS, sourcesOf } from './states';
+import { ESCROW_TRANSITIONS, PAYMENT_TRANSITIONS, type PaymentStatus, REFUND_TRANSITIONS, sourcesOf } from './states';
 import {
   ESCROW_EXIT_KINDS,
   escrowLiability,
@@ -19,7 +19,7 @@ import {
   walletCreditPostings,
 } from './ledger';
 import { creditWallet, notifyBuyer, postLedger, tellOwner, WALLET_CREDIT_PATH } from './effects';
-import { PaymentGateway, REFUND_REASONS, RefundReason } from './xendit';
+import { type PaymentGateway, REFUND_REASONS, type RefundReason } from './xendit';
 
 /** Regular invoices stay payable for a day (Xendit's default) unless the service is given the unpaid hold. */
 const REGULAR_INVOICE_SECONDS = 24 * 3600;

@@ -1,4 +1,4 @@
-import { Transitions } from '../../lib/state-machine';
+import type { Transitions } from '../../lib/state-machine';
 
 export type PaymentStatus = 'PENDING' | 'PAID' | 'EXPIRED' | 'FAILED' | 'LATE_PAID' | 'REFUNDED';
 export type EscrowStatus = 'HELD' | 'RELEASED' | 'REFUNDED';

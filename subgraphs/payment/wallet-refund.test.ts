@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
-import { startTestStack, TestStack, statusHistoryOf } from '../../test/support/e2e';
+import { startTestStack, type TestStack, statusHistoryOf } from '../../test/support/e2e';
 import { withDatabase } from '../../lib/database';
 import { eventually } from '../../test/support/eventually';
 import { newId } from '../../lib/ids';

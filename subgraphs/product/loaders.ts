@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { childrenLoader, entityLoader } from '../../lib/loaders';
-import { SubgraphContext } from '../../lib/context';
+import type { SubgraphContext } from '../../lib/context';
 import { Category } from './entities/category.entity';
 import { Product } from './entities/product.entity';
 import { Variant } from './entities/variant.entity';

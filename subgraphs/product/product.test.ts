@@ -1,4 +1,4 @@
-import { startTestStack, TestStack, errorCode } from '../../test/support/e2e';
+import { startTestStack, type TestStack, errorCode } from '../../test/support/e2e';
 import { DEMO_PRODUCTS } from '../../lib/demo-data';
 
 describe('product subgraph through the gateway', () => {

@@ -1,4 +1,4 @@
-import { Resolvers } from './generated/graphql';
+import type { Resolvers } from './generated/graphql';
 import { CatalogService } from './service';
 import { requireCaller, requireRole } from '../../lib/context';
 import { DateTime } from '../../lib/scalars';

@@ -1,6 +1,6 @@
 import type express from 'express';
 import { route } from '../../lib/rest';
-import { SubgraphDeps } from '../../lib/subgraph-server';
+import type { SubgraphDeps } from '../../lib/subgraph-server';
 import { CatalogService } from './service';
 
 /** Internal REST (DESIGN.md §2): the product snapshot other services price from. */

@@ -5,9 +5,9 @@ import { Product } from './entities/product.entity';
 import { Variant } from './entities/variant.entity';
 import { badInput, conflict, forbidden, isUniqueViolation, notFound } from '../../lib/errors';
 import { idSchema, nonEmpty, parseInput, rupiah } from '../../lib/validation';
-import { paginate, PageArgs } from '../../lib/pagination';
-import { Caller } from '../../lib/internal-auth';
-import { InternalClient } from '../../lib/internal-client';
+import { paginate, type PageArgs } from '../../lib/pagination';
+import type { Caller } from '../../lib/internal-auth';
+import type { InternalClient } from '../../lib/internal-client';
 import { isId } from '../../lib/ids';
 
 const createCategorySchema = z.object({ name: nonEmpty(120), parentId: idSchema.nullish() });

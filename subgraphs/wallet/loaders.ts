@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { SubgraphContext } from '../../lib/context';
+import type { SubgraphContext } from '../../lib/context';
 
 /** Nothing to batch: a request reads one wallet, the caller's. */
 export function createLoaders(_em: EntityManager) {

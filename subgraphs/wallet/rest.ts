@@ -1,6 +1,6 @@
 import type express from 'express';
 import { jsonRouter, route } from '../../lib/rest';
-import { SubgraphDeps } from '../../lib/subgraph-server';
+import type { SubgraphDeps } from '../../lib/subgraph-server';
 import { WalletService } from './service';
 
 /** Internal REST (docs/internal-api.md): credits (refunds to wallet) and debits, idempotent per reference. */

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Wallet } from './entities/wallet.entity';
-import { WalletTransaction, WalletTransactionType } from './entities/wallet-transaction.entity';
+import { WalletTransaction, type WalletTransactionType } from './entities/wallet-transaction.entity';
 import { badInput, conflict, isUniqueViolation } from '../../lib/errors';
 import { idSchema, nonEmpty, parseInput, rupiah, optionalText } from '../../lib/validation';
-import { paginate, PageArgs } from '../../lib/pagination';
+import { paginate, type PageArgs } from '../../lib/pagination';
 import { isId, newId } from '../../lib/ids';
 
 const movementSchema = z.object({

@@ -1,4 +1,4 @@
-import { startTestStack, TestStack, errorCode } from '../../test/support/e2e';
+import { startTestStack, type TestStack, errorCode } from '../../test/support/e2e';
 import { newId } from '../../lib/ids';
 
 const MY_WALLET = `query ($first: Int) {

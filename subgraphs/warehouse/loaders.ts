@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { entityLoader } from '../../lib/loaders';
-import { SubgraphContext } from '../../lib/context';
+import type { SubgraphContext } from '../../lib/context';
 import { Warehouse } from './entities/warehouse.entity';
 
 export function createLoaders(em: EntityManager) {

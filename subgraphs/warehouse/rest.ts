@@ -1,6 +1,6 @@
 import type express from 'express';
 import { jsonRouter, route } from '../../lib/rest';
-import { SubgraphDeps } from '../../lib/subgraph-server';
+import type { SubgraphDeps } from '../../lib/subgraph-server';
 import { InventoryService } from './service';
 
 /** Internal REST (docs/internal-api.md): stock reservations for orders, each idempotent per orderId. */

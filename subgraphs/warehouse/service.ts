@@ -2,11 +2,11 @@ import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Warehouse } from './entities/warehouse.entity';
 import { InventoryLevel } from './entities/inventory-level.entity';
-import { Reservation, ReservationStatus } from './entities/reservation.entity';
+import { Reservation, type ReservationStatus } from './entities/reservation.entity';
 import { AppError, badInput, conflict, forbidden, notFound } from '../../lib/errors';
 import { idSchema, nonEmpty, parseInput } from '../../lib/validation';
-import { Caller } from '../../lib/internal-auth';
-import { InternalClient } from '../../lib/internal-client';
+import type { Caller } from '../../lib/internal-auth';
+import type { InternalClient } from '../../lib/internal-client';
 
 const createWarehouseSchema = z.object({ name: nonEmpty(120), city: nonEmpty(120) });
 

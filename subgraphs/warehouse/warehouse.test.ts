@@ -1,7 +1,7 @@
-import { startTestStack, TestStack, errorCode } from '../../test/support/e2e';
+import { startTestStack, type TestStack, errorCode } from '../../test/support/e2e';
 import { DEMO_OWNERS, DEMO_PRODUCTS } from '../../lib/demo-data';
 import { newId } from '../../lib/ids';
-import { Caller } from '../../lib/internal-auth';
+import type { Caller } from '../../lib/internal-auth';
 import { DEMO_STOCK_PER_VARIANT, DEMO_WAREHOUSE_ID } from './seed';
 
 const [shirtM, shirtL, shirtWhite] = DEMO_PRODUCTS[0].variants.map((v) => v.id as string);

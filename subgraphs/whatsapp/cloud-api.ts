@@ -1,6 +1,6 @@
 import pRetry, { AbortError } from 'p-retry';
-import { Config } from '../../lib/config';
-import { Logger } from '../../lib/logger';
+import type { Config } from '../../lib/config';
+import type { Logger } from '../../lib/logger';
 
 /** The Graph API version this service speaks (EXTERNAL.md). */
 export const GRAPH_API_VERSION = 'v21.0';

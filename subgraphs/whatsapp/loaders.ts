@@ -1,4 +1,4 @@
-import { SubgraphContext } from '../../lib/context';
+import type { SubgraphContext } from '../../lib/context';
 
 /** No tables, so nothing to batch. */
 export function createLoaders() {

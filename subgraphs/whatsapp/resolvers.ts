@@ -1,4 +1,4 @@
-import { Resolvers } from './generated/graphql';
+import type { Resolvers } from './generated/graphql';
 
 export const resolvers: Resolvers = {
   Query: {

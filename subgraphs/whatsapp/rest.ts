@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { route, sendError } from '../../lib/rest';
 import { badInput } from '../../lib/errors';
 import { parseInput } from '../../lib/validation';
-import { SubgraphDeps } from '../../lib/subgraph-server';
+import type { SubgraphDeps } from '../../lib/subgraph-server';
 import { CloudApiError, isRetryable, PAIR_RATE_LIMIT, sendOtpMessage, UNDELIVERABLE } from './cloud-api';
 
 const sendOtpSchema = z.object({

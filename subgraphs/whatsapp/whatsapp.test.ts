@@ -1,4 +1,4 @@
-import { startTestStack, TestStack } from '../../test/support/e2e';
+import { startTestStack, type TestStack } from '../../test/support/e2e';
 
 /** The whatsapp service on its own, against the sandbox's Cloud API (no gateway: it is internal REST). */
 describe('whatsapp send-otp', () => {

@@ -1,4 +1,4 @@
-import { TestStack } from './e2e';
+import type { TestStack } from './e2e';
 
 let phoneCounter = 0;
 const runTag = String(Math.floor(Math.random() * 9000) + 1000);
