@@ -29,3 +29,23 @@ export function startPeriodicTask(
     },
   };
 }
+
+/**
+ * A periodic task that takes work in batches: while a batch comes back non-empty it goes straight on, so a
+ * burst (many holds lapsing at once) drains in one tick instead of one batch per interval.
+ */
+export function startDrainingTask(
+  what: string,
+  intervalMs: number,
+  takeBatch: () => Promise<number>,
+  logger: Logger,
+): BackgroundTask {
+  return startPeriodicTask(
+    what,
+    intervalMs,
+    async (stopped) => {
+      while (!stopped() && (await takeBatch()) > 0);
+    },
+    logger,
+  );
+}

@@ -9,7 +9,7 @@ import { GroupParticipant } from './entities/group-participant.entity';
 import { SESSION_PROGRESS } from './session-store';
 import { startExpiryScheduler } from './settlement';
 import { GroupBuyingService } from './service';
-import { startPeriodicTask } from '../../lib/periodic';
+import { startDrainingTask } from '../../lib/periodic';
 import { SessionStatusChange } from './entities/session-status-change.entity';
 import { ParticipantStatusChange } from './entities/participant-status-change.entity';
 
@@ -24,21 +24,10 @@ export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
   background: (deps) => [
     startOutboxWorker(deps),
     startExpiryScheduler(deps),
-    startPeriodicTask(
+    startDrainingTask(
       'unpaid hold sweep',
       deps.config.UNPAID_SWEEP_MS,
-      async (stopped) => {
-        // Straight again while a batch comes back non-empty: a burst of lapsed holds drains in one tick.
-        while (
-          !stopped() &&
-          (await new GroupBuyingService(
-            deps.orm.em.fork(),
-            deps.client,
-            deps.config,
-            deps.logger,
-          ).expireUnpaidPlaces()) > 0
-        );
-      },
+      () => new GroupBuyingService(deps.orm.em.fork(), deps.client, deps.config, deps.logger).expireUnpaidPlaces(),
       deps.logger,
     ),
   ],

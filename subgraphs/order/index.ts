@@ -9,7 +9,7 @@ import { Order } from './entities/order.entity';
 import { OrderItem } from './entities/order-item.entity';
 import { OrderStatusChange } from './entities/order-status-change.entity';
 import { OrderService } from './service';
-import { startPeriodicTask } from '../../lib/periodic';
+import { startDrainingTask } from '../../lib/periodic';
 
 export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
   name: 'order',
@@ -21,16 +21,10 @@ export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
   rest: mountRest,
   background: (deps) => [
     outboxWorker(deps),
-    startPeriodicTask(
+    startDrainingTask(
       'unpaid hold sweep',
       deps.config.UNPAID_SWEEP_MS,
-      async (stopped) => {
-        // Straight again while a batch comes back non-empty: a burst of lapsed holds drains in one tick.
-        while (
-          !stopped() &&
-          (await new OrderService(deps.orm.em.fork(), deps.client, deps.config, deps.logger).cancelLapsedUnpaid()) > 0
-        );
-      },
+      () => new OrderService(deps.orm.em.fork(), deps.client, deps.config, deps.logger).cancelLapsedUnpaid(),
       deps.logger,
     ),
   ],
