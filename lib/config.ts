@@ -104,6 +104,15 @@ const schema = z.object({
    * Unset: the socket's peer is the client and X-Forwarded-For is ignored.
    */
   TRUST_PROXY: z.string().optional(),
+  /** Platform commission on each release to a factory, in basis points (300 = 3%), floored to whole rupiah. */
+  PLATFORM_FEE_BPS: z.coerce.number().int().min(0).max(10_000).default(300),
+  /** The smallest payout a factory may request (IDR). */
+  MIN_PAYOUT_AMOUNT: z.coerce.number().int().positive().default(10_000),
+  /** How often settlement asks Xendit about payouts whose callback is overdue, and after how long it is overdue. */
+  PAYOUT_RECONCILE_MS: z.coerce.number().int().positive().default(60_000),
+  PAYOUT_CALLBACK_GRACE_MS: z.coerce.number().int().nonnegative().default(600_000),
+  /** The approved WhatsApp utility template that carries a factory owner's notices (new order, session outcome, payout). */
+  WHATSAPP_NOTICE_TEMPLATE: z.string().min(1).default('seller_notice'),
   /** Demo factories, catalog and stock; unset means `true`, except in production, where it is `false` and `true` is refused. */
   SEED_DEMO_DATA: z.enum(['true', 'false']).optional(),
 });

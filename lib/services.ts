@@ -12,6 +12,7 @@ export const SUBGRAPHS = {
   wallet: 3010,
   warehouse: 3011,
   whatsapp: 3012,
+  settlement: 3013,
 } as const;
 
 export type SubgraphName = keyof typeof SUBGRAPHS;
