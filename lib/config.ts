@@ -41,6 +41,8 @@ const schema = z.object({
   PUBLIC_GATEWAY_URL: z.string().url().optional(),
   /** Where the sandbox delivers Xendit callbacks; the gateway's webhook shim by default. */
   XENDIT_WEBHOOK_BASE_URL: z.string().url().optional(),
+  /** How long a sandbox payout stays ACCEPTED before it succeeds or fails and its callback goes out. */
+  SANDBOX_PAYOUT_DELAY_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
   HTTP_TIMEOUT_MS: z.coerce.number().int().positive().default(8000),
   HTTP_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   EXPIRY_SWEEP_MS: z.coerce.number().int().positive().default(2000),
