@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InflightFetches } from './inflight-fetches';
+import { InflightFetches, OPERATION_KIND_HEADER } from './inflight-fetches';
 import { USER_ID_HEADER, USER_ROLE_HEADER } from '../lib/internal-auth';
 
 /**
@@ -9,17 +9,20 @@ import { USER_ID_HEADER, USER_ROLE_HEADER } from '../lib/internal-auth';
  */
 function startHeldSubgraph() {
   const received: string[] = [];
+  const kindHeaders: (string | undefined)[] = [];
   let held: { body: string; response: http.ServerResponse; number: number }[] = [];
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (chunk) => (body += chunk));
     req.on('end', () => {
       received.push(body);
+      kindHeaders.push(req.headers[OPERATION_KIND_HEADER] as string | undefined);
       held.push({ body, response: res, number: received.length });
     });
   });
   return {
     received,
+    kindHeaders,
     listen: () =>
       new Promise<string>((resolve) =>
         server.listen(0, '127.0.0.1', () =>
@@ -45,10 +48,11 @@ function startHeldSubgraph() {
   };
 }
 
-const asBuyer = (userId: string) => ({
+const asBuyer = (userId: string, kind: 'query' | 'mutation' | null = 'query') => ({
   'content-type': 'application/json',
   [USER_ID_HEADER]: userId,
   [USER_ROLE_HEADER]: 'BUYER',
+  ...(kind ? { [OPERATION_KIND_HEADER]: kind } : {}),
 });
 const body = (query: string, variables: Record<string, unknown> = {}) => JSON.stringify({ query, variables });
 const READ = body('query Orders__order__0{myOrders{id}}');
@@ -100,21 +104,26 @@ describe('InflightFetches', () => {
     expect(fetches.shared).toBe(0);
   });
 
-  it('shares anonymous shorthand queries too', async () => {
+  it('shares only what the planner marked a query, and the mark never reaches the subgraph', async () => {
     const fetches = new InflightFetches();
     const shorthand = body('{products{id}}');
-    const answers = [1, 2, 3].map(() =>
-      fetches.fetch(url, { method: 'POST', headers: asBuyer('u1'), body: shorthand }),
+    const marked = [1, 2, 3].map(() => fetches.fetch(url, { method: 'POST', headers: asBuyer('u1'), body: shorthand }));
+    const unmarked = [1, 2].map(() =>
+      fetches.fetch(url, { method: 'POST', headers: asBuyer('u2', null), body: shorthand }),
     );
-    await subgraph.waitForRequests(1);
+    await subgraph.waitForRequests(3);
     subgraph.release();
-    expect(await Promise.all(answers.map(numberOf))).toEqual([1, 1, 1]);
+    expect(await Promise.all(marked.map(numberOf))).toEqual([1, 1, 1]);
+    expect((await Promise.all(unmarked.map(numberOf))).sort()).toEqual([2, 3]);
+    expect(subgraph.kindHeaders).toEqual([undefined, undefined, undefined]);
   });
 
   it('never shares mutations', async () => {
     const fetches = new InflightFetches();
     const write = body('mutation Pay__payment__0{pay{id}}');
-    const writes = [1, 2].map(() => fetches.fetch(url, { method: 'POST', headers: asBuyer('u1'), body: write }));
+    const writes = [1, 2].map(() =>
+      fetches.fetch(url, { method: 'POST', headers: asBuyer('u1', 'mutation'), body: write }),
+    );
     await subgraph.waitForRequests(2);
     subgraph.release();
     expect((await Promise.all(writes.map(numberOf))).sort()).toEqual([1, 2]);
@@ -126,7 +135,7 @@ describe('InflightFetches', () => {
     const otherCallersRead = fetches.fetch(url, { method: 'POST', headers: asBuyer('u2'), body: READ });
     const write = fetches.fetch(url, {
       method: 'POST',
-      headers: asBuyer('u1'),
+      headers: asBuyer('u1', 'mutation'),
       body: body('mutation Order__order__0{createOrder{id}}'),
     });
     await subgraph.waitForRequests(3);

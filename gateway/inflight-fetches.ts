@@ -35,10 +35,11 @@ export const sendToSubgraph: SubgraphSend = async (url, init) => {
   return { status: response.statusCode, headers, body: await response.body.text() };
 };
 
-// RemoteGraphQLDataSource sends `{"query":…}` first, and the query planner prints the operation keyword first
-// (or nothing, for an anonymous query without variables).
-const QUERY_BODIES = ['{"query":"query', '{"query":"{'];
-const MUTATION_BODY = '{"query":"mutation';
+/**
+ * The kind of the subgraph operation, as the query planner parsed it: set by the data source
+ * (server.ts) and taken off again here, so it never reaches the subgraph. A fetch without it is never shared.
+ */
+export const OPERATION_KIND_HEADER = 'x-gateway-operation-kind';
 
 /**
  * Lets identical subgraph reads that are in flight at the same time share one fetch: a page that asks the
@@ -61,15 +62,19 @@ export class InflightFetches {
 
   readonly fetch = async (url: string, init: RequestInit): Promise<Response> => {
     const body = typeof init.body === 'string' ? init.body : undefined;
-    const caller = callerKey(init.headers);
-    if (body?.startsWith(MUTATION_BODY)) {
+    const headers = { ...(init.headers as Record<string, string>) };
+    const kind = headers[OPERATION_KIND_HEADER];
+    delete headers[OPERATION_KIND_HEADER];
+    init = { ...init, headers };
+    const caller = callerKey(headers);
+    if (kind === 'mutation') {
       try {
         return responseOf(await this.send(url, init));
       } finally {
         this.byCaller.delete(caller);
       }
     }
-    if (!body || !QUERY_BODIES.some((prefix) => body.startsWith(prefix))) return responseOf(await this.send(url, init));
+    if (!body || kind !== 'query') return responseOf(await this.send(url, init));
 
     const key = `${url}\n${body}`;
     let inflight = this.byCaller.get(caller);

@@ -11,6 +11,7 @@ import {
   ApolloServerPluginLandingPageProductionDefault,
 } from '@apollo/server/plugin/landingPage/default';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { type DocumentNode, Kind, type OperationTypeNode } from 'graphql';
 import { type Config, loadConfig } from '../lib/config';
 import { createLogger, currentRequestId, type Logger, REQUEST_ID_HEADER, withRequestId } from '../lib/logger';
 import { type Caller, CLIENT_ADDRESS_HEADER, identityHeaders, INTERNAL_TOKEN_HEADER } from '../lib/internal-auth';
@@ -26,7 +27,7 @@ import { SessionDirectory } from './session-directory';
 import { mountWebhookShim } from './webhook-shim';
 import { mountDemo } from './demo';
 import { type FormatError, mountSubscriptions } from './subscriptions';
-import { InflightFetches } from './inflight-fetches';
+import { InflightFetches, OPERATION_KIND_HEADER } from './inflight-fetches';
 
 export interface GatewayContext {
   caller: Caller | null;
@@ -52,9 +53,12 @@ class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     });
   }
 
-  willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
+  willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    const { request, context } = options;
     const headers = request.http!.headers;
     headers.set(INTERNAL_TOKEN_HEADER, this.internalToken);
+    const kind = 'document' in options ? operationKindOf(options.document) : undefined;
+    if (kind) headers.set(OPERATION_KIND_HEADER, kind);
     if (context?.requestId) headers.set(REQUEST_ID_HEADER, context.requestId);
     if (context?.clientAddress) headers.set(CLIENT_ADDRESS_HEADER, context.clientAddress);
     for (const [name, value] of Object.entries(identityHeaders(context?.caller ?? null))) headers.set(name, value);
@@ -89,6 +93,8 @@ export async function startGateway(
       new SubgraphDataSource(`${isSubgraphName(name) ? config.serviceUrl(name) : ''}/graphql`, config.INTERNAL_TOKEN),
     // The gateway reads process.env.NODE_ENV for this, and an unset one would show query plans to anyone asking.
     __exposeQueryPlanExperimental: config.NODE_ENV !== 'production',
+    // Each fetch carries the planner's parsed operation, so sharing reads in flight knows a query from a mutation.
+    queryPlannerConfig: { exposeDocumentNodeInFetchNode: true },
   });
   gateway.onSchemaLoadOrUpdate(({ apiSchema }) => parseScalarsIn(apiSchema));
 
@@ -188,4 +194,8 @@ export async function startGateway(
       await apollo.stop();
     },
   };
+}
+
+function operationKindOf(document: DocumentNode | undefined): OperationTypeNode | undefined {
+  return document?.definitions.find((definition) => definition.kind === Kind.OPERATION_DEFINITION)?.operation;
 }
