@@ -1,5 +1,6 @@
-import { Xendit, XenditSdkError } from 'xendit-node';
+import { XenditSdkError } from 'xendit-node';
 import type { Config } from '../../lib/config';
+import { withTimeout, xenditClient } from '../../lib/xendit';
 
 export interface GatewayInvoice {
   id: string;
@@ -40,15 +41,6 @@ export interface GatewayRefund {
 export const REFUND_REASONS = ['FRAUDULENT', 'DUPLICATE', 'REQUESTED_BY_CUSTOMER', 'CANCELLATION', 'OTHERS'] as const;
 export type RefundReason = (typeof REFUND_REASONS)[number];
 
-/** xendit-node has no timeout of its own; a hung Xendit must not hold a row lock for ever. */
-function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`Xendit ${what} timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
 const gateways = new WeakMap<Config, PaymentGateway>();
 
 /** The process's Xendit client (one per config: REST handlers and background work share it). */
@@ -62,7 +54,7 @@ export function xenditGateway(config: Config): PaymentGateway {
 }
 
 function createXenditGateway(config: Config): PaymentGateway {
-  const xendit = new Xendit({ secretKey: config.XENDIT_SECRET_KEY, xenditURL: config.xenditApiUrl });
+  const xendit = xenditClient(config);
   const ms = config.HTTP_TIMEOUT_MS;
   const toInvoice = (invoice: { id?: string; invoiceUrl: string; status: string; amount: number }): GatewayInvoice => ({
     id: invoice.id!,
