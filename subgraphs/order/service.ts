@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Order } from './entities/order.entity';
 import { OrderItem } from './entities/order-item.entity';
-import { fulfilmentSteps, ORDER_TRANSITIONS, type OrderStatus, STATUS_AFTER_PAYMENT } from './order-status';
+import { fulfilmentSteps, ORDER_TRANSITIONS, type OrderStatus, STATUS_AFTER_PAYMENT } from './states';
 import { AppError, badInput, conflict, forbidden, notFound } from '../../lib/errors';
 import { idSchema, parseInput, rupiah } from '../../lib/validation';
 import { assertRepresentableAmount } from '../../lib/money';

@@ -1,7 +1,7 @@
 import { Check, Entity, Index, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { newId } from '../../../lib/ids';
 import { moneyType } from '../../../lib/money';
-import type { OrderSource, OrderStatus } from '../order-status';
+import type { OrderSource, OrderStatus } from '../states';
 
 /**
  * A buyer's order from one factory. REGULAR orders are paid by their own invoice; GROUP_BUYING orders

@@ -6,12 +6,13 @@ export type OrderSource = 'REGULAR' | 'GROUP_BUYING';
 
 /**
  * DESIGN.md §4: the order's life, as data. Only an unpaid order can be cancelled (a paid one is
- * refunded), so a late EXPIRED callback can never cancel a paid order and release committed stock.
+ * refunded), so a late EXPIRED callback can never cancel a paid order and release committed stock. A paid
+ * order can be refunded until its parcel leaves the factory (PAID or PROCESSING, shipment still PENDING).
  */
 export const ORDER_TRANSITIONS: Transitions<OrderStatus> = {
   PENDING_PAYMENT: ['PAID', 'CANCELLED'],
   PAID: ['PROCESSING', 'REFUNDED'],
-  PROCESSING: ['SHIPPED'],
+  PROCESSING: ['SHIPPED', 'REFUNDED'],
   SHIPPED: ['DELIVERED'],
   DELIVERED: [],
   CANCELLED: [],
