@@ -200,7 +200,7 @@ describe('factory subgraph', () => {
       const found = await stack.internal('factory', 'GET', `/api/factories/${demo.id}`);
       expect(found).toEqual({
         status: 200,
-        body: { id: demo.id, ownerId: demo.ownerId, name: demo.name, city: demo.city },
+        body: { id: demo.id, ownerId: demo.ownerId, name: demo.name, city: demo.city, verified: true },
       });
       for (const id of [newId(), 'not-an-id']) {
         const missing = await stack.internal('factory', 'GET', `/api/factories/${id}`);

@@ -16,6 +16,8 @@ export const resolvers: Resolvers = {
       new FactoryService(em).createFactory(requireCaller(caller), input),
     updateFactory: (_root, { id, input }, { em, caller }) =>
       new FactoryService(em).updateFactory(requireCaller(caller), id, input),
+    verifyFactory: (_root, { factoryId }, { em, caller }) =>
+      new FactoryService(em).verifyFactory(requireCaller(caller), factoryId),
   },
   Factory: {
     __resolveReference: (ref, { loaders }) => (isId(ref.id) ? loaders.factory.load(ref.id) : null),

@@ -7,6 +7,7 @@ import { paginate, type PageArgs } from '../../lib/pagination';
 import type { Caller } from '../../lib/internal-auth';
 import { enqueue } from '../../lib/outbox';
 import { isId } from '../../lib/ids';
+import type { FactorySnapshot } from '../../lib/contracts/seller';
 
 /** Blank text means "no description", not an empty one. */
 const description = optionalText(5000);
@@ -19,14 +20,6 @@ export const updateFactorySchema = z.object({
   city: nonEmpty(120).optional(),
   description: description.optional(),
 });
-
-/** What other services need of a factory (docs/internal-api.md: GET /api/factories/:id). */
-export interface FactorySummary {
-  id: string;
-  ownerId: string;
-  name: string;
-  city: string;
-}
 
 export class FactoryService {
   constructor(private readonly em: EntityManager) {}
@@ -77,9 +70,26 @@ export class FactoryService {
     return factory;
   }
 
-  async summary(id: string): Promise<FactorySummary> {
+  /** Admins only. One conditional update, so a repeat or a concurrent call answers the same verified factory. */
+  async verifyFactory(caller: Caller, id: string): Promise<Factory> {
+    if (caller.role !== 'ADMIN') throw forbidden('Only an admin can verify a factory');
+    if (!isId(id)) throw notFound('No factory with this id');
+    await this.em.nativeUpdate(Factory, { id, verified: false }, { verified: true });
+    const factory = await this.em.findOne(Factory, { id }, { refresh: true });
+    if (!factory) throw notFound('No factory with this id');
+    return factory;
+  }
+
+  /** GET /api/factories/:id: what other services need of a factory. */
+  async snapshot(id: string): Promise<FactorySnapshot> {
     const factory = await this.factory(id);
     if (!factory) throw notFound('No factory with this id');
-    return { id: factory.id, ownerId: factory.ownerId, name: factory.name, city: factory.city };
+    return {
+      id: factory.id,
+      ownerId: factory.ownerId,
+      name: factory.name,
+      city: factory.city,
+      verified: factory.verified,
+    };
   }
 }

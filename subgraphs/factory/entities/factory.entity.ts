@@ -3,7 +3,7 @@ import { newId } from '../../../lib/ids';
 
 @Entity({ tableName: 'factories' })
 export class Factory {
-  [OptionalProps]?: 'createdAt';
+  [OptionalProps]?: 'createdAt' | 'verified';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = newId();
@@ -21,6 +21,10 @@ export class Factory {
 
   @Property({ type: 'text', nullable: true })
   description?: string | null;
+
+  /** An admin checked who runs it (verifyFactory); only verified factories are paid out. */
+  @Property({ type: 'boolean', default: false })
+  verified: boolean = false;
 
   @Property({ type: 'datetime', defaultRaw: 'now()' })
   createdAt: Date = new Date();

@@ -43,6 +43,8 @@ export type Factory = {
   name: Scalars['String']['output'];
   /** The user who runs the factory and may change it. */
   owner: User;
+  /** Whether an admin has verified the factory (verifyFactory); false for a new factory. Only verified factories are paid out. */
+  verified: Scalars['Boolean']['output'];
 };
 
 /** A page of factories. */
@@ -67,6 +69,8 @@ export type Mutation = {
   createFactory: Factory;
   /** Changes a factory's details (its owner or an admin). */
   updateFactory: Factory;
+  /** Marks a factory verified (admins only); verifying it again changes nothing. */
+  verifyFactory: Factory;
 };
 
 
@@ -78,6 +82,11 @@ export type MutationCreateFactoryArgs = {
 export type MutationUpdateFactoryArgs = {
   id: Scalars['ID']['input'];
   input: UpdateFactoryInput;
+};
+
+
+export type MutationVerifyFactoryArgs = {
+  factoryId: Scalars['ID']['input'];
 };
 
 /** Page information of a connection. */
@@ -210,12 +219,12 @@ export type ResolversTypes = ResolversObject<{
   DateTime: ResolverTypeWrapper<Partial<Scalars['DateTime']['output']>>;
   Factory: ResolverTypeWrapper<FactoryModel>;
   ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
+  Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
   FactoryConnection: ResolverTypeWrapper<Partial<Omit<FactoryConnection, 'edges'> & { edges: Array<ResolversTypes['FactoryEdge']> }>>;
   Int: ResolverTypeWrapper<Partial<Scalars['Int']['output']>>;
   FactoryEdge: ResolverTypeWrapper<Partial<Omit<FactoryEdge, 'node'> & { node: ResolversTypes['Factory'] }>>;
   Mutation: ResolverTypeWrapper<{}>;
   PageInfo: ResolverTypeWrapper<Partial<PageInfo>>;
-  Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
   Query: ResolverTypeWrapper<{}>;
   UpdateFactoryInput: ResolverTypeWrapper<Partial<UpdateFactoryInput>>;
   User: ResolverTypeWrapper<Partial<User>>;
@@ -228,12 +237,12 @@ export type ResolversParentTypes = ResolversObject<{
   DateTime: Partial<Scalars['DateTime']['output']>;
   Factory: FactoryModel;
   ID: Partial<Scalars['ID']['output']>;
+  Boolean: Partial<Scalars['Boolean']['output']>;
   FactoryConnection: Partial<Omit<FactoryConnection, 'edges'> & { edges: Array<ResolversParentTypes['FactoryEdge']> }>;
   Int: Partial<Scalars['Int']['output']>;
   FactoryEdge: Partial<Omit<FactoryEdge, 'node'> & { node: ResolversParentTypes['Factory'] }>;
   Mutation: {};
   PageInfo: Partial<PageInfo>;
-  Boolean: Partial<Scalars['Boolean']['output']>;
   Query: {};
   UpdateFactoryInput: Partial<UpdateFactoryInput>;
   User: Partial<User>;
@@ -251,6 +260,7 @@ export type FactoryResolvers<ContextType = FactoryContext, ParentType extends Re
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   owner?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+  verified?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
@@ -270,6 +280,7 @@ export type FactoryEdgeResolvers<ContextType = FactoryContext, ParentType extend
 export type MutationResolvers<ContextType = FactoryContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   createFactory?: Resolver<ResolversTypes['Factory'], ParentType, ContextType, RequireFields<MutationCreateFactoryArgs, 'input'>>;
   updateFactory?: Resolver<ResolversTypes['Factory'], ParentType, ContextType, RequireFields<MutationUpdateFactoryArgs, 'id' | 'input'>>;
+  verifyFactory?: Resolver<ResolversTypes['Factory'], ParentType, ContextType, RequireFields<MutationVerifyFactoryArgs, 'factoryId'>>;
 }>;
 
 export type PageInfoResolvers<ContextType = FactoryContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
