@@ -1,0 +1,1092 @@
+// Factory console: plain DOM and the public GraphQL API only (HTTP /graphql, graphql-ws on the same path).
+import { createClient } from './vendor/graphql-ws/client.js';
+
+const TOKEN_KEY = 'console.token';
+const FACTORY_KEY = 'console.factory';
+// Xendit payout channel codes offered in the form; the settlement subgraph keeps the list it accepts and
+// refuses anything else with BAD_USER_INPUT, which the page shows.
+const PAYOUT_CHANNELS = [
+  ['ID_BCA', 'BCA'],
+  ['ID_MANDIRI', 'Mandiri'],
+  ['ID_BNI', 'BNI'],
+  ['ID_BRI', 'BRI'],
+  ['ID_DANA', 'DANA (e-wallet)'],
+  ['ID_OVO', 'OVO (e-wallet)'],
+];
+const FINAL_SESSION = ['COMPLETED', 'FAILED', 'CANCELLED'];
+const FINAL_PAYOUT = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'REVERSED'];
+const NEXT_SHIPMENT = { PENDING: 'PICKED_UP', PICKED_UP: 'IN_TRANSIT', IN_TRANSIT: 'DELIVERED' };
+const SHIPMENT_LABEL = { PICKED_UP: 'Picked up by courier', IN_TRANSIT: 'In transit', DELIVERED: 'Delivered' };
+const ORDERS_POLL_MS = 5000;
+const PAYOUTS_POLL_MS = 5000;
+// While a payout is on its way its status changes within seconds: look more often.
+const PAYOUT_IN_FLIGHT_POLL_MS = 1000;
+
+const SESSION_PROGRESS = /* GraphQL */ `
+  subscription ($sessionId: ID!) {
+    groupBuyingSessionProgress(sessionId: $sessionId) {
+      id
+      status
+      moq
+      paidQuantity
+      participantsCount
+      progressPercent
+    }
+  }
+`;
+const NOTIFICATION_ADDED = /* GraphQL */ `
+  subscription {
+    notificationAdded {
+      id
+      type
+      title
+      body
+    }
+  }
+`;
+
+const config = await fetch('config.json')
+  .then((r) => (r.ok ? r.json() : {}))
+  .catch(() => ({}));
+let token = localStorage.getItem(TOKEN_KEY);
+let me = null;
+let ws = null;
+let stopNotifications = null;
+let pendingPhone = null;
+// The panels of the chosen factory; replaced when the user or the factory changes.
+let board = { leave: () => {}, refresh: () => {} };
+
+const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
+const money = (amount) => (amount == null ? '—' : `Rp${new Intl.NumberFormat('id-ID').format(amount)}`);
+const plural = (count, noun) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+const when = (iso) => new Date(iso).toLocaleString();
+
+/** Creates an element; children are nodes or text, so data from the API is never parsed as HTML. */
+function h(tag, attrs = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (name.startsWith('on')) element.addEventListener(name.slice(2), value);
+    else if (value != null && value !== false) element.setAttribute(name, value === true ? '' : String(value));
+  }
+  element.append(...children.flat().filter((child) => child != null && child !== false));
+  return element;
+}
+
+function statusBadge(status, testId) {
+  const tone = ['FAILED', 'CANCELLED', 'REFUNDED', 'REVERSED'].includes(status)
+    ? 'bad'
+    : ['SUCCEEDED', 'DELIVERED', 'COMPLETED', 'MOQ_REACHED', 'PAID'].includes(status)
+      ? 'good'
+      : ['PENDING_PAYMENT', 'REQUESTED', 'ACCEPTED'].includes(status)
+        ? 'wait'
+        : '';
+  return h('span', { class: `status ${tone}`, 'data-testid': testId }, status);
+}
+
+function showError(error) {
+  const banner = byTestId('error');
+  banner.replaceChildren(...(error.code ? [h('code', {}, error.code)] : []), error.message);
+  banner.hidden = false;
+}
+
+function clearError() {
+  byTestId('error').hidden = true;
+}
+
+/** Runs a user action, showing its failure instead of losing it in the console. */
+async function attempt(action) {
+  clearError();
+  try {
+    await action();
+  } catch (error) {
+    showError(error);
+  }
+}
+
+/** A form whose submit runs `action(values, form)` with its button disabled meanwhile. */
+function onSubmit(form, action) {
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const buttons = form.querySelectorAll('button');
+    buttons.forEach((button) => (button.disabled = true));
+    attempt(() => action(Object.fromEntries(new FormData(form)), form)).finally(() =>
+      buttons.forEach((button) => (button.disabled = false)),
+    );
+  });
+  return form;
+}
+
+/** A button that runs `action` with itself disabled meanwhile. */
+function actionButton(label, attrs, action) {
+  const button = h('button', { type: 'button', ...attrs }, label);
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    attempt(action).finally(() => (button.disabled = false));
+  });
+  return button;
+}
+
+async function gql(query, variables = {}) {
+  const response = await fetch('/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await response.json().catch(() => null);
+  if (body?.errors?.length) {
+    throw Object.assign(new Error(body.errors[0].message), { code: body.errors[0].extensions?.code });
+  }
+  if (!body?.data) throw new Error(`The server answered HTTP ${response.status}`);
+  return body.data;
+}
+
+/** A new socket per identity: connectionParams are only sent when a connection opens. */
+function connectSocket() {
+  ws?.dispose();
+  ws = createClient({
+    url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,
+    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+  });
+}
+
+function subscribe(query, variables, onData) {
+  return ws.subscribe(
+    { query, variables },
+    {
+      next: ({ data, errors }) => (errors?.length ? showError(errors[0]) : onData(data)),
+      // graphql-ws reports GraphQL errors as an array and a closed socket as a CloseEvent.
+      error: (error) =>
+        showError(
+          Array.isArray(error)
+            ? { code: error[0].extensions?.code, message: error[0].message }
+            : { message: `Live updates stopped: ${error.reason || error.message || 'connection lost'}` },
+        ),
+      complete: () => {},
+    },
+  );
+}
+
+function timeLeft(endsAt) {
+  const seconds = Math.floor((Date.parse(endsAt) - Date.now()) / 1000);
+  if (seconds <= 0) return 'ended';
+  const [d, hr, m, s] = [
+    Math.floor(seconds / 86400),
+    Math.floor(seconds / 3600) % 24,
+    Math.floor(seconds / 60) % 60,
+    seconds % 60,
+  ];
+  if (d) return `${d}d ${hr}h left`;
+  if (hr) return `${hr}h ${m}m left`;
+  return `${m}m ${String(s).padStart(2, '0')}s left`;
+}
+
+const shown = new WeakMap();
+/** Re-renders `element` only when `data` differs from what it shows, so a refresh leaves open forms alone. */
+function renderIfChanged(element, data, render) {
+  const fingerprint = JSON.stringify(data);
+  if (shown.get(element) === fingerprint) return;
+  shown.set(element, fingerprint);
+  element.replaceChildren(...render());
+}
+
+/** Calls `refresh` every `everyMs()` ms until stopped; a failed refresh shows its error and keeps going. */
+function poll(refresh, everyMs) {
+  let timer = null;
+  let stopped = false;
+  const tick = async () => {
+    try {
+      await refresh();
+    } catch (error) {
+      if (!stopped) showError(error);
+    }
+    if (!stopped) timer = setTimeout(tick, everyMs());
+  };
+  timer = setTimeout(tick, everyMs());
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}
+
+// ---- account ----
+
+async function startSession() {
+  connectSocket();
+  stopNotifications?.();
+  stopNotifications = null;
+  me = null;
+  if (token) {
+    try {
+      me = (await gql('{ me { id phone name role } }')).me;
+    } catch (error) {
+      if (error.code !== 'UNAUTHENTICATED') showError(error);
+    }
+    if (!me) {
+      token = null;
+      localStorage.removeItem(TOKEN_KEY);
+      connectSocket();
+    }
+  }
+  byTestId('current-user').textContent = me ? me.name || me.phone : '';
+  byTestId('logout').hidden = !me;
+  byTestId('login').hidden = Boolean(me);
+  if (me)
+    stopNotifications = subscribe(NOTIFICATION_ADDED, {}, ({ notificationAdded }) => {
+      toast(notificationAdded);
+      // New orders, payments and payout results all arrive as notifications: show their effect at once.
+      board.refresh();
+    });
+  await showConsole();
+}
+
+function showOtpHint(phone) {
+  const hint = byTestId('otp-hint');
+  if (!config.sandboxUrl) return;
+  const inbox = `${config.sandboxUrl}/__sandbox/whatsapp/messages?to=`;
+  hint.replaceChildren(
+    'Development: no WhatsApp message is really sent; read the code at ',
+    phone
+      ? h('a', { href: inbox + encodeURIComponent(phone), target: '_blank' }, inbox + phone)
+      : h('code', {}, `${inbox}+62…`),
+  );
+  hint.hidden = false;
+}
+
+onSubmit(byTestId('otp-request-form'), async ({ phone }) => {
+  const { requestOtp } = await gql('mutation ($phone: String!) { requestOtp(phone: $phone) { phone expiresAt } }', {
+    phone,
+  });
+  pendingPhone = requestOtp.phone;
+  showOtpHint(pendingPhone);
+  byTestId('otp-verify-form').hidden = false;
+  byTestId('otp').focus();
+});
+
+onSubmit(byTestId('otp-verify-form'), async ({ code }, form) => {
+  const { verifyOtp } = await gql(
+    'mutation ($phone: String!, $code: String!) { verifyOtp(phone: $phone, code: $code) { token } }',
+    { phone: pendingPhone, code: code.trim() },
+  );
+  token = verifyOtp.token;
+  localStorage.setItem(TOKEN_KEY, token);
+  form.reset();
+  form.hidden = true;
+  byTestId('otp-hint').hidden = true;
+  await startSession();
+});
+
+byTestId('logout').addEventListener('click', () =>
+  attempt(async () => {
+    try {
+      await gql('mutation { logout }');
+    } finally {
+      // Signed out locally even when the server could not be told.
+      token = null;
+      localStorage.removeItem(TOKEN_KEY);
+      await startSession();
+    }
+  }),
+);
+
+byTestId('factory-picker').addEventListener('change', (event) => {
+  localStorage.setItem(FACTORY_KEY, event.target.value);
+  attempt(showConsole);
+});
+
+function toast(notification) {
+  const list = byTestId('notifications');
+  list.prepend(
+    h(
+      'div',
+      { class: 'toast', 'data-testid': 'notification', 'data-type': notification.type },
+      h('strong', {}, notification.title),
+      h('p', {}, notification.body),
+    ),
+  );
+  while (list.children.length > 5) list.lastElementChild.remove();
+}
+
+// ---- the console ----
+
+/** Shows the chosen factory's panels, or the form to register a first factory. */
+async function showConsole() {
+  board.leave();
+  board = { leave: () => {}, refresh: () => {} };
+  const root = byTestId('view');
+  root.replaceChildren();
+  const picker = byTestId('factory-picker');
+  picker.hidden = true;
+  byTestId('nav').hidden = true;
+  if (!me) return;
+
+  const { myFactories } = await gql('{ myFactories { id name } }');
+  if (!myFactories.length) {
+    root.append(
+      h(
+        'section',
+        { class: 'card', 'data-testid': 'no-factory' },
+        h('h2', {}, 'Register your factory'),
+        h('p', { class: 'muted' }, 'Buyers see its name and city. An admin verifies it before it can be paid out.'),
+        factoryForm(),
+      ),
+    );
+    return;
+  }
+  const chosen = myFactories.find((f) => f.id === localStorage.getItem(FACTORY_KEY)) ?? myFactories[0];
+  picker.replaceChildren(...myFactories.map((f) => h('option', { value: f.id, selected: f.id === chosen.id }, f.name)));
+  picker.hidden = myFactories.length < 2;
+  byTestId('nav').hidden = false;
+
+  const cleanups = [];
+  const panels = [];
+  board = {
+    leave: () => cleanups.forEach((stop) => stop()),
+    refresh: () => panels.forEach((panel) => panel.refresh().catch(showError)),
+  };
+  const context = { factoryId: chosen.id, onLeave: (stop) => cleanups.push(stop), panels };
+  const factory = factoryPanel(context);
+  const products = productsPanel(context);
+  const sessions = sessionsPanel(context);
+  const orders = ordersPanel(context);
+  const payouts = payoutsPanel(context);
+  // A new product's variants can be offered in a session at once; the factory card shows verification.
+  context.productsChanged = () => sessions.refresh();
+  context.factoryChanged = () => factory.refresh();
+  panels.push(factory, products, orders, payouts);
+  root.append(factory.element, products.element, sessions.element, orders.element, payouts.element);
+  await Promise.all([factory, products, sessions, orders, payouts].map((panel) => panel.refresh()));
+}
+
+function factoryForm() {
+  return onSubmit(
+    h(
+      'form',
+      { 'data-testid': 'factory-form' },
+      h('label', {}, 'Name', h('input', { name: 'name', required: true, 'data-testid': 'factory-name' })),
+      h('label', {}, 'City', h('input', { name: 'city', required: true, 'data-testid': 'factory-city' })),
+      h('label', {}, 'What it makes', h('input', { name: 'description', size: 40 })),
+      h('button', { type: 'submit', 'data-testid': 'create-factory' }, 'Register factory'),
+    ),
+    async ({ name, city, description }) => {
+      const { createFactory } = await gql(
+        `mutation ($input: CreateFactoryInput!) { createFactory(input: $input) { id } }`,
+        { input: { name, city, description: description || null } },
+      );
+      localStorage.setItem(FACTORY_KEY, createFactory.id);
+      await showConsole();
+    },
+  );
+}
+
+function factoryPanel({ factoryId }) {
+  const summary = h('div');
+  const element = h(
+    'section',
+    { class: 'card', 'data-testid': 'factory' },
+    summary,
+    h('details', {}, h('summary', {}, 'Register another factory'), factoryForm()),
+  );
+  return {
+    element,
+    async refresh() {
+      const { factory } = await gql(
+        'query ($id: ID!) { factory(id: $id) { id name city description verified createdAt } }',
+        { id: factoryId },
+      );
+      if (!factory) throw new Error('This factory does not exist.');
+      renderIfChanged(summary, factory, () => [
+        h(
+          'h2',
+          {},
+          h('span', { 'data-testid': 'factory-title' }, factory.name),
+          factory.verified
+            ? h('span', { class: 'status good', 'data-testid': 'factory-verified' }, 'Verified')
+            : h('span', { class: 'status wait', 'data-testid': 'factory-verified' }, 'Waiting for verification'),
+        ),
+        h(
+          'p',
+          { class: 'muted' },
+          [factory.city, factory.description, `registered ${when(factory.createdAt)}`].filter(Boolean).join(' · '),
+        ),
+        factory.verified
+          ? null
+          : h(
+              'p',
+              { class: 'notice', 'data-testid': 'verification-notice' },
+              'An admin checks every new factory. You can sell meanwhile; payouts open once the factory is verified.',
+            ),
+      ]);
+    },
+  };
+}
+
+// ---- products and stock ----
+
+function productsPanel({ factoryId, ...context }) {
+  const list = h('ul', { class: 'list', 'data-testid': 'product-list' });
+  const categories = h('select', { name: 'categoryId', required: true, 'data-testid': 'product-category' });
+  const form = onSubmit(
+    h(
+      'form',
+      { 'data-testid': 'product-form' },
+      h('p', { class: 'muted' }, 'A product with its first variant and its stock.'),
+      h('label', {}, 'Product', h('input', { name: 'name', required: true, 'data-testid': 'product-name' })),
+      h('label', {}, 'Category', categories),
+      h(
+        'label',
+        {},
+        'List price (IDR)',
+        h('input', { name: 'basePrice', type: 'number', min: 1, required: true, 'data-testid': 'product-price' }),
+      ),
+      h('label', {}, 'Variant', h('input', { name: 'variantName', required: true, 'data-testid': 'variant-name' })),
+      h('label', {}, 'SKU', h('input', { name: 'sku', required: true, 'data-testid': 'variant-sku' })),
+      h(
+        'label',
+        {},
+        'Stock',
+        h('input', {
+          name: 'stock',
+          type: 'number',
+          min: 0,
+          value: 0,
+          required: true,
+          'data-testid': 'variant-stock-input',
+        }),
+      ),
+      h('button', { type: 'submit', 'data-testid': 'create-product' }, 'Add product'),
+    ),
+    async (values, submitted) => {
+      const { createProduct } = await gql(
+        `mutation ($input: CreateProductInput!) { createProduct(input: $input) { id variants { id } } }`,
+        {
+          input: {
+            factoryId,
+            categoryId: values.categoryId,
+            name: values.name,
+            basePrice: Number(values.basePrice),
+            variants: [{ sku: values.sku, name: values.variantName, price: Number(values.basePrice) }],
+          },
+        },
+      );
+      if (Number(values.stock) > 0) await setStock(factoryId, createProduct.variants[0].id, Number(values.stock));
+      submitted.reset();
+      await Promise.all([panel.refresh(), context.productsChanged?.()]);
+    },
+  );
+  const element = h(
+    'section',
+    { class: 'card', id: 'products', 'data-testid': 'products' },
+    h('h2', {}, 'Products'),
+    list,
+    h('h3', {}, 'New product'),
+    form,
+  );
+
+  const panel = {
+    element,
+    async refresh() {
+      const data = await gql(
+        `query ($id: ID!) {
+          categories { id name parent { name } }
+          factory(id: $id) { products(first: 50) { edges { node {
+            id name basePrice category { name } variants { id sku name price stock }
+          } } } }
+        }`,
+        { id: factoryId },
+      );
+      if (!categories.options.length) {
+        categories.replaceChildren(
+          ...data.categories.map((c) =>
+            h('option', { value: c.id }, c.parent ? `${c.parent.name} › ${c.name}` : c.name),
+          ),
+        );
+      }
+      const products = data.factory?.products.edges.map((edge) => edge.node) ?? [];
+      renderIfChanged(list, products, () =>
+        products.length
+          ? products.map((product) =>
+              h(
+                'li',
+                { 'data-testid': 'product', 'data-product-id': product.id },
+                h(
+                  'p',
+                  { class: 'row' },
+                  h('strong', {}, product.name),
+                  h('span', { class: 'muted' }, `${product.category.name} · list price ${money(product.basePrice)}`),
+                ),
+                h(
+                  'table',
+                  {},
+                  h(
+                    'tr',
+                    {},
+                    h('th', {}, 'Variant'),
+                    h('th', {}, 'SKU'),
+                    h('th', {}, 'Price'),
+                    h('th', {}, 'Stock'),
+                    h('th', {}),
+                  ),
+                  product.variants.map((variant) =>
+                    h(
+                      'tr',
+                      { 'data-testid': 'variant', 'data-variant-id': variant.id },
+                      h('td', {}, variant.name),
+                      h('td', {}, variant.sku),
+                      h('td', {}, money(variant.price)),
+                      h('td', { 'data-testid': 'variant-stock' }, String(variant.stock)),
+                      h(
+                        'td',
+                        {},
+                        stockForm(factoryId, variant, () => panel.refresh()),
+                      ),
+                    ),
+                  ),
+                ),
+              ),
+            )
+          : [h('li', { class: 'muted' }, 'No products yet: add the first one below.')],
+      );
+    },
+  };
+  return panel;
+}
+
+function stockForm(factoryId, variant, onChanged) {
+  return onSubmit(
+    h(
+      'form',
+      {},
+      h('input', { name: 'quantity', type: 'number', min: 0, value: variant.stock, 'aria-label': 'On hand' }),
+      h('button', { type: 'submit', class: 'secondary' }, 'Set stock'),
+    ),
+    async ({ quantity }) => {
+      await setStock(factoryId, variant.id, Number(quantity));
+      await onChanged();
+    },
+  );
+}
+
+/** Sets the on-hand stock in the owner's first warehouse, opening one in the factory's city the first time. */
+async function setStock(factoryId, variantId, quantity) {
+  let { warehouses, factory } = await gql('query ($id: ID!) { warehouses { id } factory(id: $id) { name city } }', {
+    id: factoryId,
+  });
+  if (!warehouses.length) {
+    const { createWarehouse } = await gql(
+      'mutation ($input: CreateWarehouseInput!) { createWarehouse(input: $input) { id } }',
+      { input: { name: `${factory.name} warehouse`, city: factory.city } },
+    );
+    warehouses = [createWarehouse];
+  }
+  await gql('mutation ($input: SetInventoryInput!) { setInventory(input: $input) { available } }', {
+    input: { warehouseId: warehouses[0].id, variantId, quantity },
+  });
+}
+
+// ---- group-buying sessions ----
+
+function sessionsPanel({ factoryId, onLeave }) {
+  const list = h('ul', { class: 'list', 'data-testid': 'session-list' });
+  const variants = h('select', { name: 'variant', required: true, 'data-testid': 'session-variant' });
+  const form = onSubmit(
+    h(
+      'form',
+      { 'data-testid': 'session-form' },
+      h('label', {}, 'Variant', variants),
+      h(
+        'label',
+        {},
+        'MOQ (units)',
+        h('input', { name: 'moq', type: 'number', min: 1, required: true, 'data-testid': 'session-moq' }),
+      ),
+      h(
+        'label',
+        {},
+        'Group price (IDR)',
+        h('input', { name: 'groupPrice', type: 'number', min: 1, required: true, 'data-testid': 'session-price' }),
+      ),
+      h(
+        'label',
+        {},
+        'Open for',
+        h('input', {
+          name: 'duration',
+          type: 'number',
+          min: 1,
+          value: 7,
+          required: true,
+          'data-testid': 'session-duration',
+        }),
+      ),
+      h(
+        'label',
+        {},
+        'Unit',
+        h(
+          'select',
+          { name: 'unit', 'data-testid': 'session-duration-unit' },
+          h('option', { value: 60_000 }, 'minutes'),
+          h('option', { value: 3_600_000 }, 'hours'),
+          h('option', { value: 86_400_000, selected: true }, 'days'),
+        ),
+      ),
+      h('button', { type: 'submit', 'data-testid': 'create-session' }, 'Open session'),
+    ),
+    async (values, submitted) => {
+      const [productId, variantId] = values.variant.split('/');
+      await gql(
+        `mutation ($input: CreateGroupBuyingSessionInput!) { createGroupBuyingSession(input: $input) { id } }`,
+        {
+          input: {
+            productId,
+            variantId,
+            moq: Number(values.moq),
+            groupPrice: Number(values.groupPrice),
+            endsAt: new Date(Date.now() + Number(values.duration) * Number(values.unit)).toISOString(),
+          },
+        },
+      );
+      submitted.moq.value = '';
+      submitted.groupPrice.value = '';
+      await panel.refresh();
+    },
+  );
+  const element = h(
+    'section',
+    { class: 'card', id: 'sessions', 'data-testid': 'sessions' },
+    h('h2', {}, 'Group-buying sessions'),
+    list,
+    h('h3', {}, 'Open a session'),
+    form,
+  );
+
+  let stopLive = [];
+  const stopAll = () => {
+    stopLive.forEach((stop) => stop());
+    stopLive = [];
+  };
+  onLeave(stopAll);
+
+  const panel = {
+    element,
+    async refresh() {
+      const data = await gql(
+        `query ($id: ID!) {
+          factory(id: $id) { products(first: 50) { edges { node { id name variants { id name sku } } } } }
+          groupBuyingSessions(factoryId: $id, first: 20) { edges { node {
+            id status moq groupPrice endsAt paidQuantity participantsCount progressPercent
+            product { name } variant { name sku }
+          } } }
+        }`,
+        { id: factoryId },
+      );
+      const chosen = variants.value;
+      variants.replaceChildren(
+        ...(data.factory?.products.edges ?? []).flatMap(({ node: product }) =>
+          product.variants.map((variant) =>
+            h(
+              'option',
+              { value: `${product.id}/${variant.id}`, selected: `${product.id}/${variant.id}` === chosen },
+              `${product.name} · ${variant.name} (${variant.sku})`,
+            ),
+          ),
+        ),
+      );
+      stopAll();
+      const sessions = data.groupBuyingSessions.edges.map((edge) => edge.node);
+      list.replaceChildren(
+        ...(sessions.length
+          ? sessions.map((session) => sessionItem(session, panel))
+          : [h('li', { class: 'muted' }, 'No sessions yet.')]),
+      );
+    },
+  };
+
+  function sessionItem(session, panel) {
+    const bar = h('div', { class: 'bar' });
+    const progress = h('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': 0 }, bar);
+    const text = h('span', { 'data-testid': 'session-progress' });
+    const status = h('span');
+    const countdown = h('span', { class: 'muted' });
+    const actions = h('span', { class: 'row' });
+    const show = () => {
+      status.replaceChildren(statusBadge(session.status, 'session-status'));
+      text.textContent = `${session.paidQuantity}/${session.moq} paid · ${plural(session.participantsCount, 'buyer')}`;
+      bar.style.width = `${Math.min(100, session.progressPercent)}%`;
+      progress.setAttribute('aria-valuenow', session.paidQuantity);
+      progress.setAttribute('aria-valuemax', session.moq);
+      countdown.textContent = session.status === 'FORMING' ? timeLeft(session.endsAt) : '';
+      actions.replaceChildren(...sessionActions(session, panel));
+    };
+    show();
+    const timer = setInterval(show, 1000);
+    stopLive.push(() => clearInterval(timer));
+    if (!FINAL_SESSION.includes(session.status)) {
+      stopLive.push(
+        subscribe(SESSION_PROGRESS, { sessionId: session.id }, ({ groupBuyingSessionProgress }) => {
+          Object.assign(session, groupBuyingSessionProgress);
+          show();
+        }),
+      );
+    }
+    return h(
+      'li',
+      { 'data-testid': 'session', 'data-session-id': session.id },
+      h(
+        'p',
+        { class: 'row' },
+        h('strong', {}, `${session.product.name} · ${session.variant.name}`),
+        h('span', {}, `${money(session.groupPrice)} each`),
+        status,
+        countdown,
+        h('span', { class: 'grow' }),
+        h('a', { href: `/demo/#/session/${session.id}`, target: '_blank' }, 'Storefront page'),
+      ),
+      progress,
+      h('p', { class: 'row' }, text, h('span', { class: 'grow' }), actions),
+    );
+  }
+
+  return panel;
+}
+
+function sessionActions(session, panel) {
+  const run = (mutation) => async () => {
+    await gql(`mutation ($id: ID!) { ${mutation}(sessionId: $id) { id } }`, { id: session.id });
+    await panel.refresh();
+  };
+  switch (session.status) {
+    case 'FORMING':
+      return [actionButton('Cancel session', { class: 'danger' }, run('cancelGroupBuyingSession'))];
+    case 'MOQ_REACHED':
+      return [actionButton('Start production', { 'data-testid': 'start-production' }, run('startProduction'))];
+    case 'IN_PRODUCTION':
+      return [
+        actionButton('Production done: ship', { 'data-testid': 'complete-production' }, run('completeProduction')),
+      ];
+    default:
+      return [];
+  }
+}
+
+// ---- orders ----
+
+function ordersPanel({ factoryId, onLeave }) {
+  const list = h('ul', { class: 'list', 'data-testid': 'order-list' });
+  const filter = h(
+    'select',
+    { 'aria-label': 'Status', 'data-testid': 'order-filter' },
+    h('option', { value: '' }, 'All orders'),
+    ['PAID', 'PROCESSING', 'SHIPPED', 'DELIVERED', 'PENDING_PAYMENT', 'CANCELLED', 'REFUNDED'].map((status) =>
+      h('option', { value: status }, status),
+    ),
+  );
+  filter.addEventListener('change', () => attempt(() => panel.refresh()));
+  const element = h(
+    'section',
+    { class: 'card', id: 'orders', 'data-testid': 'orders' },
+    h('h2', {}, 'Orders', h('span', { class: 'grow' }), filter),
+    list,
+  );
+  const panel = {
+    element,
+    async refresh() {
+      const { factoryOrders } = await gql(
+        `query ($id: ID!, $status: OrderStatus) {
+          factoryOrders(factoryId: $id, status: $status, first: 30) { totalCount edges { node {
+            id status source total createdAt
+            items { quantity unitPrice productName variant { sku } }
+            shippingAddress { recipientName phone line1 line2 city province postalCode }
+            shipment { id status trackingNumber events { status description occurredAt } }
+          } } }
+        }`,
+        { id: factoryId, status: filter.value || null },
+      );
+      const orders = factoryOrders.edges.map((edge) => edge.node);
+      renderIfChanged(list, orders, () =>
+        orders.length
+          ? orders.map((order) => orderItem(order, () => panel.refresh()))
+          : [h('li', { class: 'muted', 'data-testid': 'no-orders' }, 'No orders here yet.')],
+      );
+    },
+  };
+  onLeave(
+    poll(
+      () => panel.refresh(),
+      () => ORDERS_POLL_MS,
+    ),
+  );
+  return panel;
+}
+
+function orderItem(order, refresh) {
+  const address = order.shippingAddress;
+  const shipment = order.shipment;
+  const next = shipment && NEXT_SHIPMENT[shipment.status];
+  const actions = [];
+  if (order.status === 'PAID' && !shipment) {
+    actions.push(
+      actionButton('Accept order', { 'data-testid': 'accept-order' }, async () => {
+        await gql('mutation ($id: ID!) { acceptOrder(orderId: $id) { id status shipment { id } } }', { id: order.id });
+        await refresh();
+      }),
+    );
+  }
+  if (next && ['PROCESSING', 'SHIPPED'].includes(order.status)) {
+    actions.push(
+      actionButton(
+        `Mark ${SHIPMENT_LABEL[next].toLowerCase()}`,
+        { 'data-testid': 'advance-shipment', 'data-next': next },
+        async () => {
+          await gql(
+            'mutation ($input: UpdateShipmentStatusInput!) { updateShipmentStatus(input: $input) { id status } }',
+            { input: { shipmentId: shipment.id, status: next } },
+          );
+          await refresh();
+        },
+      ),
+    );
+  }
+  if (['PAID', 'PROCESSING'].includes(order.status)) {
+    actions.push(
+      h(
+        'details',
+        {},
+        h('summary', {}, 'Cancel and refund…'),
+        onSubmit(
+          h(
+            'form',
+            {},
+            h('label', {}, 'Reason for the buyer', h('input', { name: 'reason', size: 30 })),
+            h('button', { type: 'submit', class: 'danger', 'data-testid': 'refund-order' }, 'Refund in full'),
+          ),
+          async ({ reason }) => {
+            await gql(
+              'mutation ($id: ID!, $reason: String) { cancelOrder(orderId: $id, reason: $reason) { id status } }',
+              {
+                id: order.id,
+                reason: reason || null,
+              },
+            );
+            await refresh();
+          },
+        ),
+      ),
+    );
+  }
+  return h(
+    'li',
+    { 'data-testid': 'order', 'data-order-id': order.id },
+    h(
+      'p',
+      { class: 'row' },
+      h(
+        'strong',
+        {},
+        order.items.map((item) => `${item.quantity} × ${item.productName} (${item.variant.sku})`).join(', '),
+      ),
+      statusBadge(order.status, 'order-status'),
+      h('span', { class: 'grow' }),
+      h('strong', { 'data-testid': 'order-total' }, money(order.total)),
+    ),
+    h(
+      'p',
+      { class: 'muted' },
+      `${when(order.createdAt)} · ${order.source === 'GROUP_BUYING' ? 'group buying' : 'regular order'} · #${order.id.slice(0, 8)}`,
+    ),
+    h(
+      'div',
+      { class: 'row' },
+      h(
+        'address',
+        { 'data-testid': 'order-address', class: 'grow' },
+        h('strong', {}, address.recipientName),
+        ` · ${address.phone}`,
+        h('br'),
+        [address.line1, address.line2].filter(Boolean).join(', '),
+        h('br'),
+        `${address.city}, ${address.province} ${address.postalCode}`,
+      ),
+      shipment
+        ? h(
+            'div',
+            { 'data-testid': 'shipment', class: 'grow' },
+            'Shipment ',
+            statusBadge(shipment.status, 'shipment-status'),
+            ` · ${shipment.trackingNumber}`,
+            h(
+              'ol',
+              { class: 'events' },
+              shipment.events.map((e) =>
+                h('li', {}, `${when(e.occurredAt)} — ${e.status}`, e.description ? `: ${e.description}` : ''),
+              ),
+            ),
+          )
+        : null,
+    ),
+    actions.length ? h('div', { class: 'row' }, actions) : null,
+  );
+}
+
+// ---- payouts ----
+
+function payoutsPanel({ factoryId, onLeave, ...context }) {
+  const balance = h('dl', { class: 'balance', 'data-testid': 'balance' });
+  const account = h('p', { 'data-testid': 'payout-account' });
+  const list = h('ul', { class: 'list', 'data-testid': 'payout-list' });
+  const notice = h(
+    'p',
+    { class: 'notice', 'data-testid': 'payout-verification' },
+    'Payouts open once an admin has verified this factory.',
+  );
+  const amount = h('input', { name: 'amount', type: 'number', min: 1, required: true, 'data-testid': 'payout-amount' });
+  // One key per intended payout, kept across retries of the same request so a lost answer cannot pay twice.
+  let idempotencyKey = crypto.randomUUID();
+  amount.addEventListener('input', () => (idempotencyKey = crypto.randomUUID()));
+  let inFlight = false;
+  let wasVerified = null;
+
+  const accountForm = onSubmit(
+    h(
+      'form',
+      { 'data-testid': 'payout-account-form' },
+      h(
+        'label',
+        {},
+        'Bank or e-wallet',
+        h(
+          'select',
+          { name: 'channelCode', 'data-testid': 'payout-channel' },
+          PAYOUT_CHANNELS.map(([code, label]) => h('option', { value: code }, label)),
+        ),
+      ),
+      h(
+        'label',
+        {},
+        'Account number',
+        h('input', {
+          name: 'accountNumber',
+          required: true,
+          inputmode: 'numeric',
+          'data-testid': 'payout-account-number',
+        }),
+      ),
+      h(
+        'label',
+        {},
+        'Account holder',
+        h('input', { name: 'accountHolderName', required: true, 'data-testid': 'payout-account-holder' }),
+      ),
+      h('button', { type: 'submit', 'data-testid': 'save-payout-account' }, 'Save payout account'),
+    ),
+    async (values, submitted) => {
+      await gql(
+        `mutation ($input: SetPayoutAccountInput!) { setPayoutAccount(input: $input) { accountNumberMasked } }`,
+        { input: { factoryId, ...values } },
+      );
+      submitted.reset();
+      await panel.refresh();
+    },
+  );
+  const requestForm = onSubmit(
+    h(
+      'form',
+      { 'data-testid': 'payout-form' },
+      h('label', {}, 'Amount (IDR)', amount),
+      h('button', { type: 'submit', 'data-testid': 'request-payout' }, 'Request payout'),
+    ),
+    async () => {
+      await gql(`mutation ($input: RequestPayoutInput!) { requestPayout(input: $input) { id status } }`, {
+        input: { factoryId, amount: Number(amount.value), idempotencyKey },
+      });
+      idempotencyKey = crypto.randomUUID();
+      amount.value = '';
+      await panel.refresh();
+    },
+  );
+  const element = h(
+    'section',
+    { class: 'card', id: 'payouts', 'data-testid': 'payouts' },
+    h('h2', {}, 'Balance and payouts'),
+    notice,
+    balance,
+    h(
+      'p',
+      { class: 'muted' },
+      'Money becomes available when an order is delivered or a session completes, less the platform commission.',
+    ),
+    h('h3', {}, 'Payout account'),
+    account,
+    h('details', {}, h('summary', {}, 'Set the payout account'), accountForm),
+    h('h3', {}, 'Request a payout'),
+    requestForm,
+    h('h3', {}, 'Payouts'),
+    list,
+  );
+
+  const panel = {
+    element,
+    async refresh() {
+      const { factory } = await gql(
+        `query ($id: ID!) { factory(id: $id) {
+          verified
+          payoutAccount { channelCode accountHolderName accountNumberMasked }
+          balance { pending available inPayout paidOut commission currency }
+          payouts(first: 10) { edges { node { id status amount channelCode accountNumberMasked failureCode createdAt } } }
+        } }`,
+        { id: factoryId },
+      );
+      if (!factory) return;
+      if (wasVerified !== null && wasVerified !== factory.verified) context.factoryChanged?.();
+      wasVerified = factory.verified;
+      notice.hidden = factory.verified;
+      const b = factory.balance;
+      const figure = (key, label, testId) =>
+        h('div', { class: key }, h('dt', {}, label), h('dd', { 'data-testid': testId }, money(b?.[key])));
+      balance.replaceChildren(
+        figure('available', 'Available', 'balance-available'),
+        figure('pending', 'Pending', 'balance-pending'),
+        figure('inPayout', 'In payout', 'balance-in-payout'),
+        figure('paidOut', 'Paid out', 'balance-paid-out'),
+        figure('commission', 'Commission', 'balance-commission'),
+      );
+      if (!amount.value && b?.available) amount.value = String(b.available);
+      const a = factory.payoutAccount;
+      account.replaceChildren(
+        a
+          ? `${PAYOUT_CHANNELS.find(([code]) => code === a.channelCode)?.[1] ?? a.channelCode} ${a.accountNumberMasked} · ${a.accountHolderName}`
+          : h('span', { class: 'muted' }, 'No payout account yet.'),
+      );
+      const payouts = factory.payouts.edges.map((edge) => edge.node);
+      inFlight = payouts.some((p) => !FINAL_PAYOUT.includes(p.status));
+      renderIfChanged(list, payouts, () =>
+        payouts.length
+          ? payouts.map((p) =>
+              h(
+                'li',
+                { 'data-testid': 'payout', 'data-payout-id': p.id },
+                h(
+                  'p',
+                  { class: 'row' },
+                  h('strong', { 'data-testid': 'payout-amount-shown' }, money(p.amount)),
+                  statusBadge(p.status, 'payout-status'),
+                  h('span', { class: 'muted' }, `to ${p.channelCode} ${p.accountNumberMasked} · ${when(p.createdAt)}`),
+                  p.failureCode ? h('span', { class: 'status bad' }, p.failureCode) : null,
+                ),
+              ),
+            )
+          : [h('li', { class: 'muted' }, 'No payouts yet.')],
+      );
+    },
+  };
+  onLeave(
+    poll(
+      () => panel.refresh(),
+      () => (inFlight ? PAYOUT_IN_FLIGHT_POLL_MS : PAYOUTS_POLL_MS),
+    ),
+  );
+  return panel;
+}
+
+showOtpHint();
+await startSession();
