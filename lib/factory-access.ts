@@ -35,4 +35,11 @@ export class FactoryAccess {
     if (!(await this.canManage(caller, factoryId)))
       throw forbidden(`Only the owner of ${what} or an admin may do this`);
   }
+
+  /** For what belongs to a factory owner rather than to one factory (warehouses, categories): owns at least one. */
+  async assertOwnsAny(caller: Caller, what: string): Promise<void> {
+    if (caller.role === 'ADMIN') return;
+    if (!(await this.factoriesOwnedBy(caller.userId)).length)
+      throw forbidden(`Only a factory owner or an admin may ${what}`);
+  }
 }

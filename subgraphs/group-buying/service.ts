@@ -11,6 +11,7 @@ import { abandonPaymentOf } from '../../lib/abandoned-payment';
 import type { Caller } from '../../lib/internal-auth';
 import type { Config } from '../../lib/config';
 import type { InternalClient } from '../../lib/internal-client';
+import { FactoryAccess } from '../../lib/factory-access';
 import { enqueue } from '../../lib/outbox';
 import type { Logger } from '../../lib/logger';
 import { isId } from '../../lib/ids';
@@ -89,12 +90,16 @@ const UNPAID_SWEEP_BATCH = 500;
 
 /** Sessions and joins: the rules of API.md "Group buying" over this subgraph's database. */
 export class GroupBuyingService {
+  private readonly access: FactoryAccess;
+
   constructor(
     private readonly em: EntityManager,
     private readonly client: InternalClient,
     private readonly config: Config,
     private readonly logger?: Logger,
-  ) {}
+  ) {
+    this.access = new FactoryAccess(client);
+  }
 
   session(id: string): Promise<GroupBuyingSession | null> {
     return isId(id) ? this.em.findOne(GroupBuyingSession, { id }) : Promise.resolve(null);
@@ -451,11 +456,10 @@ export class GroupBuyingService {
     if (!address || address.userId !== caller.userId) throw badInput('addressId: not one of your addresses');
   }
 
-  /** The factory's owner, or an admin. */
+  /** The factory's owner (per the factory subgraph, not the caller's role), or an admin. */
   private async authorizeFactory(caller: Caller, factoryId: string, action: string): Promise<void> {
-    if (caller.role === 'ADMIN') return;
-    const factory = await this.client.get<{ id: string; ownerId: string }>('factory', `/api/factories/${factoryId}`);
-    if (factory.ownerId !== caller.userId) throw forbidden(`Only the owner of this factory can ${action}`);
+    if (!(await this.access.canManage(caller, factoryId)))
+      throw forbidden(`Only the owner of this factory can ${action}`);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Resolvers } from './generated/graphql';
 import { CatalogService } from './service';
-import { requireCaller, requireRole } from '../../lib/context';
+import { requireCaller } from '../../lib/context';
 import { DateTime } from '../../lib/scalars';
 import { notFound } from '../../lib/errors';
 import { isId } from '../../lib/ids';
@@ -17,10 +17,8 @@ export const resolvers: Resolvers = {
     categories: (_root, _args, { em }) => new CatalogService(em).categories(),
   },
   Mutation: {
-    createCategory: (_root, { input }, { em, caller }) => {
-      requireRole(caller, 'ADMIN', 'FACTORY_OWNER');
-      return new CatalogService(em).createCategory(input);
-    },
+    createCategory: (_root, { input }, { em, caller, client }) =>
+      new CatalogService(em, client).createCategory(requireCaller(caller), input),
     createProduct: (_root, { input }, { em, caller, client }) =>
       new CatalogService(em, client).createProduct(requireCaller(caller), input),
   },

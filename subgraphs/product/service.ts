@@ -3,11 +3,13 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Category } from './entities/category.entity';
 import { Product } from './entities/product.entity';
 import { Variant } from './entities/variant.entity';
-import { badInput, conflict, forbidden, isUniqueViolation, notFound } from '../../lib/errors';
+import { badInput, conflict, isUniqueViolation, notFound } from '../../lib/errors';
 import { idSchema, nonEmpty, parseInput, rupiah } from '../../lib/validation';
 import { paginate, type PageArgs } from '../../lib/pagination';
 import type { Caller } from '../../lib/internal-auth';
 import type { InternalClient } from '../../lib/internal-client';
+import { FactoryAccess } from '../../lib/factory-access';
+import { factoryPath, type FactorySnapshot } from '../../lib/contracts/seller';
 import { isId } from '../../lib/ids';
 
 const createCategorySchema = z.object({ name: nonEmpty(120), parentId: idSchema.nullish() });
@@ -43,6 +45,8 @@ export interface ProductSnapshot {
 }
 
 export class CatalogService {
+  private factoryAccess?: FactoryAccess;
+
   constructor(
     private readonly em: EntityManager,
     private readonly client?: InternalClient,
@@ -52,8 +56,13 @@ export class CatalogService {
     return this.em.find(Category, {}, { orderBy: { name: 'asc' } });
   }
 
-  async createCategory(input: unknown): Promise<Category> {
+  /**
+   * Admins and factory owners: the FACTORY_OWNER role, or (while the role feed has not caught up with a
+   * createFactory) a factory of one's own per the factory subgraph.
+   */
+  async createCategory(caller: Caller, input: unknown): Promise<Category> {
     const { name, parentId } = parseInput(createCategorySchema, input);
+    if (caller.role !== 'FACTORY_OWNER') await this.access().assertOwnsAny(caller, 'create categories');
     if (parentId && !(await this.em.findOne(Category, { id: parentId }))) throw badInput('parentId: no such category');
     const category = this.em.create(Category, { name, parentId: parentId ?? null });
     await this.em.persistAndFlush(category);
@@ -73,18 +82,16 @@ export class CatalogService {
     return paginate(this.em, Product, where, page);
   }
 
-  /** Only the owner of the factory (or an admin) may add products to it. */
+  /** Only the owner of the factory (per the factory subgraph, not the role) or an admin may add products to it. */
   async createProduct(caller: Caller, input: unknown): Promise<Product> {
     const parsed = parseInput(createProductSchema, input);
     const skus = parsed.variants.map((v) => v.sku);
     if (new Set(skus).size !== skus.length) throw badInput('variants: SKUs must be unique');
     if (!(await this.em.findOne(Category, { id: parsed.categoryId }))) throw badInput('categoryId: no such category');
-    const factory = await this.requireClient().get<{ id: string; ownerId: string }>(
-      'factory',
-      `/api/factories/${parsed.factoryId}`,
-    );
-    if (caller.role !== 'ADMIN' && factory.ownerId !== caller.userId) {
-      throw forbidden('Only the owner of this factory can add products to it');
+    // An owner's factory exists; anyone else learns first whether it does (NOT_FOUND), then may be refused.
+    if (caller.role === 'ADMIN' || !(await this.access().canManage(caller, parsed.factoryId))) {
+      await this.requireClient().get<FactorySnapshot>('factory', factoryPath(parsed.factoryId));
+      await this.access().assertCanManage(caller, parsed.factoryId);
     }
     try {
       return await this.em.transactional(async (em) => {
@@ -129,6 +136,10 @@ export class CatalogService {
     const variant = isId(variantId) ? await this.em.findOne(Variant, { id: variantId }) : null;
     if (!variant) throw notFound('No variant with this id');
     return this.snapshot(variant.productId);
+  }
+
+  private access(): FactoryAccess {
+    return (this.factoryAccess ??= new FactoryAccess(this.requireClient()));
   }
 
   private requireClient(): InternalClient {

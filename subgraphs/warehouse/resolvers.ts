@@ -1,6 +1,6 @@
 import type { Resolvers } from './generated/graphql';
 import { InventoryService } from './service';
-import { requireCaller, requireRole } from '../../lib/context';
+import { requireCaller } from '../../lib/context';
 import { DateTime } from '../../lib/scalars';
 import { notFound } from '../../lib/errors';
 import { isId } from '../../lib/ids';
@@ -13,8 +13,8 @@ export const resolvers: Resolvers = {
       new InventoryService(em).inventory(requireCaller(caller), variantId),
   },
   Mutation: {
-    createWarehouse: (_root, { input }, { em, caller }) =>
-      new InventoryService(em).createWarehouse(requireRole(caller, 'FACTORY_OWNER', 'ADMIN'), input),
+    createWarehouse: (_root, { input }, { em, caller, client }) =>
+      new InventoryService(em, client).createWarehouse(requireCaller(caller), input),
     setInventory: (_root, { input }, { em, caller, client }) =>
       new InventoryService(em, client).setInventory(requireCaller(caller), input),
   },

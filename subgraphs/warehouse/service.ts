@@ -7,6 +7,7 @@ import { AppError, badInput, conflict, forbidden, notFound } from '../../lib/err
 import { idSchema, nonEmpty, parseInput } from '../../lib/validation';
 import type { Caller } from '../../lib/internal-auth';
 import type { InternalClient } from '../../lib/internal-client';
+import { FactoryAccess } from '../../lib/factory-access';
 
 const createWarehouseSchema = z.object({ name: nonEmpty(120), city: nonEmpty(120) });
 
@@ -45,13 +46,17 @@ const view = (r: Reservation): ReservationView => ({
 });
 
 export class InventoryService {
+  private factoryAccess?: FactoryAccess;
+
   constructor(
     private readonly em: EntityManager,
     private readonly client?: InternalClient,
   ) {}
 
+  /** Admins, and whoever owns a factory (asked of the factory subgraph, so right after createFactory too). */
   async createWarehouse(caller: Caller, input: unknown): Promise<Warehouse> {
     const { name, city } = parseInput(createWarehouseSchema, input);
+    await this.access.assertOwnsAny(caller, 'create a warehouse');
     const warehouse = this.em.create(Warehouse, { ownerId: caller.userId, name, city });
     await this.em.persistAndFlush(warehouse);
     return warehouse;
@@ -89,7 +94,8 @@ export class InventoryService {
       throw forbidden('Only the owner of this warehouse can set its stock');
     }
     const product = await this.requireVariant(variantId);
-    if (caller.role !== 'ADMIN') await this.requireOwnFactory(caller, product.factoryId);
+    if (!(await this.access.canManage(caller, product.factoryId)))
+      throw forbidden('You can only stock variants of your own factories');
     const rows: { id: string }[] = await this.em.execute(
       `insert into inventory (id, warehouse_id, variant_id, quantity, reserved, updated_at)
        values (gen_random_uuid(), ?, ?, ?, 0, now())
@@ -173,12 +179,9 @@ export class InventoryService {
     }
   }
 
-  private async requireOwnFactory(caller: Caller, factoryId: string): Promise<void> {
-    const { factoryIds } = await this.client!.get<{ factoryIds: string[] }>(
-      'factory',
-      `/api/factories/owned-by/${caller.userId}`,
-    );
-    if (!factoryIds.includes(factoryId)) throw forbidden('You can only stock variants of your own factories');
+  private get access(): FactoryAccess {
+    if (!this.client) throw new Error('InventoryService needs an InternalClient to check factory ownership');
+    return (this.factoryAccess ??= new FactoryAccess(this.client));
   }
 }
 
