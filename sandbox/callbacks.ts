@@ -19,6 +19,8 @@ export interface CallbackAttempt {
 export interface CallbackDelivery {
   url: string;
   body: unknown;
+  /** Sent with every attempt besides the token (Xendit's newer callbacks carry a `webhook-id`). */
+  headers: Record<string, string>;
   attempts: number;
   delivered: boolean;
   /** True once every retry failed: the callback stays undelivered. */
@@ -42,8 +44,12 @@ export class CallbackSender {
    * Delivers `body` and resolves with the first attempt, so a caller can report what the receiver
    * answered; retries after a failure go on in the background and update the returned delivery.
    */
-  async send(url: string, body: unknown): Promise<{ delivery: CallbackDelivery; firstAttempt: CallbackAttempt }> {
-    const delivery: CallbackDelivery = { url, body, attempts: 0, delivered: false, gaveUp: false };
+  async send(
+    url: string,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ delivery: CallbackDelivery; firstAttempt: CallbackAttempt }> {
+    const delivery: CallbackDelivery = { url, body, headers, attempts: 0, delivered: false, gaveUp: false };
     const generation = this.generation;
     const firstAttempt = await this.attempt(delivery);
     this.retryUnlessDelivered(delivery, 0, generation);
@@ -79,7 +85,7 @@ export class CallbackSender {
     try {
       const response = await fetch(delivery.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-callback-token': this.callbackToken },
+        headers: { ...delivery.headers, 'content-type': 'application/json', 'x-callback-token': this.callbackToken },
         body: JSON.stringify(delivery.body),
         signal: AbortSignal.timeout(CALLBACK_TIMEOUT_MS),
       });

@@ -15,12 +15,14 @@ const config = loadConfig({
   XENDIT_CALLBACK_TOKEN: CALLBACK_TOKEN,
   WHATSAPP_TOKEN,
   WHATSAPP_PHONE_NUMBER_ID: PHONE_NUMBER_ID,
+  SANDBOX_PAYOUT_DELAY_MS: '150',
   LOG_LEVEL: 'silent',
 });
 
 interface ReceivedCallback {
   path: string;
   token: string | undefined;
+  webhookId: string | undefined;
   body: Record<string, any>;
 }
 
@@ -35,6 +37,7 @@ class WebhookReceiver {
       this.received.push({
         path: req.url ?? '',
         token: req.headers['x-callback-token'] as string | undefined,
+        webhookId: req.headers['webhook-id'] as string | undefined,
         body: JSON.parse(raw),
       });
       const answer = this.answers.shift() ?? { status: 200, body: { ok: true } };
@@ -68,6 +71,7 @@ class WebhookReceiver {
 
 const INVOICE_WEBHOOK = '/api/webhooks/xendit/invoice';
 const REFUND_WEBHOOK = '/api/webhooks/xendit/refund';
+const PAYOUT_WEBHOOK = '/api/webhooks/xendit/payout';
 
 let sandbox: RunningSandbox;
 let receiver: WebhookReceiver;
@@ -538,6 +542,308 @@ describe('Xendit refunds through xendit-node', () => {
   });
 });
 
+function payoutRequest(
+  overrides: { key?: string; accountNumber?: string; amount?: number; referenceId?: string } = {},
+) {
+  return {
+    idempotencyKey: overrides.key ?? `payout-key-${Math.random().toString(36).slice(2)}`,
+    data: {
+      referenceId: overrides.referenceId ?? 'factory-payout-1',
+      channelCode: 'ID_BCA',
+      channelProperties: {
+        accountHolderName: 'PT Konveksi Maju',
+        accountNumber: overrides.accountNumber ?? '1234567890',
+      },
+      amount: overrides.amount ?? 250000,
+      currency: 'IDR',
+      description: 'Factory payout',
+    },
+  };
+}
+
+async function sandboxPayouts(query = ''): Promise<any[]> {
+  return (await (await fetch(`${sandbox.url}/__sandbox/xendit/payouts${query}`)).json()).payouts;
+}
+
+describe('Xendit payouts through xendit-node', () => {
+  it('accepts a payout the SDK parses, then it SUCCEEDS with payout.succeeded carrying the token and a webhook-id', async () => {
+    const request = payoutRequest({ key: 'payout-ok' });
+    const payout = await xendit.Payout.createPayout(request);
+    expect(payout.id).toMatch(/^disb-[0-9a-f]{24}$/);
+    expect(payout).toMatchObject({
+      status: 'ACCEPTED',
+      referenceId: 'factory-payout-1',
+      channelCode: 'ID_BCA',
+      channelProperties: { accountHolderName: 'PT Konveksi Maju', accountNumber: '1234567890' },
+      amount: 250000,
+      currency: 'IDR',
+      description: 'Factory payout',
+      businessId: expect.any(String),
+    });
+    expect(payout.failureCode).toBeUndefined();
+    expect(payout.created).toBeInstanceOf(Date);
+    expect(payout.estimatedArrivalTime!.getTime()).toBeGreaterThan(payout.created.getTime());
+
+    await waitFor(() => receiver.at(PAYOUT_WEBHOOK).length === 1, 'the payout callback');
+    const [callback] = receiver.at(PAYOUT_WEBHOOK);
+    expect(callback.token).toBe(CALLBACK_TOKEN);
+    expect(callback.webhookId).toEqual(expect.any(String));
+    expect(callback.body).toMatchObject({
+      event: 'payout.succeeded',
+      business_id: payout.businessId,
+      created: expect.any(String),
+      data: {
+        id: payout.id,
+        amount: 250000,
+        channel_code: 'ID_BCA',
+        currency: 'IDR',
+        status: 'SUCCEEDED',
+        reference_id: 'factory-payout-1',
+        idempotency_key: 'payout-ok',
+        created: payout.created.toISOString(),
+        estimated_arrival_time: payout.estimatedArrivalTime!.toISOString(),
+      },
+    });
+    expect(callback.body.data).not.toHaveProperty('failure_code');
+    expect(Date.parse(callback.body.data.updated)).toBeGreaterThan(payout.created.getTime());
+
+    const fetched = await xendit.Payout.getPayoutById({ id: payout.id });
+    expect(fetched.status).toBe('SUCCEEDED');
+    expect(fetched.updated.toISOString()).toBe(callback.body.data.updated);
+    const [listed] = await sandboxPayouts(`?reference_id=factory-payout-1`);
+    expect(listed).toMatchObject({ idempotencyKey: 'payout-ok', payout: { id: payout.id } });
+    expect(listed.callbacks).toEqual([
+      expect.objectContaining({ event: 'payout.succeeded', webhookId: callback.webhookId, state: 'SENT' }),
+    ]);
+    expect(listed.callbacks[0].delivery).toMatchObject({ delivered: true, attempts: 1 });
+  });
+
+  it('answers the same payout for the same idempotency key and pays once; another request under it is DUPLICATE_ERROR', async () => {
+    const request = payoutRequest({ key: 'same-payout-key', referenceId: 'once' });
+    const first = await xendit.Payout.createPayout(request);
+    const again = await xendit.Payout.createPayout(request);
+    expect(again.id).toBe(first.id);
+    // The same request with its fields in another order is still the same request.
+    const raw = await post(
+      '/v2/payouts',
+      {
+        currency: 'IDR',
+        amount: 250000,
+        description: 'Factory payout',
+        channel_properties: { account_number: '1234567890', account_holder_name: 'PT Konveksi Maju' },
+        channel_code: 'ID_BCA',
+        reference_id: 'once',
+      },
+      { authorization: basicAuth, 'idempotency-key': 'same-payout-key' },
+    );
+    expect(raw.status).toBe(200);
+    expect(raw.body.id).toBe(first.id);
+
+    const changed = await sdkError(
+      xendit.Payout.createPayout({ ...request, data: { ...request.data, amount: 250001 } }),
+    );
+    expect(changed.status).toBe(409);
+    expect(changed.errorCode).toBe('DUPLICATE_ERROR');
+
+    await waitFor(() => receiver.at(PAYOUT_WEBHOOK).length === 1, 'the payout callback');
+    expect(await sandboxPayouts('?reference_id=once')).toHaveLength(1);
+    expect(await sandboxPayouts('?idempotency_key=same-payout-key')).toHaveLength(1);
+    const afterwards = await xendit.Payout.createPayout(request);
+    expect(afterwards).toMatchObject({ id: first.id, status: 'SUCCEEDED' });
+    expect(receiver.at(PAYOUT_WEBHOOK)).toHaveLength(1);
+
+    const found = await xendit.Payout.getPayouts({ referenceId: 'once' });
+    expect(found.data!.map((p) => p.id)).toEqual([first.id]);
+    expect(found.hasMore).toBe(false);
+  });
+
+  it('fails a payout to an account number ending in 000 with INVALID_DESTINATION and payout.failed', async () => {
+    const payout = await xendit.Payout.createPayout(payoutRequest({ accountNumber: '9876543000' }));
+    expect(payout.status).toBe('ACCEPTED');
+
+    await waitFor(() => receiver.at(PAYOUT_WEBHOOK).length === 1, 'the payout callback');
+    const [callback] = receiver.at(PAYOUT_WEBHOOK);
+    expect(callback.body).toMatchObject({
+      event: 'payout.failed',
+      data: { id: payout.id, status: 'FAILED', failure_code: 'INVALID_DESTINATION', amount: 250000 },
+    });
+    const fetched = await xendit.Payout.getPayoutById({ id: payout.id });
+    expect(fetched).toMatchObject({ status: 'FAILED', failureCode: 'INVALID_DESTINATION' });
+  });
+
+  it('refuses invalid payouts with API_VALIDATION_ERROR naming each field, and records none', async () => {
+    const invalid = async (data: Record<string, unknown>, path: string) => {
+      const request = payoutRequest();
+      const error = await sdkError(
+        xendit.Payout.createPayout({ ...request, data: { ...request.data, ...data } as typeof request.data }),
+      );
+      expect(error.status).toBe(400);
+      expect(error.errorCode).toBe('API_VALIDATION_ERROR');
+      expect((error.rawResponse as any).errors).toEqual(expect.arrayContaining([expect.objectContaining({ path })]));
+    };
+    await invalid({ channelCode: 'PH_GCASH' }, 'channel_code');
+    await invalid({ amount: 1500.5 }, 'amount');
+    await invalid({ amount: 0 }, 'amount');
+    await invalid({ currency: 'USD' }, 'currency');
+    await invalid({ referenceId: '' }, 'reference_id');
+    await invalid({ channelProperties: { accountNumber: '123' } }, 'channel_properties.account_holder_name');
+    await invalid(
+      { channelProperties: { accountHolderName: 'X', accountNumber: ' ' } },
+      'channel_properties.account_number',
+    );
+
+    const noKey = await post('/v2/payouts', { reference_id: 'x' }, { authorization: basicAuth });
+    expect(noKey.status).toBe(400);
+    expect(noKey.body.error_code).toBe('API_VALIDATION_ERROR');
+    expect(noKey.body.message).toMatch(/Idempotency-key/);
+
+    const wrongKey = xenditClient('xnd_development_wrong', sandbox.url);
+    expect((await sdkError(wrongKey.Payout.createPayout(payoutRequest()))).errorCode).toBe('INVALID_API_KEY');
+    const unknown = await sdkError(xendit.Payout.getPayoutById({ id: 'disb-missing' }));
+    expect(unknown.status).toBe(404);
+    expect(unknown.errorCode).toBe('DATA_NOT_FOUND');
+
+    expect(await sandboxPayouts()).toEqual([]);
+  });
+
+  it('cancels a payout only while it is ACCEPTED, without a callback', async () => {
+    // Xendit's test scenario: a payout to 131313 stays ACCEPTED.
+    const payout = await xendit.Payout.createPayout(payoutRequest({ accountNumber: '131313' }));
+    const cancelled = await xendit.Payout.cancelPayout({ id: payout.id });
+    expect(cancelled).toMatchObject({ id: payout.id, status: 'CANCELLED' });
+
+    const twice = await sdkError(xendit.Payout.cancelPayout({ id: payout.id }));
+    expect(twice.status).toBe(400);
+    expect(twice.errorCode).toBe('CANCELLATION_NOT_ALLOWED');
+    expect((await post(`/__sandbox/xendit/payouts/${payout.id}/complete`)).status).toBe(409);
+    expect((await xendit.Payout.getPayoutById({ id: payout.id })).status).toBe('CANCELLED');
+
+    const sent = await xendit.Payout.createPayout(payoutRequest());
+    await waitFor(() => receiver.at(PAYOUT_WEBHOOK).length === 1, 'the payout callback');
+    expect((await sdkError(xendit.Payout.cancelPayout({ id: sent.id }))).errorCode).toBe('CANCELLATION_NOT_ALLOWED');
+    expect(receiver.at(PAYOUT_WEBHOOK).map((c) => c.body.data.id)).toEqual([sent.id]);
+    expect((await sdkError(xendit.Payout.cancelPayout({ id: 'disb-missing' }))).status).toBe(404);
+  });
+
+  it('decides a payout on demand and reverses a SUCCEEDED one with payout.reversed', async () => {
+    const payout = await xendit.Payout.createPayout(payoutRequest({ accountNumber: '131313' }));
+    const forced = await post(`/__sandbox/xendit/payouts/${payout.id}/complete`, { status: 'SUCCEEDED' });
+    expect(forced.status).toBe(200);
+    expect(forced.body.payout.status).toBe('SUCCEEDED');
+    expect((await post(`/__sandbox/xendit/payouts/${payout.id}/complete`)).status).toBe(409);
+
+    const reversed = await post(`/__sandbox/xendit/payouts/${payout.id}/reverse`);
+    expect(reversed.status).toBe(200);
+    expect(reversed.body.payout.status).toBe('REVERSED');
+    await waitFor(() => receiver.at(PAYOUT_WEBHOOK).length === 2, 'both payout callbacks');
+    const [succeeded, reversal] = receiver.at(PAYOUT_WEBHOOK);
+    expect(succeeded.body.event).toBe('payout.succeeded');
+    expect(reversal.body).toMatchObject({ event: 'payout.reversed', data: { id: payout.id, status: 'REVERSED' } });
+    expect(reversal.webhookId).not.toBe(succeeded.webhookId);
+    expect((await xendit.Payout.getPayoutById({ id: payout.id })).status).toBe('REVERSED');
+    expect((await post(`/__sandbox/xendit/payouts/${payout.id}/reverse`)).status).toBe(409);
+
+    const failing = await xendit.Payout.createPayout(payoutRequest({ accountNumber: '131313' }));
+    const failed = await post(`/__sandbox/xendit/payouts/${failing.id}/complete`, {
+      status: 'FAILED',
+      failure_code: 'REJECTED_BY_CHANNEL',
+    });
+    expect(failed.body.payout).toMatchObject({ status: 'FAILED', failure_code: 'REJECTED_BY_CHANNEL' });
+    expect((await post(`/__sandbox/xendit/payouts/${failing.id}/reverse`)).status).toBe(409);
+    expect((await post(`/__sandbox/xendit/payouts/${failing.id}/complete`, { status: 'LOST' })).status).toBe(400);
+  });
+
+  it('holds callbacks until released, loses them on request, and re-delivers one with its webhook-id', async () => {
+    expect((await post('/__sandbox/xendit/payout-settings', { delayMs: 0 })).status).toBe(204);
+    expect((await post('/__sandbox/xendit/payout-callbacks/hold')).status).toBe(204);
+    const held = await xendit.Payout.createPayout(payoutRequest({ referenceId: 'held' }));
+    const failing = await xendit.Payout.createPayout(payoutRequest({ referenceId: 'held', accountNumber: '1000' }));
+    await eventuallyStatus(held.id, 'SUCCEEDED');
+    await eventuallyStatus(failing.id, 'FAILED');
+    expect(receiver.at(PAYOUT_WEBHOOK)).toHaveLength(0);
+    expect((await sandboxPayouts('?reference_id=held')).map((r) => r.callbacks[0].state)).toEqual(['HELD', 'HELD']);
+
+    const released = await post('/__sandbox/xendit/payout-callbacks/release');
+    expect(released.body).toEqual({ released: 2 });
+    expect(receiver.at(PAYOUT_WEBHOOK).map((c) => c.body.event)).toEqual(['payout.succeeded', 'payout.failed']);
+
+    expect((await post('/__sandbox/xendit/payout-callbacks/lose', { count: 1 })).status).toBe(204);
+    const lost = await xendit.Payout.createPayout(payoutRequest({ referenceId: 'lost' }));
+    await eventuallyStatus(lost.id, 'SUCCEEDED');
+    const [record] = await sandboxPayouts('?reference_id=lost');
+    expect(record.callbacks).toEqual([expect.objectContaining({ event: 'payout.succeeded', state: 'LOST' })]);
+    expect(receiver.at(PAYOUT_WEBHOOK)).toHaveLength(2);
+
+    const redelivered = await post(`/__sandbox/xendit/payouts/${held.id}/callback`);
+    expect(redelivered.body.callback.status).toBe(200);
+    const deliveries = receiver.at(PAYOUT_WEBHOOK).filter((c) => c.body.data.id === held.id);
+    expect(deliveries).toHaveLength(2);
+    expect(deliveries[1].webhookId).toBe(deliveries[0].webhookId);
+    expect(deliveries[1].body).toEqual(deliveries[0].body);
+  });
+
+  it('retries a payout callback the receiver refused', async () => {
+    receiver.answerNext(503);
+    const payout = await xendit.Payout.createPayout(payoutRequest());
+    await waitFor(() => receiver.at(PAYOUT_WEBHOOK).length === 2, 'the retried payout callback');
+    const [refused, retried] = receiver.at(PAYOUT_WEBHOOK);
+    expect(retried.webhookId).toBe(refused.webhookId);
+    const [record] = await sandboxPayouts();
+    expect(record.payout.id).toBe(payout.id);
+    expect(record.callbacks[0].delivery).toMatchObject({ delivered: true, attempts: 2 });
+  });
+
+  it('fails the next create before recording it, or records it and loses or delays the answer', async () => {
+    await post('/__sandbox/xendit/faults', { status: 503, path: 'payouts' });
+    const refused = await sdkError(xendit.Payout.createPayout(payoutRequest({ key: 'faulty' })));
+    expect(refused.status).toBe(503);
+    expect(await sandboxPayouts()).toEqual([]);
+
+    await post('/__sandbox/xendit/faults', { status: 500, path: 'payouts', when: 'after' });
+    const lostAnswer = await sdkError(xendit.Payout.createPayout(payoutRequest({ key: 'faulty' })));
+    expect(lostAnswer.status).toBe(500);
+    const [made] = await sandboxPayouts('?idempotency_key=faulty');
+    expect(made.payout.status).toBe('ACCEPTED');
+    // The caller retries with its key and learns of the payout Xendit already made.
+    const retried = await xendit.Payout.createPayout(payoutRequest({ key: 'faulty' }));
+    expect(retried.id).toBe(made.payout.id);
+
+    await post('/__sandbox/xendit/slowdowns', { delayMs: 60_000, path: 'payouts', when: 'after' });
+    const slowKey = 'slow-answer';
+    const abort = new AbortController();
+    const slow = fetch(`${sandbox.url}/v2/payouts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: basicAuth, 'idempotency-key': slowKey },
+      body: JSON.stringify({
+        reference_id: 'slow',
+        channel_code: 'ID_OVO',
+        channel_properties: { account_number: '081234567890', account_holder_name: 'Budi' },
+        amount: 50000,
+        currency: 'IDR',
+      }),
+      signal: abort.signal,
+    }).catch((error: Error) => error);
+    // The payout exists (and goes on to succeed) while its answer is still on the way: a caller dying now
+    // leaves a payout it never heard of.
+    await waitFor(
+      () => receiver.at(PAYOUT_WEBHOOK).some((c) => c.body.data.reference_id === 'slow'),
+      'the slow payout callback',
+    );
+    expect(await sandboxPayouts(`?idempotency_key=${slowKey}`)).toHaveLength(1);
+    abort.abort();
+    expect(await slow).toMatchObject({ name: 'AbortError' });
+  });
+});
+
+async function eventuallyStatus(payoutId: string, status: string): Promise<void> {
+  let current: string | undefined;
+  const deadline = Date.now() + 3000;
+  while ((current = (await xendit.Payout.getPayoutById({ id: payoutId })).status) !== status) {
+    if (Date.now() > deadline) throw new Error(`payout ${payoutId} stayed ${current}, expected ${status}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe('Xendit fault injection', () => {
   it('fails the next calls of the chosen endpoints only', async () => {
     expect((await post('/__sandbox/xendit/faults', { status: 503, count: 1, path: 'refunds' })).status).toBe(204);
@@ -563,7 +869,8 @@ describe('Xendit fault injection', () => {
     await createInvoice();
 
     expect((await post('/__sandbox/xendit/faults', { status: 200 })).status).toBe(400);
-    expect((await post('/__sandbox/xendit/faults', { status: 500, path: 'payouts' })).status).toBe(400);
+    expect((await post('/__sandbox/xendit/faults', { status: 500, path: 'wallets' })).status).toBe(400);
+    expect((await post('/__sandbox/xendit/faults', { status: 500, when: 'later' })).status).toBe(400);
   });
 });
 
@@ -751,14 +1058,17 @@ describe('sandbox housekeeping', () => {
     expect((await unknown.json()).error_code).toBe('NOT_FOUND');
   });
 
-  it('stops retrying callbacks on DELETE /__sandbox/state', async () => {
+  it('stops retrying callbacks and drops pending payout outcomes on DELETE /__sandbox/state', async () => {
     const invoice = await createInvoice();
     receiver.answerNext(500);
     await post(`/__sandbox/xendit/invoices/${invoice.id}/pay`);
+    const payout = await xendit.Payout.createPayout(payoutRequest());
 
     expect((await fetch(`${sandbox.url}/__sandbox/state`, { method: 'DELETE' })).status).toBe(204);
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(receiver.at(INVOICE_WEBHOOK)).toHaveLength(1);
+    expect(receiver.at(PAYOUT_WEBHOOK)).toHaveLength(0);
+    expect((await sdkError(xendit.Payout.getPayoutById({ id: payout.id }))).status).toBe(404);
   });
 
   it('forgets everything on DELETE /__sandbox/state', async () => {

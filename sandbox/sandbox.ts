@@ -7,6 +7,7 @@ import { CallbackSender } from './callbacks';
 import { checkoutRouter } from './checkout-page';
 import { WhatsAppCloud, whatsappRouter } from './whatsapp';
 import { XenditAccount } from './xendit-account';
+import { XenditPayouts } from './xendit-payouts';
 import { xenditRouter } from './xendit';
 
 export interface SandboxOptions {
@@ -15,7 +16,7 @@ export interface SandboxOptions {
   config?: Config;
   /** The base of `invoice_url`; default `config.sandboxUrl`, or the listening address when `port` is given. */
   publicUrl?: string;
-  /** Where Xendit callbacks go (`/api/webhooks/xendit/{invoice,refund}` below it); default the gateway. */
+  /** Where Xendit callbacks go (`/api/webhooks/xendit/{invoice,refund,payout}` below it); default the gateway. */
   webhookBaseUrl?: string;
   /** Waits between callback attempts; default 0.5 s doubling to 8 s (Xendit's schedule, compressed). */
   callbackRetryDelaysMs?: readonly number[];
@@ -23,8 +24,9 @@ export interface SandboxOptions {
 
 export interface SandboxState {
   xendit: XenditAccount;
+  payouts: XenditPayouts;
   whatsapp: WhatsAppCloud;
-  /** Forgets every invoice, refund, message, fault and pending callback retry. */
+  /** Forgets every invoice, refund, payout, message, fault and pending callback retry or payout outcome. */
   reset(): void;
 }
 
@@ -62,13 +64,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   const webhookBaseUrl = withoutTrailingSlash(options.webhookBaseUrl ?? config.xenditWebhookBaseUrl);
 
   const xendit = new XenditAccount({ publicUrl, webhookBaseUrl, callbacks });
+  const payouts = new XenditPayouts({ webhookBaseUrl, callbacks, delayMs: config.SANDBOX_PAYOUT_DELAY_MS, logger });
   const whatsapp = new WhatsAppCloud();
   const state: SandboxState = {
     xendit,
+    payouts,
     whatsapp,
     reset() {
       callbacks.cancelRetries();
       xendit.reset();
+      payouts.reset();
       whatsapp.reset();
     },
   };
@@ -86,7 +91,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     state.reset();
     res.status(204).end();
   });
-  app.use(xenditRouter(xendit, { secretKey: config.XENDIT_SECRET_KEY, logger }));
+  app.use(xenditRouter(xendit, payouts, { secretKey: config.XENDIT_SECRET_KEY, logger }));
   app.use(whatsappRouter(whatsapp, { token: config.WHATSAPP_TOKEN, phoneNumberId: config.WHATSAPP_PHONE_NUMBER_ID }));
   app.use(checkoutRouter(xendit));
   app.use((req: Request, res: Response) => {
@@ -103,6 +108,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   const stop = () =>
     (stopping ??= new Promise<void>((resolve, reject) => {
       callbacks.cancelRetries();
+      payouts.stop();
       server.close((error) => (error ? reject(error) : resolve()));
       server.closeIdleConnections();
       setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();

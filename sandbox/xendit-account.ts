@@ -89,12 +89,14 @@ export interface RefundRecord {
   callback?: CallbackDelivery;
 }
 
-/** A refusal in Xendit's error shape: `{ error_code, message }` with its HTTP status. */
+/** A refusal in Xendit's error shape: `{ error_code, message, errors? }` with its HTTP status. */
 export class XenditError extends Error {
   constructor(
     readonly status: number,
     readonly errorCode: string,
     message: string,
+    /** Each invalid field, as Xendit lists them on API_VALIDATION_ERROR. */
+    readonly errors?: { path: string; message: string }[],
   ) {
     super(message);
   }
@@ -143,6 +145,10 @@ export class XenditAccount {
   readonly faults = new FaultPlan();
   /** Delays (ms) for the next calls, which then answer normally. */
   readonly slowdowns = new FaultPlan();
+  /** Statuses for the next calls that take effect: the answer is lost after the work is done. */
+  readonly lateFaults = new FaultPlan();
+  /** Delays (ms) for the answers of the next calls that take effect, after the work is done. */
+  readonly lateSlowdowns = new FaultPlan();
   private readonly invoices = new Map<string, InvoiceRecord>();
   private readonly refunds = new Map<string, RefundRecord>();
   private readonly refundIdempotency = new Map<string, { refundId: string; fingerprint: string }>();
@@ -377,8 +383,14 @@ export class XenditAccount {
     this.refunds.clear();
     this.refundIdempotency.clear();
     this.refundCallbacksToLose = 0;
+    this.clearFaults();
+  }
+
+  clearFaults(): void {
     this.faults.clear();
     this.slowdowns.clear();
+    this.lateFaults.clear();
+    this.lateSlowdowns.clear();
   }
 
   private findPendingInvoice(invoiceId: string, becoming: string): InvoiceRecord {

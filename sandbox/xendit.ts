@@ -4,12 +4,23 @@ import { secretsEqual } from '../lib/internal-auth';
 import type { Logger } from '../lib/logger';
 import { faultRequestSchema, slowdownRequestSchema } from './faults';
 import { createInvoiceSchema, createRefundSchema, type XenditAccount, XenditError } from './xendit-account';
+import { completePayoutSchema, createPayoutSchema, type XenditPayouts } from './xendit-payouts';
 
-type EndpointGroup = 'invoices' | 'refunds';
+type EndpointGroup = 'invoices' | 'refunds' | 'payouts';
 
-const xenditPath = { path: z.enum(['invoices', 'refunds']).optional() };
+const xenditPath = {
+  path: z.enum(['invoices', 'refunds', 'payouts']).optional(),
+  /**
+   * before (default): the call is refused or delayed before anything happens. after: the call takes effect
+   * at Xendit (a payout is made) and only its answer is lost or late, as when a connection drops mid-call;
+   * it hits the next calls of the group that succeed.
+   */
+  when: z.enum(['before', 'after']).default('before'),
+};
 const xenditFaultSchema = faultRequestSchema.extend(xenditPath);
 const xenditSlowdownSchema = slowdownRequestSchema.extend(xenditPath);
+const countSchema = faultRequestSchema.pick({ count: true });
+const payoutSettingsSchema = z.object({ delayMs: z.number().int().min(0).max(3_600_000) });
 
 /** The error codes Xendit answers with each injected status. */
 const FAULT_ERROR_CODES: Record<number, string> = {
@@ -23,10 +34,15 @@ const FAULT_ERROR_CODES: Record<number, string> = {
 };
 
 /**
- * Xendit's invoice and refund API on the paths xendit-node calls, plus the `/__sandbox/xendit` hooks
- * that play the buyer (pay, let expire) and let tests inspect and break things.
+ * Xendit's invoice, refund and payout API on the paths xendit-node calls, plus the `/__sandbox/xendit`
+ * hooks that play the buyer (pay, let expire) and the banks (payout outcomes), and let tests inspect and
+ * break things.
  */
-export function xenditRouter(account: XenditAccount, options: { secretKey: string; logger: Logger }): Router {
+export function xenditRouter(
+  account: XenditAccount,
+  payouts: XenditPayouts,
+  options: { secretKey: string; logger: Logger },
+): Router {
   const router = Router();
   const json = express.json({ limit: '1mb' });
   const expectedAuthorization = `Basic ${Buffer.from(`${options.secretKey}:`).toString('base64')}`;
@@ -35,20 +51,43 @@ export function xenditRouter(account: XenditAccount, options: { secretKey: strin
     if (secretsEqual(req.header('authorization'), expectedAuthorization)) return next();
     res.status(401).json({ error_code: 'INVALID_API_KEY', message: 'API key is not authorized for this API service' });
   };
+  const faultBody = (group: EndpointGroup, status: number) => ({
+    error_code: FAULT_ERROR_CODES[status] ?? (status >= 500 ? 'SERVER_ERROR' : 'API_VALIDATION_ERROR'),
+    message: `Sandbox fault injected for ${group} (HTTP ${status})`,
+  });
   const injectFault = (group: EndpointGroup) => (_req: Request, res: Response, next: NextFunction) => {
     const status = account.faults.take(group);
     if (status === undefined) return next();
-    res.status(status).json({
-      error_code: FAULT_ERROR_CODES[status] ?? (status >= 500 ? 'SERVER_ERROR' : 'API_VALIDATION_ERROR'),
-      message: `Sandbox fault injected for ${group} (HTTP ${status})`,
-    });
+    res.status(status).json(faultBody(group, status));
   };
   const injectSlowdown = (group: EndpointGroup) => (_req: Request, _res: Response, next: NextFunction) => {
     const delayMs = account.slowdowns.take(group);
     if (delayMs === undefined) return next();
     setTimeout(next, delayMs);
   };
-  const api = (group: EndpointGroup) => [authenticate, injectFault(group), injectSlowdown(group), json];
+  // Faults `when: 'after'` act on the answer of a call that succeeded: everything is done, then it is lost or late.
+  const injectLate = (group: EndpointGroup) => (_req: Request, res: Response, next: NextFunction) => {
+    const answer = res.json.bind(res);
+    res.json = ((body: unknown) => {
+      if (res.statusCode >= 400) return answer(body);
+      const status = account.lateFaults.take(group);
+      const delayMs = account.lateSlowdowns.take(group);
+      const send = () => (status === undefined ? answer(body) : res.status(status) && answer(faultBody(group, status)));
+      if (delayMs === undefined) return send();
+      const timer = setTimeout(send, delayMs);
+      // A caller that gave up (or died) meanwhile has no one to answer.
+      res.on('close', () => clearTimeout(timer));
+      return res;
+    }) as Response['json'];
+    next();
+  };
+  const api = (group: EndpointGroup) => [
+    authenticate,
+    injectFault(group),
+    injectSlowdown(group),
+    injectLate(group),
+    json,
+  ];
 
   // Express routing is not strict, so this also serves xendit-node's `/v2/invoices/`.
   router.post('/v2/invoices', ...api('invoices'), (req, res) => {
@@ -85,6 +124,38 @@ export function xenditRouter(account: XenditAccount, options: { secretKey: strin
     res.json(account.findRefund(req.params.refundId).refund);
   });
 
+  router.post('/v2/payouts', ...api('payouts'), (req, res) => {
+    const idempotencyKey = req.header('idempotency-key');
+    if (!idempotencyKey) {
+      throw new XenditError(400, 'API_VALIDATION_ERROR', 'The Idempotency-key header is required', [
+        { path: 'Idempotency-key', message: 'Required' },
+      ]);
+    }
+    res.json(payouts.create(parseBody(createPayoutSchema, req.body), idempotencyKey));
+  });
+  // xendit-node's getPayouts: by reference_id (required, as at Xendit), newest first; no cursor paging here.
+  router.get('/v2/payouts', ...api('payouts'), (req, res) => {
+    const referenceId = typeof req.query.reference_id === 'string' ? req.query.reference_id : '';
+    if (!referenceId) {
+      throw new XenditError(400, 'API_VALIDATION_ERROR', 'reference_id is required', [
+        { path: 'reference_id', message: 'Required' },
+      ]);
+    }
+    const limit = Math.min(Math.max(Number(req.query.limit) || 10, 1), 100);
+    const matching = payouts.list({ referenceId }).reverse();
+    res.json({ data: matching.slice(0, limit).map((r) => r.payout), has_more: matching.length > limit });
+  });
+  router.get('/v2/payouts/:payoutId', ...api('payouts'), (req: Request<{ payoutId: string }>, res: Response) => {
+    res.json(payouts.find(req.params.payoutId).payout);
+  });
+  router.post(
+    '/v2/payouts/:payoutId/cancel',
+    ...api('payouts'),
+    (req: Request<{ payoutId: string }>, res: Response) => {
+      res.json(payouts.cancel(req.params.payoutId));
+    },
+  );
+
   router.post('/__sandbox/xendit/invoices/paid', json, (req, res) => {
     const { invoices } = parseBody(z.object({ invoices: z.array(createInvoiceSchema).min(1).max(2000) }), req.body);
     res.json({
@@ -111,28 +182,73 @@ export function xenditRouter(account: XenditAccount, options: { secretKey: strin
   });
   router.post('/__sandbox/xendit/faults', json, (req, res) => {
     const fault = parseBody(xenditFaultSchema, req.body);
-    account.faults.add(fault.status, fault.count, fault.path);
+    (fault.when === 'after' ? account.lateFaults : account.faults).add(fault.status, fault.count, fault.path);
     res.status(204).end();
   });
   router.post('/__sandbox/xendit/slowdowns', json, (req, res) => {
     const slowdown = parseBody(xenditSlowdownSchema, req.body);
-    account.slowdowns.add(slowdown.delayMs, slowdown.count, slowdown.path);
+    const plan = slowdown.when === 'after' ? account.lateSlowdowns : account.slowdowns;
+    plan.add(slowdown.delayMs, slowdown.count, slowdown.path);
     res.status(204).end();
   });
   // The next `count` refunds succeed at Xendit but their callbacks never arrive.
   router.post('/__sandbox/xendit/refund-callbacks/lose', json, (req, res) => {
-    account.loseRefundCallbacks(parseBody(faultRequestSchema.pick({ count: true }), req.body).count);
+    account.loseRefundCallbacks(parseBody(countSchema, req.body).count);
     res.status(204).end();
   });
+
+  // Payouts as the tests see them: ?reference_id= and ?idempotency_key= narrow the list (oldest first).
+  router.get('/__sandbox/xendit/payouts', (req, res) => {
+    const query = (name: string) => (typeof req.query[name] === 'string' ? req.query[name] : undefined);
+    res.json({
+      payouts: payouts.list({ referenceId: query('reference_id'), idempotencyKey: query('idempotency_key') }),
+    });
+  });
+  router.get('/__sandbox/xendit/payouts/:payoutId', (req, res) => {
+    res.json(payouts.find(req.params.payoutId));
+  });
+  // Decides an ACCEPTED payout now: `{}` applies the sandbox's rule, or force `{status: 'SUCCEEDED'}` or
+  // `{status: 'FAILED', failure_code?}`.
+  router.post('/__sandbox/xendit/payouts/:payoutId/complete', json, async (req, res) => {
+    const body = req.body as Record<string, unknown> | undefined;
+    const forced = body && Object.keys(body).length > 0 ? parseBody(completePayoutSchema, body) : undefined;
+    res.json(await payouts.complete(req.params.payoutId, forced));
+  });
+  router.post('/__sandbox/xendit/payouts/:payoutId/reverse', async (req, res) => {
+    res.json(await payouts.reverse(req.params.payoutId));
+  });
+  router.post('/__sandbox/xendit/payouts/:payoutId/callback', async (req, res) => {
+    const callback = await payouts.redeliver(req.params.payoutId);
+    res.json({ payout: payouts.find(req.params.payoutId).payout, callback });
+  });
+  // How long new payouts stay ACCEPTED; DELETE /__sandbox/state restores SANDBOX_PAYOUT_DELAY_MS.
+  router.post('/__sandbox/xendit/payout-settings', json, (req, res) => {
+    payouts.setDelay(parseBody(payoutSettingsSchema, req.body).delayMs);
+    res.status(204).end();
+  });
+  // The next `count` payout outcomes happen at Xendit but their callbacks never arrive.
+  router.post('/__sandbox/xendit/payout-callbacks/lose', json, (req, res) => {
+    payouts.loseCallbacks(parseBody(countSchema, req.body).count);
+    res.status(204).end();
+  });
+  // Payout callbacks wait until released (outcomes still happen and GET shows them): for poll fallbacks and
+  // callbacks that arrive late.
+  router.post('/__sandbox/xendit/payout-callbacks/hold', (_req, res) => {
+    payouts.holdCallbacks();
+    res.status(204).end();
+  });
+  router.post('/__sandbox/xendit/payout-callbacks/release', async (_req, res) => {
+    res.json({ released: await payouts.releaseCallbacks() });
+  });
+
   router.delete('/__sandbox/xendit/faults', (_req, res) => {
-    account.faults.clear();
-    account.slowdowns.clear();
+    account.clearFaults();
     res.status(204).end();
   });
 
   router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (error instanceof XenditError) {
-      res.status(error.status).json({ error_code: error.errorCode, message: error.message });
+      res.status(error.status).json({ error_code: error.errorCode, message: error.message, errors: error.errors });
       return;
     }
     if ((error as { type?: string }).type === 'entity.parse.failed') {
@@ -147,6 +263,6 @@ export function xenditRouter(account: XenditAccount, options: { secretKey: strin
 function parseBody<Schema extends z.ZodTypeAny>(schema: Schema, body: unknown): z.infer<Schema> {
   const result = schema.safeParse(body ?? {});
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  throw new XenditError(400, 'API_VALIDATION_ERROR', `${issue.path.join('.') || 'body'}: ${issue.message}`);
+  const errors = result.error.issues.map((issue) => ({ path: issue.path.join('.') || 'body', message: issue.message }));
+  throw new XenditError(400, 'API_VALIDATION_ERROR', `${errors[0].path}: ${errors[0].message}`, errors);
 }
