@@ -72,7 +72,7 @@ describe('docker-compose.yml (production)', () => {
         checked += 1;
       }
     }
-    // The gateway alone names all twelve.
+    // The gateway alone names every subgraph.
     expect(checked).toBeGreaterThanOrEqual(Object.keys(SUBGRAPHS).length);
   });
 
