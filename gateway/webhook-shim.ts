@@ -44,11 +44,9 @@ export function mountWebhookShim(app: express.Express, config: Config, logger: L
         .send(await response.text());
     } catch (error) {
       logger.warn({ err: error, kind, receiver }, `${receiver} unreachable for a Xendit callback; Xendit will retry`);
-      res
-        .status(503)
-        .json({
-          error: { code: 'INTERNAL_SERVER_ERROR', message: `The ${receiver} service is unavailable, retry later` },
-        });
+      res.status(503).json({
+        error: { code: 'INTERNAL_SERVER_ERROR', message: `The ${receiver} service is unavailable, retry later` },
+      });
     }
   });
 }
