@@ -1,5 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { enqueue } from '../../lib/outbox';
+import { notify } from '../../lib/notify';
+import type { NotificationType } from '../../lib/contracts/notification';
 import { newId } from '../../lib/ids';
 import type { Payment } from './entities/payment.entity';
 import type { Refund } from './entities/refund.entity';
@@ -11,11 +13,12 @@ import { isBalanced, type LedgerKind, type Posting } from './ledger';
  * messages that tell the owner (order or group-buying), notification and wallet after it commits.
  */
 
+/** One balanced group of legs, naming the payment (and refund) or the payout that moved the money. */
 export function postLedger(
   tx: EntityManager,
   kind: LedgerKind,
   postings: Posting[],
-  refs: { paymentId: string; refundId?: string },
+  refs: { paymentId: string; refundId?: string } | { payoutId: string },
 ): void {
   if (!isBalanced(postings)) throw new Error(`Unbalanced ${kind} posting`);
   const groupId = newId();
@@ -25,15 +28,19 @@ export function postLedger(
       kind,
       account: posting.account,
       amount: posting.amount,
-      paymentId: refs.paymentId,
-      refundId: refs.refundId ?? null,
+      paymentId: 'paymentId' in refs ? refs.paymentId : null,
+      refundId: 'refundId' in refs ? (refs.refundId ?? null) : null,
+      payoutId: 'payoutId' in refs ? refs.payoutId : null,
     });
   }
 }
 
 type OwnerStatus = 'PAID' | 'EXPIRED' | 'FAILED' | 'REFUNDED';
 
-/** Order for regular payments, group-buying for escrow payments; both idempotent per payment + status. */
+/**
+ * Order for regular payments, group-buying for escrow payments; both idempotent per payment + status. An
+ * escrow payment refunded after its bulk order was made (refund-order) is the order's news too.
+ */
 export async function tellOwner(tx: EntityManager, payment: Payment, status: OwnerStatus): Promise<void> {
   if (payment.isInEscrow && payment.participantId) {
     await enqueue(tx, {
@@ -42,7 +49,8 @@ export async function tellOwner(tx: EntityManager, payment: Payment, status: Own
       path: '/api/group-buying/participants/payment-status',
       body: { participantId: payment.participantId, sessionId: payment.sessionId, paymentId: payment.id, status },
     });
-  } else if (payment.orderId) {
+  }
+  if (payment.orderId && (!payment.isInEscrow || status === 'REFUNDED')) {
     await enqueue(tx, {
       dedupeKey: `order-status:${payment.id}:${status}`,
       service: 'order',
@@ -52,10 +60,10 @@ export async function tellOwner(tx: EntityManager, payment: Payment, status: Own
   }
 }
 
-export type NotificationType = 'PAYMENT_SUCCEEDED' | 'PAYMENT_FAILED' | 'REFUND_COMPLETED' | 'ESCROW_RELEASED';
-
 /** What the buyer is told, at most once each per payment; a late payment's notice is a PAYMENT_FAILED notification. */
-export type BuyerNotice = NotificationType | 'LATE_PAYMENT_REFUNDING';
+export type BuyerNotice =
+  | Extract<NotificationType, 'PAYMENT_SUCCEEDED' | 'PAYMENT_FAILED' | 'REFUND_COMPLETED' | 'ESCROW_RELEASED'>
+  | 'LATE_PAYMENT_REFUNDING';
 
 const rupiah = (amount: number) => `Rp${amount.toLocaleString('id-ID')}`;
 
@@ -85,19 +93,12 @@ export async function notifyBuyer(
   payment: Payment,
   extra: { refundId?: string } = {},
 ): Promise<void> {
-  const dedupeKey = `payment:${payment.id}:${notice}`;
-  const type: NotificationType = notice === 'LATE_PAYMENT_REFUNDING' ? 'PAYMENT_FAILED' : notice;
-  await enqueue(tx, {
-    dedupeKey: `notify:${dedupeKey}`,
-    service: 'notification',
-    path: '/api/notifications',
-    body: {
-      dedupeKey,
-      userId: payment.userId,
-      type,
-      ...message(notice, payment),
-      data: { paymentId: payment.id, orderId: payment.orderId ?? null, sessionId: payment.sessionId ?? null, ...extra },
-    },
+  await notify(tx, {
+    dedupeKey: `payment:${payment.id}:${notice}`,
+    userId: payment.userId,
+    type: notice === 'LATE_PAYMENT_REFUNDING' ? 'PAYMENT_FAILED' : notice,
+    ...message(notice, payment),
+    data: { paymentId: payment.id, orderId: payment.orderId ?? null, sessionId: payment.sessionId ?? null, ...extra },
   });
 }
 

@@ -11,6 +11,7 @@ import { migrations } from './migrations';
 import { Payment } from './entities/payment.entity';
 import { Refund } from './entities/refund.entity';
 import { LedgerEntry } from './entities/ledger-entry.entity';
+import { PayoutReservation } from './entities/payout-reservation.entity';
 import { WebhookEvent } from './entities/webhook-event.entity';
 import { PaymentStatusChange } from './entities/payment-status-change.entity';
 import { RefundStatusChange } from './entities/refund-status-change.entity';
@@ -19,7 +20,16 @@ export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
   name: 'payment',
   typeDefs: schemaOf(__dirname),
   resolvers,
-  entities: [Payment, Refund, LedgerEntry, WebhookEvent, PaymentStatusChange, RefundStatusChange, OutboxMessage],
+  entities: [
+    Payment,
+    Refund,
+    LedgerEntry,
+    PayoutReservation,
+    WebhookEvent,
+    PaymentStatusChange,
+    RefundStatusChange,
+    OutboxMessage,
+  ],
   migrations,
   createLoaders,
   rest: (app, deps) => mountRest(app, deps),

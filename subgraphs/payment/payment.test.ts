@@ -139,7 +139,7 @@ describe('payment subgraph', () => {
     expect(ledger).toHaveLength(2);
     expect(new Set(ledger.map((l) => l.group_id)).size).toBe(1);
     expect(ledger.map((l) => [l.kind, l.account, l.amount])).toEqual([
-      [`PAYMENT_CAPTURED`, `factory_payable:${factoryId}`, -150000],
+      [`PAYMENT_CAPTURED`, `factory_pending:${factoryId}`, -150000],
       ['PAYMENT_CAPTURED', 'gateway_clearing', 150000],
     ]);
 
@@ -332,12 +332,15 @@ describe('payment subgraph', () => {
 
     for (const payment of payments) {
       const ledger = await ledgerOf(payment.id);
-      expect(ledger.map((l) => l.kind).sort()).toEqual([
-        'ESCROW_HELD',
-        'ESCROW_HELD',
-        'ESCROW_RELEASED',
-        'ESCROW_RELEASED',
+      // Released less the 3% commission, which is the platform's revenue.
+      expect(
+        ledger.filter((l) => l.kind === 'ESCROW_RELEASED').map((l) => [l.account.split(':')[0], l.amount]),
+      ).toEqual([
+        ['factory_available', -(payment.amount - 2700)],
+        ['platform_revenue', -2700],
+        ['escrow', payment.amount],
       ]);
+      expect(ledger.filter((l) => l.kind === 'ESCROW_HELD')).toHaveLength(2);
       expect((await paymentRow(payment.id)).escrow_status).toBe('RELEASED');
     }
     // Released money can no longer be refunded.
@@ -593,7 +596,7 @@ describe('payment subgraph', () => {
       ),
     ).toBe('PAID');
     expect((await ledgerOf(paymentId)).map((l) => [l.kind, l.account, l.amount])).toEqual([
-      ['PAYMENT_CAPTURED', `factory_payable:${shirt.factoryId}`, -order.total],
+      ['PAYMENT_CAPTURED', `factory_pending:${shirt.factoryId}`, -order.total],
       ['PAYMENT_CAPTURED', 'gateway_clearing', order.total],
     ]);
   });

@@ -3,6 +3,14 @@ import { route, sendError } from '../../lib/rest';
 import { secretsEqual } from '../../lib/internal-auth';
 import type { SubgraphDeps } from '../../lib/subgraph-server';
 import { PaymentService } from './service';
+import { FactoryMoneyService } from './factory-money';
+import {
+  factoryBalancePath,
+  orderDeliveredPath,
+  PAYOUT_RESERVE_PATH,
+  PAYOUT_SETTLE_PATH,
+  REFUND_ORDER_PATH,
+} from '../../lib/contracts/seller';
 import { XenditWebhooks } from './webhooks';
 import { type PaymentGateway, xenditGateway } from './xendit';
 
@@ -16,7 +24,9 @@ export function mountRest(
 ) {
   const { orm, config, logger } = deps;
   const regularInvoiceSeconds = Math.max(1, Math.round(config.UNPAID_HOLD_MINUTES * 60));
-  const service = () => new PaymentService(orm.em.fork(), gateway, logger, regularInvoiceSeconds);
+  const service = () =>
+    new PaymentService(orm.em.fork(), gateway, logger, { regularInvoiceSeconds, feeBps: config.PLATFORM_FEE_BPS });
+  const factoryMoney = () => new FactoryMoneyService(orm.em.fork());
 
   // Raw body: the token is checked before anything is parsed, and a malformed body is our own 400.
   const callback = (apply: (webhooks: XenditWebhooks, body: unknown) => Promise<unknown>) => [
@@ -83,6 +93,29 @@ export function mountRest(
     '/api/payments/refunds/submit',
     json,
     route((req) => service().sendRefund(req.body)),
+  );
+  app.post(
+    orderDeliveredPath(':orderId'),
+    route((req) => service().orderDelivered(String(req.params.orderId))),
+  );
+  app.post(
+    REFUND_ORDER_PATH,
+    json,
+    route((req) => service().refundOrder(req.body)),
+  );
+  app.post(
+    PAYOUT_RESERVE_PATH,
+    json,
+    route((req) => factoryMoney().reservePayout(req.body)),
+  );
+  app.post(
+    PAYOUT_SETTLE_PATH,
+    json,
+    route((req) => factoryMoney().settlePayout(req.body)),
+  );
+  app.get(
+    factoryBalancePath(':factoryId'),
+    route((req) => factoryMoney().balance(String(req.params.factoryId))),
   );
   app.get(
     '/api/payments/ledger/invariants',

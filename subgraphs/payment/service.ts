@@ -9,16 +9,33 @@ import type { Caller } from '../../lib/internal-auth';
 import { isId, newId } from '../../lib/ids';
 import type { Logger } from '../../lib/logger';
 import type { OutboxMessage } from '../../lib/outbox';
-import { ESCROW_TRANSITIONS, PAYMENT_TRANSITIONS, type PaymentStatus, REFUND_TRANSITIONS, sourcesOf } from './states';
 import {
-  ESCROW_EXIT_KINDS,
+  EARNINGS_TRANSITIONS,
+  ESCROW_TRANSITIONS,
+  PAYMENT_TRANSITIONS,
+  type PaymentStatus,
+  REFUND_TRANSITIONS,
+  sourcesOf,
+} from './states';
+import {
+  ACCOUNTS,
   escrowLiability,
+  MONEY_EXIT_KINDS,
   refundReservePostings,
   releasePostings,
   REFUND_SETTLE_KINDS,
   walletCreditPostings,
 } from './ledger';
-import { creditWallet, notifyBuyer, postLedger, tellOwner, WALLET_CREDIT_PATH } from './effects';
+import {
+  creditWallet,
+  notifyBuyer,
+  postLedger,
+  submitRefundAfterCommit,
+  tellOwner,
+  WALLET_CREDIT_PATH,
+} from './effects';
+import { factoryFigures, type FactoryFiguresRow } from './factory-money';
+import type { OrderEarnings, RefundOrderAnswer, RefundView } from '../../lib/contracts/seller';
 import { type PaymentGateway, REFUND_REASONS, type RefundReason } from './xendit';
 
 /** Regular invoices stay payable for a day (Xendit's default) unless the service is given the unpaid hold. */
@@ -34,7 +51,10 @@ const createSchema = z.object({
   description: nonEmpty(500),
   /** The factory the ledger owes the money to (an order is one factory's). */
   factoryId: idSchema,
+  refundTo: z.enum(['ORIGINAL_METHOD', 'WALLET']).nullish(),
 });
+
+const refundOrderSchema = z.object({ orderId: idSchema, reason: nonEmpty(200) });
 
 const refundIdSchema = z.object({ refundId: idSchema });
 
@@ -83,14 +103,6 @@ export interface PaymentCreated {
   amount: number;
 }
 
-export interface RefundView {
-  id: string;
-  paymentId: string;
-  amount: number;
-  status: string;
-  destination: string;
-}
-
 export interface LedgerInvariants {
   ok: boolean;
   sum: number;
@@ -99,6 +111,13 @@ export interface LedgerInvariants {
   heldEscrowTotal: number;
   doubleSettled: string[];
   unbalancedGroups: string[];
+  /** Per factory (DESIGN.md §5): released − commission = available + inPayout + paidOut, none negative. */
+  factories: FactoryFiguresRow[];
+  /** The factories whose figures break that rule. */
+  factoryMismatches: string[];
+  /** The platform_revenue account's income: the sum of every factory's commission. */
+  platformRevenue: number;
+  commissionTotal: number;
 }
 
 export function paymentView(payment: Payment) {
@@ -178,14 +197,24 @@ export async function completeWalletRefund(tx: EntityManager, message: OutboxMes
   await notifyBuyer(tx, 'REFUND_COMPLETED', payment, { refundId: refund.id });
 }
 
+export interface PaymentServiceOptions {
+  /** How long a regular order's invoice stays payable: the order's unpaid hold (UNPAID_HOLD_MINUTES). */
+  regularInvoiceSeconds?: number;
+  /** The platform's commission on every release to a factory (PLATFORM_FEE_BPS). */
+  feeBps?: number;
+}
+
 export class PaymentService {
+  private readonly regularInvoiceSeconds: number;
+
   constructor(
     private readonly em: EntityManager,
     private readonly gateway?: PaymentGateway,
     private readonly logger?: Logger,
-    /** How long a regular order's invoice stays payable: the order's unpaid hold (UNPAID_HOLD_MINUTES). */
-    private readonly regularInvoiceSeconds = REGULAR_INVOICE_SECONDS,
-  ) {}
+    private readonly options: PaymentServiceOptions = {},
+  ) {
+    this.regularInvoiceSeconds = options.regularInvoiceSeconds ?? REGULAR_INVOICE_SECONDS;
+  }
 
   /** POST /api/payments — one payment per order; a retry answers the same payment and invoice. */
   async createRegular(input: unknown): Promise<PaymentCreated> {
@@ -200,6 +229,7 @@ export class PaymentService {
         isInEscrow: false,
         amount: p.amount,
         description: p.description,
+        refundTo: p.refundTo ?? 'ORIGINAL_METHOD',
       })
       .onConflict('order_id')
       .ignore()
@@ -342,6 +372,7 @@ export class PaymentService {
    */
   async releaseEscrow(input: unknown): Promise<{ released: number }> {
     const { sessionId } = parseInput(sessionSchema, input);
+    const feeBps = this.requireFee();
     return this.em.transactional(async (tx) => {
       const rows = await tx.execute(
         `update payments set escrow_status = 'RELEASED', released_at = now(), updated_at = now()
@@ -350,7 +381,8 @@ export class PaymentService {
       );
       for (const row of rows) {
         const payment = tx.map(Payment, row);
-        postLedger(tx, 'ESCROW_RELEASED', releasePostings(payment), { paymentId: payment.id });
+        const { kind, postings } = releasePostings(payment, feeBps);
+        postLedger(tx, kind, postings, { paymentId: payment.id });
         await notifyBuyer(tx, 'ESCROW_RELEASED', payment);
       }
       return { released: await tx.count(Payment, { sessionId, escrowStatus: 'RELEASED' }) };
@@ -390,7 +422,7 @@ export class PaymentService {
           destination: payment.refundTo,
           reason,
         });
-        postLedger(tx, 'REFUND_RESERVED', refundReservePostings(payment.amount), {
+        postLedger(tx, 'REFUND_RESERVED', refundReservePostings(payment), {
           paymentId: payment.id,
           refundId: refund.id,
         });
@@ -470,6 +502,102 @@ export class PaymentService {
     }
   }
 
+  /**
+   * POST orderDeliveredPath(orderId) — the regular order was delivered: its payment's money moves from the
+   * factory's pending money to its available money, less commission to platform_revenue, in one claim of the
+   * earnings (PENDING → AVAILABLE) with its ledger group. A repeat answers the same from that group; a
+   * group-buying order (released with its session), an unpaid or refunded payment is a CONFLICT.
+   */
+  async orderDelivered(orderId: string): Promise<OrderEarnings> {
+    if (!isId(orderId)) throw notFound('No payment for this order');
+    const feeBps = this.requireFee();
+    return this.em.fork().transactional(async (tx) => {
+      const payment = await tx.findOne(Payment, { orderId });
+      if (!payment) throw notFound('No payment for this order');
+      if (payment.isInEscrow)
+        throw conflict("A group-buying order's money is released with its session's production, not at delivery");
+      const rows = await tx.execute(
+        `update payments set earnings_status = 'AVAILABLE', released_at = now(), updated_at = now()
+          where id = ? and status = 'PAID' and earnings_status in (?) returning *`,
+        [payment.id, sourcesOf(EARNINGS_TRANSITIONS, 'AVAILABLE')],
+      );
+      if (rows.length) {
+        const claimed = tx.map(Payment, rows[0]);
+        const { kind, postings } = releasePostings(claimed, feeBps);
+        postLedger(tx, kind, postings, { paymentId: claimed.id });
+      }
+      const [current] = await tx.execute<{ status: string; earnings_status: string | null }[]>(
+        'select status, earnings_status from payments where id = ?',
+        [payment.id],
+      );
+      if (current.earnings_status !== 'AVAILABLE')
+        throw conflict(
+          `The order's payment is ${current.status}${current.earnings_status === 'REFUNDED' ? ' and refunded' : ''}; its money cannot become the factory's`,
+        );
+      // A fresh claim's legs are not flushed yet: read them back after the flush, the same way a repeat does.
+      await tx.flush();
+      return earningsOf(tx, payment);
+    });
+  }
+
+  /**
+   * POST REFUND_ORDER_PATH — the order was cancelled after payment: its payment is refunded in full, once. A
+   * regular payment's money is claimed from the factory's pending money (earnings PENDING → REFUNDED), a
+   * group-buying order's from escrow while HELD; the refund row and its REFUND_RESERVED legs are written in
+   * that transaction, then the refund goes the usual way: to Xendit through payment's own outbox, or to the
+   * wallet where the buyer chose it (the payment is REFUNDED when either completes). A repeat, or a concurrent
+   * twin, answers the same refund. CONFLICT when the money was already the factory's (delivered or released)
+   * or the payment is not paid.
+   */
+  async refundOrder(input: unknown): Promise<RefundOrderAnswer> {
+    const { orderId, reason } = parseInput(refundOrderSchema, input);
+    const refund = await this.em.fork().transactional(async (tx) => {
+      const payment = await tx.findOne(Payment, { orderId });
+      if (!payment) throw notFound('No payment for this order');
+      const earlier = await tx.findOne(Refund, { paymentId: payment.id });
+      if (earlier) return earlier;
+      const rows = payment.isInEscrow
+        ? await tx.execute(
+            `update payments set escrow_status = 'REFUNDED', updated_at = now()
+              where id = ? and status = 'PAID' and escrow_status in (?) returning *`,
+            [payment.id, sourcesOf(ESCROW_TRANSITIONS, 'REFUNDED')],
+          )
+        : await tx.execute(
+            `update payments set earnings_status = 'REFUNDED', updated_at = now()
+              where id = ? and status = 'PAID' and earnings_status in (?) returning *`,
+            [payment.id, sourcesOf(EARNINGS_TRANSITIONS, 'REFUNDED')],
+          );
+      if (!rows.length) {
+        // A concurrent refund of this order may have claimed it first: its refund is the answer.
+        const raced = await tx.findOne(Refund, { paymentId: payment.id });
+        if (raced) return raced;
+        const [current] = await tx.execute<
+          { status: string; escrow_status: string | null; earnings_status: string | null }[]
+        >('select status, escrow_status, earnings_status from payments where id = ?', [payment.id]);
+        const money = current.escrow_status ?? current.earnings_status;
+        throw conflict(
+          `The order's payment is ${current.status}${money ? ` (${money})` : ''}; it cannot be refunded from here`,
+        );
+      }
+      const claimed = tx.map(Payment, rows[0]);
+      const created = tx.create(Refund, {
+        paymentId: claimed.id,
+        userId: claimed.userId,
+        amount: claimed.amount,
+        destination: claimed.refundTo,
+        reason,
+      });
+      postLedger(tx, 'REFUND_RESERVED', refundReservePostings(claimed), {
+        paymentId: claimed.id,
+        refundId: created.id,
+      });
+      if (claimed.refundTo === 'WALLET') await creditWallet(tx, created, claimed);
+      else await submitRefundAfterCommit(tx, created);
+      return created;
+    });
+    return { refund: refundView(refund) };
+  }
+
   /** POST /api/payments/link-orders — escrow payments learn their bulk order; relinking the same pair is a no-op. */
   async linkOrders(input: unknown): Promise<{ linked: number }> {
     const { links } = parseInput(linkSchema, input);
@@ -512,18 +640,37 @@ export class PaymentService {
       ids(
         `select payment_id as id from transaction_ledger where kind in (?) group by payment_id having count(distinct group_id) > 1
          union select payment_id as id from transaction_ledger where kind in (?) group by payment_id having count(distinct group_id) > 1`,
-        [ESCROW_EXIT_KINDS, REFUND_SETTLE_KINDS],
+        [MONEY_EXIT_KINDS, REFUND_SETTLE_KINDS],
       ),
       ids('select group_id as id from transaction_ledger group by group_id having sum(amount) <> 0'),
     ]);
+    const [factories, platformAccount] = await Promise.all([
+      factoryFigures(this.em),
+      one('select coalesce(sum(amount), 0) as total from transaction_ledger where account = ?', [
+        ACCOUNTS.platformRevenue,
+      ]),
+    ]);
+    const factoryMismatches = factories.filter((row) => !row.balanced).map((row) => row.factoryId);
+    const platformRevenue = 0 - platformAccount;
+    const commissionTotal = factories.reduce((total, row) => total + row.commission, 0);
     const escrowBalance = escrowLiability(escrowAccount);
     return {
-      ok: sum === 0 && escrowBalance === heldEscrowTotal && doubleSettled.length === 0 && unbalancedGroups.length === 0,
+      ok:
+        sum === 0 &&
+        escrowBalance === heldEscrowTotal &&
+        doubleSettled.length === 0 &&
+        unbalancedGroups.length === 0 &&
+        factoryMismatches.length === 0 &&
+        platformRevenue === commissionTotal,
       sum,
       escrowBalance,
       heldEscrowTotal,
       doubleSettled,
       unbalancedGroups,
+      factories,
+      factoryMismatches,
+      platformRevenue,
+      commissionTotal,
     };
   }
 
@@ -534,6 +681,11 @@ export class PaymentService {
       [account],
     );
     return { account, balance: Number(rows[0]?.total ?? 0) };
+  }
+
+  private requireFee(): number {
+    if (this.options.feeBps === undefined) throw new Error('PaymentService needs the platform fee for this operation');
+    return this.options.feeBps;
   }
 
   private requireGateway(): PaymentGateway {
@@ -554,6 +706,22 @@ export class PaymentService {
     if (!canSee(caller, payment)) throw forbidden('This payment belongs to someone else');
     return payment;
   }
+}
+
+/** What a delivered order made available, from its ORDER_DELIVERED legs (the same answer on every call). */
+async function earningsOf(tx: EntityManager, payment: Payment): Promise<OrderEarnings> {
+  const [legs] = await tx.execute<{ available: string; commission: string }[]>(
+    `select coalesce(-sum(amount) filter (where account = ?), 0) as available,
+            coalesce(-sum(amount) filter (where account = ?), 0) as commission
+       from transaction_ledger where payment_id = ? and kind = 'ORDER_DELIVERED'`,
+    [ACCOUNTS.factoryAvailable(payment.factoryId!), ACCOUNTS.platformRevenue, payment.id],
+  );
+  return {
+    paymentId: payment.id,
+    factoryId: payment.factoryId!,
+    available: Number(legs.available),
+    commission: Number(legs.commission),
+  };
 }
 
 export function canSee(caller: Caller | null, payment: Payment): boolean {

@@ -4,6 +4,8 @@ export type PaymentStatus = 'PENDING' | 'PAID' | 'EXPIRED' | 'FAILED' | 'LATE_PA
 export type EscrowStatus = 'HELD' | 'RELEASED' | 'REFUNDED';
 export type RefundStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
 export type RefundDestination = 'ORIGINAL_METHOD' | 'WALLET';
+export type EarningsStatus = 'PENDING' | 'AVAILABLE' | 'REFUNDED';
+export type PayoutReservationStatus = 'RESERVED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'REVERSED';
 
 /**
  * DESIGN.md §4: PENDING → PAID → REFUNDED; PENDING → EXPIRED | FAILED. Money that arrives after the
@@ -27,6 +29,25 @@ export const ESCROW_TRANSITIONS: Transitions<EscrowStatus> = {
   HELD: ['RELEASED', 'REFUNDED'],
   RELEASED: [],
   REFUNDED: [],
+};
+
+/**
+ * A paid regular order's money waits in the factory's pending money and leaves exactly once: AVAILABLE to
+ * the factory when the order is delivered, or REFUNDED to the buyer (claimed when the refund starts).
+ */
+export const EARNINGS_TRANSITIONS: Transitions<EarningsStatus> = {
+  PENDING: ['AVAILABLE', 'REFUNDED'],
+  AVAILABLE: [],
+  REFUNDED: [],
+};
+
+/** A payout's money (DESIGN.md §4, Payout): reserved, then paid out or returned; paid out may come back. */
+export const PAYOUT_RESERVATION_TRANSITIONS: Transitions<PayoutReservationStatus> = {
+  RESERVED: ['SUCCEEDED', 'FAILED', 'CANCELLED'],
+  SUCCEEDED: ['REVERSED'],
+  FAILED: [],
+  CANCELLED: [],
+  REVERSED: [],
 };
 
 export const REFUND_TRANSITIONS: Transitions<RefundStatus> = {

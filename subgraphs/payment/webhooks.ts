@@ -167,7 +167,7 @@ export class XenditWebhooks {
         tx,
         payment.id,
         'PAID',
-        `, paid_at = now(), escrow_status = case when is_in_escrow then 'HELD' else null end`,
+        `, paid_at = now(), escrow_status = case when is_in_escrow then 'HELD' end, earnings_status = case when is_in_escrow then null else 'PENDING' end`,
       );
       if (!claimed) return { outcome: await this.applyLatePayment(tx, payment.id) };
       const { kind, postings } = capturePostings(claimed);

@@ -5,10 +5,12 @@ import type { LedgerKind } from '../ledger';
 
 /**
  * One leg of a double-entry movement (DESIGN.md §5). Debits are positive, credits negative; the legs of
- * a group sum to zero. The unique key makes a second posting of the same movement for a payment fail.
+ * a group sum to zero. Each names what moved it: a payment, or a payout (settlement's id). The unique keys
+ * make a second posting of the same movement for a payment or a payout fail.
  */
 @Entity({ tableName: 'transaction_ledger' })
 @Unique({ properties: ['paymentId', 'kind', 'account'] })
+@Unique({ properties: ['payoutId', 'kind', 'account'] })
 export class LedgerEntry {
   [OptionalProps]?: 'createdAt';
 
@@ -31,6 +33,9 @@ export class LedgerEntry {
 
   @Property({ type: 'uuid', nullable: true })
   refundId?: string | null;
+
+  @Property({ type: 'uuid', nullable: true })
+  payoutId?: string | null;
 
   @Property({ type: 'string', length: 40 })
   kind!: LedgerKind;

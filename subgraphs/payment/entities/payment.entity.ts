@@ -1,7 +1,7 @@
 import { Entity, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { newId } from '../../../lib/ids';
 import { moneyType } from '../../../lib/money';
-import type { EscrowStatus, PaymentStatus, RefundDestination } from '../states';
+import type { EarningsStatus, EscrowStatus, PaymentStatus, RefundDestination } from '../states';
 
 /**
  * One Xendit invoice and what became of it. Regular payments are keyed by `orderId`, escrow payments
@@ -53,6 +53,10 @@ export class Payment {
   @Property({ type: 'string', length: 20, nullable: true })
   escrowStatus?: EscrowStatus | null;
 
+  /** Regular payments once paid: the factory's money waits PENDING until the order is delivered (AVAILABLE) or refunded. */
+  @Property({ type: 'string', length: 20, nullable: true })
+  earningsStatus?: EarningsStatus | null;
+
   @Property({ type: 'string', length: 20 })
   refundTo: RefundDestination = 'ORIGINAL_METHOD';
 
@@ -69,6 +73,7 @@ export class Payment {
   @Property({ type: 'datetime', nullable: true })
   paidAt?: Date | null;
 
+  /** When the money became the factory's: escrow released, or a regular order delivered. */
   @Property({ type: 'datetime', nullable: true })
   releasedAt?: Date | null;
 
