@@ -45,7 +45,9 @@ export interface RefundOrderAnswer {
 
 /**
  * payment (3006): moves `amount` from the factory's available money to in-payout, atomically against
- * concurrent reservations. Per payoutId (a replay answers the same); 400 BAD_USER_INPUT when more than available.
+ * concurrent reservations. Per payoutId (a replay answers the same; the same payoutId with another factory or
+ * amount is 409 CONFLICT); 400 BAD_USER_INPUT when more than available (the message names the available amount)
+ * or not a positive whole amount.
  */
 export const PAYOUT_RESERVE_PATH = '/api/payments/payouts/reserve';
 export interface PayoutReserveRequest {
