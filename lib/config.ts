@@ -115,6 +115,8 @@ const schema = z.object({
   PAYOUT_CALLBACK_GRACE_MS: z.coerce.number().int().nonnegative().default(600_000),
   /** The approved WhatsApp utility template that carries a factory owner's notices (new order, session outcome, payout). */
   WHATSAPP_NOTICE_TEMPLATE: z.string().min(1).default('seller_notice'),
+  /** The language code that template was approved in. */
+  WHATSAPP_NOTICE_LANGUAGE: z.string().min(2).default('id'),
   /** Demo factories, catalog and stock; unset means `true`, except in production, where it is `false` and `true` is refused. */
   SEED_DEMO_DATA: z.enum(['true', 'false']).optional(),
 });

@@ -17,6 +17,8 @@ export interface SentMessage {
   /** What the recipient reads on the phone. */
   text: string;
   template: string | null;
+  /** A template's body parameters, in order (empty for a text message). */
+  parameters: string[];
   sentAt: string;
 }
 
@@ -137,6 +139,15 @@ export function whatsappRouter(cloud: WhatsAppCloud, options: { token: string; p
       });
     }
     const message = parsed.data;
+    const badParameter = message.type === 'template' ? unsendableParameter(message) : undefined;
+    if (badParameter !== undefined) {
+      return sendGraphError(res, 400, {
+        message: '(#132018) There was an issue with the parameters in your template.',
+        type: 'OAuthException',
+        code: 132018,
+        details: `Param text cannot have new-line/tab characters or more than 4 consecutive spaces: "${badParameter}"`,
+      });
+    }
     const waId = onlyDigits(message.to);
     if (waId.startsWith(NOT_ON_WHATSAPP_PREFIX)) {
       return sendGraphError(res, 400, {
@@ -153,6 +164,7 @@ export function whatsappRouter(cloud: WhatsAppCloud, options: { token: string; p
       type: message.type,
       text: readableText(message),
       template: message.type === 'template' ? message.template.name : null,
+      parameters: message.type === 'template' ? bodyTexts(message) : [],
       sentAt: new Date().toISOString(),
     });
     res.json({ messaging_product: 'whatsapp', contacts: [{ input: message.to, wa_id: waId }], messages: [{ id }] });
@@ -188,16 +200,36 @@ export function whatsappRouter(cloud: WhatsAppCloud, options: { token: string; p
   return router;
 }
 
+type TemplateMessage = Extract<OutgoingMessage, { type: 'template' }>;
+
+/** The body's text parameters, in order. */
+function bodyTexts(message: TemplateMessage): string[] {
+  const body = message.template.components.find((c) => c.type === 'body');
+  return (body?.parameters ?? [])
+    .filter((p): p is z.infer<typeof textParameter> => p.type === 'text')
+    .map((p) => p.text);
+}
+
+/** A text parameter the Cloud API would refuse (error 132018), if any. */
+function unsendableParameter(message: TemplateMessage): string | undefined {
+  return message.template.components
+    .flatMap((c) => c.parameters)
+    .filter((p): p is z.infer<typeof textParameter> => p.type === 'text')
+    .map((p) => p.text)
+    .find((text) => /[\n\t]| {5,}/.test(text));
+}
+
 /**
- * The text the recipient sees. Every template this project sends is the authentication template, whose
- * body parameter is the one-time code.
+ * The text the recipient sees. An authentication template (the one with a URL button) is the one-time
+ * code; any other template is a notice, shown as its body parameters one per line.
  */
 function readableText(message: OutgoingMessage): string {
   if (message.type === 'text') return message.text.body;
-  const body = message.template.components.find((c) => c.type === 'body');
-  const code = body?.parameters.find((p): p is z.infer<typeof textParameter> => p.type === 'text')?.text;
-  if (code === undefined) return `Template "${message.template.name}"`;
-  return `${code} is your verification code. For your security, do not share this code.`;
+  const [first, ...rest] = bodyTexts(message);
+  if (first === undefined) return `Template "${message.template.name}"`;
+  const isAuthentication = message.template.components.some((c) => c.type === 'button' && c.sub_type === 'url');
+  if (isAuthentication) return `${first} is your verification code. For your security, do not share this code.`;
+  return [first, ...rest].join('\n');
 }
 
 function faultError(status: number): GraphError {

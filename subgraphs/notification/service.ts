@@ -1,36 +1,56 @@
 import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Notification } from './entities/notification.entity';
-import { notFound } from '../../lib/errors';
+import { badInput, isAppError, notFound } from '../../lib/errors';
 import { idSchema, nonEmpty, parseInput } from '../../lib/validation';
 import { paginate, type PageArgs } from '../../lib/pagination';
 import { publishOnCommit } from '../../lib/events';
 import type { Caller } from '../../lib/internal-auth';
 import { isId, newId } from '../../lib/ids';
-
-export const NOTIFICATION_TYPES = [
-  'PAYMENT_SUCCEEDED',
-  'PAYMENT_FAILED',
-  'REFUND_COMPLETED',
-  'ESCROW_RELEASED',
-  'SESSION_MOQ_REACHED',
-  'SESSION_FAILED',
-  'ORDER_SHIPPED',
-  'ORDER_DELIVERED',
-  'SHIPMENT_UPDATED',
-] as const;
-export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
+import type { InternalClient } from '../../lib/internal-client';
+import type { Config } from '../../lib/config';
+import type { Logger } from '../../lib/logger';
+import { enqueue } from '../../lib/outbox';
+import {
+  factoryPath,
+  type FactorySnapshot,
+  SEND_TEMPLATE_PATH,
+  type SendTemplateRequest,
+} from '../../lib/contracts/seller';
+import { NOTIFICATION_TYPES, type NotificationCreated, type NotificationType } from '../../lib/contracts/notification';
 
 export const NOTIFICATION_ADDED = 'notification_added';
 
-const createSchema = z.object({
-  dedupeKey: nonEmpty(200),
-  userId: idSchema,
-  type: z.enum(NOTIFICATION_TYPES),
-  title: nonEmpty(200),
-  body: nonEmpty(2000),
-  data: z.record(z.unknown()).nullish(),
-});
+/** Notices a factory owner also gets on WhatsApp (sent with `factoryId`): new orders, session outcomes, payouts. */
+export const OWNER_WHATSAPP_TYPES: ReadonlySet<NotificationType> = new Set([
+  'ORDER_RECEIVED',
+  'SESSION_MOQ_REACHED',
+  'SESSION_FAILED',
+  'PAYOUT_SUCCEEDED',
+  'PAYOUT_FAILED',
+]);
+
+const createSchema = z
+  .object({
+    dedupeKey: nonEmpty(200),
+    userId: idSchema.optional(),
+    factoryId: idSchema.optional(),
+    type: z.enum(NOTIFICATION_TYPES),
+    title: nonEmpty(200),
+    body: nonEmpty(2000),
+    data: z.record(z.unknown()).nullish(),
+  })
+  .refine((p) => (p.userId === undefined) !== (p.factoryId === undefined), {
+    message: 'exactly one of userId and factoryId',
+    path: ['userId'],
+  });
+
+/** What creating a notification needs besides its database: the factory and auth subgraphs, the template name. */
+export interface NotificationDeps {
+  client: InternalClient;
+  config: Pick<Config, 'WHATSAPP_NOTICE_TEMPLATE'>;
+  logger: Logger;
+}
 
 /** The event payload on `notification_added`: the row as the subscription serves it, plus its owner. */
 export function notificationEvent(row: Notification) {
@@ -46,28 +66,82 @@ export function notificationEvent(row: Notification) {
 }
 
 export class NotificationService {
-  constructor(private readonly em: EntityManager) {}
+  constructor(
+    private readonly em: EntityManager,
+    private readonly deps?: NotificationDeps,
+  ) {}
 
   /**
-   * POST /api/notifications — once per dedupeKey: the insert either wins (and the event goes out when
-   * it commits) or finds the row a previous call made, and both answer its id.
+   * POST /api/notifications — once per dedupeKey. A notice for a factory goes to its owner (asked of the
+   * factory subgraph; an unknown factory is 400, so the sender's outbox gives up) and, for the owner's
+   * notices, also to the owner's WhatsApp through this service's outbox. The lookups happen before the
+   * transaction; the insert either wins (its event goes out and its WhatsApp message is queued when it
+   * commits) or finds the row an earlier call made, and both answer its id.
    */
-  async create(input: unknown): Promise<{ id: string }> {
+  async create(input: unknown): Promise<NotificationCreated> {
     const p = parseInput(createSchema, input);
+    const earlier = await this.em.findOne(Notification, { dedupeKey: p.dedupeKey });
+    if (earlier) return { id: earlier.id };
+    const recipient = p.factoryId ? await this.ownerOf(p.factoryId) : p.userId!;
+    const phone = p.factoryId && OWNER_WHATSAPP_TYPES.has(p.type) ? await this.phoneOf(recipient) : null;
+    const data = p.factoryId ? { ...(p.data ?? {}), factoryId: p.factoryId } : (p.data ?? null);
     return this.em.transactional(async (tx) => {
       const rows = await tx.execute(
         `insert into notifications (id, dedupe_key, user_id, type, title, body, data, created_at)
          values (?, ?, ?, ?, ?, ?, ?, now()) on conflict (dedupe_key) do nothing returning *`,
-        [newId(), p.dedupeKey, p.userId, p.type, p.title, p.body, p.data ? JSON.stringify(p.data) : null],
+        [newId(), p.dedupeKey, recipient, p.type, p.title, p.body, data ? JSON.stringify(data) : null],
       );
       if (rows[0]) {
         const row = tx.map(Notification, rows[0]);
         await publishOnCommit(tx, NOTIFICATION_ADDED, notificationEvent(row));
+        if (phone) await this.enqueueWhatsApp(tx, row, phone);
         return { id: row.id };
       }
       const existing = await tx.findOneOrFail(Notification, { dedupeKey: p.dedupeKey });
       return { id: existing.id };
     });
+  }
+
+  private async ownerOf(factoryId: string): Promise<string> {
+    try {
+      return (await this.requireDeps().client.get<FactorySnapshot>('factory', factoryPath(factoryId))).ownerId;
+    } catch (error) {
+      if (isAppError(error) && error.code === 'NOT_FOUND') throw badInput('factoryId: no such factory');
+      throw error;
+    }
+  }
+
+  /** The owner's number, or null (logged) for a user auth does not know: the in-app notice still counts. */
+  private async phoneOf(userId: string): Promise<string | null> {
+    const { client, logger } = this.requireDeps();
+    try {
+      return (await client.get<{ phone: string }>('auth', `/api/auth/users/${userId}`)).phone;
+    } catch (error) {
+      if (!(isAppError(error) && error.code === 'NOT_FOUND')) throw error;
+      logger.warn({ userId }, 'factory owner unknown to auth: notice stored in-app only, not sent on WhatsApp');
+      return null;
+    }
+  }
+
+  /** The notice as the owner's WhatsApp template message: its title and body as the two parameters. */
+  private async enqueueWhatsApp(tx: EntityManager, row: Notification, phone: string): Promise<void> {
+    const message: SendTemplateRequest = {
+      dedupeKey: `notification:${row.id}`,
+      to: phone,
+      template: this.requireDeps().config.WHATSAPP_NOTICE_TEMPLATE,
+      parameters: [row.title, row.body],
+    };
+    await enqueue(tx, {
+      dedupeKey: `whatsapp:${row.id}`,
+      service: 'whatsapp',
+      path: SEND_TEMPLATE_PATH,
+      body: { ...message },
+    });
+  }
+
+  private requireDeps(): NotificationDeps {
+    if (!this.deps) throw new Error('NotificationService needs its clients to create notifications');
+    return this.deps;
   }
 
   mine(caller: Caller, filter: { unreadOnly?: boolean | null }, page: PageArgs) {

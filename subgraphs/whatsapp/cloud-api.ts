@@ -52,21 +52,70 @@ export function otpTemplateMessage(phone: string, code: string, template: { name
   };
 }
 
+/**
+ * A utility-template message whose body parameters are `parameters`, in order. The Cloud API refuses a text
+ * parameter with a line break, a tab or more than four spaces in a row, so whitespace runs become one space.
+ */
+export function noticeTemplateMessage(
+  phone: string,
+  parameters: string[],
+  template: { name: string; language: string },
+) {
+  return {
+    messaging_product: 'whatsapp',
+    recipient_type: 'individual',
+    to: phone.replace(/^\+/, ''),
+    type: 'template',
+    template: {
+      name: template.name,
+      language: { code: template.language },
+      components: [
+        {
+          type: 'body',
+          parameters: parameters.map((text) => ({ type: 'text', text: text.replace(/\s+/g, ' ').trim() || '-' })),
+        },
+      ],
+    },
+  };
+}
+
 interface GraphResponse {
   messages?: { id?: string }[];
   error?: { code?: number; message?: string };
 }
 
-/**
- * Sends the OTP template through the WhatsApp Cloud API and answers the message id. Retries with
- * exponential backoff what may pass later (see isRetryable); throws CloudApiError otherwise or when
- * the retries are spent. Per-attempt timeout at most 5 s, so the whole send stays well under 30 s.
- */
-export async function sendOtpMessage(config: Config, logger: Logger, phone: string, code: string): Promise<string> {
-  const url = `${config.whatsappApiUrl}/${GRAPH_API_VERSION}/${encodeURIComponent(config.WHATSAPP_PHONE_NUMBER_ID)}/messages`;
-  const body = JSON.stringify(
+/** Sends the OTP template and answers the message id (see sendMessage). */
+export function sendOtpMessage(config: Config, logger: Logger, phone: string, code: string): Promise<string> {
+  return sendMessage(
+    config,
+    logger,
     otpTemplateMessage(phone, code, { name: config.WHATSAPP_OTP_TEMPLATE, language: config.WHATSAPP_OTP_LANGUAGE }),
   );
+}
+
+/** Sends a notice template (language WHATSAPP_NOTICE_LANGUAGE) and answers the message id (see sendMessage). */
+export function sendNoticeMessage(
+  config: Config,
+  logger: Logger,
+  phone: string,
+  template: string,
+  parameters: string[],
+): Promise<string> {
+  return sendMessage(
+    config,
+    logger,
+    noticeTemplateMessage(phone, parameters, { name: template, language: config.WHATSAPP_NOTICE_LANGUAGE }),
+  );
+}
+
+/**
+ * Sends one message through the WhatsApp Cloud API and answers its id. Retries with exponential backoff
+ * what may pass later (see isRetryable); throws CloudApiError otherwise or when the retries are spent.
+ * Per-attempt timeout at most 5 s, so the whole send stays well under 30 s.
+ */
+async function sendMessage(config: Config, logger: Logger, message: object): Promise<string> {
+  const url = `${config.whatsappApiUrl}/${GRAPH_API_VERSION}/${encodeURIComponent(config.WHATSAPP_PHONE_NUMBER_ID)}/messages`;
+  const body = JSON.stringify(message);
   return pRetry(
     async () => {
       let response: Response;

@@ -5,6 +5,8 @@ import { badInput } from '../../lib/errors';
 import { parseInput } from '../../lib/validation';
 import type { SubgraphDeps } from '../../lib/subgraph-server';
 import { CloudApiError, isRetryable, PAIR_RATE_LIMIT, sendOtpMessage, UNDELIVERABLE } from './cloud-api';
+import { SendInFlight, TemplateSender } from './service';
+import { SEND_TEMPLATE_PATH } from '../../lib/contracts/seller';
 
 const sendOtpSchema = z.object({
   phone: z.string().regex(/^\+[1-9]\d{7,14}$/, 'must be E.164, e.g. +6281234567890'),
@@ -16,7 +18,7 @@ const sendOtpSchema = z.object({
  * message, 502 when the Cloud API refused it for another reason (our configuration: token, template),
  * 503 when it stayed unavailable through every retry.
  */
-export function mountRest(app: express.Express, { config, logger }: SubgraphDeps) {
+export function mountRest(app: express.Express, { config, logger, orm }: SubgraphDeps) {
   app.post(
     '/api/whatsapp/send-otp',
     express.json({ limit: '16kb' }),
@@ -35,6 +37,39 @@ export function mountRest(app: express.Express, { config, logger }: SubgraphDeps
           'WhatsApp Cloud API refused the OTP',
         );
         if (isRetryable(error)) sendError(res, 503, 'INTERNAL_SERVER_ERROR', 'WhatsApp is unavailable right now');
+        else
+          sendError(
+            res,
+            502,
+            'INTERNAL_SERVER_ERROR',
+            `WhatsApp refused the message (code ${error.graphCode ?? error.status})`,
+          );
+        return undefined;
+      }
+    }),
+  );
+  // The owners' notices come through the notification service's outbox: 400 ends its retries (a number
+  // not on WhatsApp), 429 and 5xx make it try again later.
+  app.post(
+    SEND_TEMPLATE_PATH,
+    express.json({ limit: '64kb' }),
+    route(async (req, res) => {
+      try {
+        return await new TemplateSender(orm.em.fork(), config, logger).send(req.body);
+      } catch (error) {
+        if (error instanceof SendInFlight) {
+          sendError(res, 503, 'INTERNAL_SERVER_ERROR', error.message);
+          return undefined;
+        }
+        if (!(error instanceof CloudApiError)) throw error;
+        if (error.graphCode === UNDELIVERABLE) throw badInput('This number cannot receive WhatsApp messages');
+        logger.error(
+          { status: error.status, graphCode: error.graphCode, err: error.message },
+          'WhatsApp Cloud API refused a notice',
+        );
+        if (error.graphCode === PAIR_RATE_LIMIT)
+          sendError(res, 429, 'INTERNAL_SERVER_ERROR', 'WhatsApp limits how often one number can be messaged');
+        else if (isRetryable(error)) sendError(res, 503, 'INTERNAL_SERVER_ERROR', 'WhatsApp is unavailable right now');
         else
           sendError(
             res,

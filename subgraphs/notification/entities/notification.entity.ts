@@ -1,6 +1,6 @@
 import { Entity, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { newId } from '../../../lib/ids';
-import type { NotificationType } from '../service';
+import type { NotificationType } from '../../../lib/contracts/notification';
 
 /** An in-app message for one user; `dedupeKey` makes every sender's retries land once. */
 @Entity({ tableName: 'notifications' })

@@ -67,11 +67,19 @@ export type NotificationEdge = {
 export type NotificationType =
   /** A group-buying payment was paid out to the factory. */
   | 'ESCROW_RELEASED'
+  /** An order was cancelled (and refunded, when it was paid). */
+  | 'ORDER_CANCELLED'
   | 'ORDER_DELIVERED'
+  /** To a factory owner: a new order for the factory was paid. */
+  | 'ORDER_RECEIVED'
   | 'ORDER_SHIPPED'
   /** An invoice expired unpaid. */
   | 'PAYMENT_FAILED'
   | 'PAYMENT_SUCCEEDED'
+  /** To a factory owner: a payout failed and its money is available again. */
+  | 'PAYOUT_FAILED'
+  /** To a factory owner: a payout reached the factory's account. */
+  | 'PAYOUT_SUCCEEDED'
   | 'REFUND_COMPLETED'
   | 'SESSION_FAILED'
   | 'SESSION_MOQ_REACHED'
