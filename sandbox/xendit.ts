@@ -72,7 +72,11 @@ export function xenditRouter(
       if (res.statusCode >= 400) return answer(body);
       const status = account.lateFaults.take(group);
       const delayMs = account.lateSlowdowns.take(group);
-      const send = () => (status === undefined ? answer(body) : res.status(status) && answer(faultBody(group, status)));
+      const send = () => {
+        if (status === undefined) return answer(body);
+        res.status(status);
+        return answer(faultBody(group, status));
+      };
       if (delayMs === undefined) return send();
       const timer = setTimeout(send, delayMs);
       // A caller that gave up (or died) meanwhile has no one to answer.
