@@ -1,8 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { publishOnCommit } from '../../lib/events';
-import { enqueue } from '../../lib/outbox';
 import { GroupBuyingSession } from './entities/group-buying-session.entity';
-import type { GroupParticipant } from './entities/group-participant.entity';
 
 /** LISTEN/NOTIFY channel of groupBuyingSessionProgress (docs/internal-api.md, Events). */
 export const SESSION_PROGRESS = 'session_progress';
@@ -71,31 +69,4 @@ export function sessionFromEvent(event: SessionProgressEvent): GroupBuyingSessio
 /** Call inside the transaction that changed paid quantity or status. */
 export function publishProgress(em: EntityManager, session: GroupBuyingSession): Promise<void> {
   return publishOnCommit(em, SESSION_PROGRESS, { ...progressEvent(session) });
-}
-
-export type SessionNotificationType = 'SESSION_MOQ_REACHED' | 'SESSION_FAILED';
-
-/** One notification per buyer through the outbox, deduplicated per session, type and buyer. */
-export async function notifyParticipants(
-  em: EntityManager,
-  session: GroupBuyingSession,
-  participants: GroupParticipant[],
-  message: { type: SessionNotificationType; title: string; body: string },
-): Promise<void> {
-  for (const participant of participants) {
-    const dedupeKey = `group-buying:${session.id}:${message.type}:${participant.userId}`;
-    await enqueue(em, {
-      dedupeKey,
-      service: 'notification',
-      path: '/api/notifications',
-      body: {
-        dedupeKey,
-        userId: participant.userId,
-        type: message.type,
-        title: message.title,
-        body: message.body,
-        data: { sessionId: session.id, participantId: participant.id },
-      },
-    });
-  }
 }

@@ -11,7 +11,9 @@ import type { Config } from '../../lib/config';
 import type { BackgroundTask, SubgraphDeps } from '../../lib/subgraph-server';
 import { startPeriodicTask } from '../../lib/periodic';
 import { moqOutcome, SESSION_TRANSITIONS } from './state';
-import { notifyParticipants, publishProgress, updateSession } from './session-store';
+import { publishProgress, updateSession } from './session-store';
+import { notify } from '../../lib/notify';
+import type { NotificationType } from '../../lib/contracts/notification';
 
 /** Sessions one sweep claims at a time. */
 const CLAIM_BATCH = 10;
@@ -88,10 +90,11 @@ export class SessionSettlement {
         sessionId: session.id,
         status: { $in: ['PENDING_PAYMENT', 'PAID'] },
       });
-      await notifyParticipants(tx, updated, holders, {
+      await tellOutcome(tx, updated, holders, {
         type: 'SESSION_FAILED',
         title: 'Group buy cancelled',
-        body: 'The factory cancelled this group buy. Any payment you made will be refunded.',
+        buyers: 'The factory cancelled this group buy. Any payment you made will be refunded.',
+        owner: `Your group buy was cancelled with ${updated.paidQuantity} of ${updated.moq} units paid. Its buyers are being refunded.`,
       });
       return updated;
     });
@@ -132,20 +135,23 @@ export class SessionSettlement {
       await publishProgress(tx, updated);
       if (outcome === 'MOQ_REACHED') {
         const paid = await tx.find(GroupParticipant, { sessionId: locked.id, status: 'PAID' });
-        await notifyParticipants(tx, updated, paid, {
+        await tellOutcome(tx, updated, paid, {
           type: 'SESSION_MOQ_REACHED',
           title: 'Group buy reached its minimum',
-          body: 'The group buy you joined reached its minimum order. Your order is placed and production starts soon.',
+          buyers:
+            'The group buy you joined reached its minimum order. Your order is placed and production starts soon.',
+          owner: `Your group buy reached its minimum: ${updated.paidQuantity} units paid (minimum ${updated.moq}) by ${paid.length} buyers. Their orders are being placed; start production when you are ready.`,
         });
       } else {
         const holders = await tx.find(GroupParticipant, {
           sessionId: locked.id,
           status: { $in: ['PENDING_PAYMENT', 'PAID'] },
         });
-        await notifyParticipants(tx, updated, holders, {
+        await tellOutcome(tx, updated, holders, {
           type: 'SESSION_FAILED',
           title: 'Group buy did not reach its minimum',
-          body: 'The group buy you joined ended below its minimum order. Any payment you made will be refunded.',
+          buyers: 'The group buy you joined ended below its minimum order. Any payment you made will be refunded.',
+          owner: `Your group buy ended with ${updated.paidQuantity} of ${updated.moq} units paid, below its minimum. Its buyers are being refunded.`,
         });
       }
       return updated;
@@ -291,6 +297,36 @@ export class SessionSettlement {
       [id, token],
     );
   }
+}
+
+/**
+ * A session's outcome, told in the transaction that decided it: one notice per buyer and one to the
+ * factory's owner (by factoryId: notification finds the owner), each once per session and outcome.
+ */
+async function tellOutcome(
+  tx: EntityManager,
+  session: GroupBuyingSession,
+  participants: GroupParticipant[],
+  notice: { type: NotificationType; title: string; buyers: string; owner: string },
+): Promise<void> {
+  for (const participant of participants) {
+    await notify(tx, {
+      dedupeKey: `group-buying:${session.id}:${notice.type}:${participant.userId}`,
+      userId: participant.userId,
+      type: notice.type,
+      title: notice.title,
+      body: notice.buyers,
+      data: { sessionId: session.id, participantId: participant.id },
+    });
+  }
+  await notify(tx, {
+    dedupeKey: `group-buying:${session.id}:${session.status}:owner`,
+    factoryId: session.factoryId,
+    type: notice.type,
+    title: notice.title,
+    body: notice.owner,
+    data: { sessionId: session.id, status: session.status, paidQuantity: session.paidQuantity, moq: session.moq },
+  });
 }
 
 /** The built-in scheduler: a sweep every EXPIRY_SWEEP_MS, and straight again while batches come back full. */
