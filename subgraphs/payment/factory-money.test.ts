@@ -266,6 +266,32 @@ describe("payment: a factory's money", () => {
     expect(await balance(factoryId)).toMatchObject({ pending: 0, available: 90000 - 2700, commission: 2700 });
   });
 
+  it('lets a delivery and a refund of the same order race: exactly one of them moves the money', async () => {
+    const factoryId = newId();
+    const orders = [];
+    for (let i = 0; i < 5; i += 1) orders.push(await paidRegular(factoryId, 10000));
+    const answers = await Promise.all(
+      orders.map(({ orderId }) => Promise.all([delivered(orderId), refundOrder(orderId)])),
+    );
+    let deliveredCount = 0;
+    for (const [i, [delivery, refund]] of answers.entries()) {
+      expect([delivery.status, refund.status].sort()).toEqual([200, 409]);
+      if (delivery.status === 200) deliveredCount += 1;
+      const legKinds = (await legs('payment_id', orders[i].paymentId)).map(([kind]) => kind);
+      expect(legKinds.filter((kind) => kind === 'ORDER_DELIVERED' || kind === 'REFUND_RESERVED')).toHaveLength(
+        delivery.status === 200 ? 3 : 2,
+      );
+      expect((await paymentRow(orders[i].paymentId)).earnings_status).toBe(
+        delivery.status === 200 ? 'AVAILABLE' : 'REFUNDED',
+      );
+    }
+    expect(await balance(factoryId)).toMatchObject({
+      pending: 0,
+      available: deliveredCount * 9700,
+      commission: deliveredCount * 300,
+    });
+  });
+
   it('reserves payouts from available money atomically: of 10 concurrent ones, exactly those that fit', async () => {
     const factoryId = newId();
     const { orderId } = await paidRegular(factoryId, 100000);
