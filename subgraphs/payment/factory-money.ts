@@ -42,7 +42,26 @@ export interface FactoryFiguresRow extends FactoryFigures {
  */
 export async function factoryFigures(em: EntityManager, factoryId?: string): Promise<FactoryFiguresRow[]> {
   const factoryOf = (column: string) => `substr(${column}, strpos(${column}, ':') + 1)`;
-  const only = (column: string) => (factoryId ? `and ${factoryOf(column)} = ?` : '');
+  // One factory's rows by exact account names (the account index), or every factory's.
+  const scope = factoryId
+    ? {
+        legs: 'account in (?)',
+        legParams: [
+          [
+            ACCOUNTS.factoryPending(factoryId),
+            ACCOUNTS.factoryAvailable(factoryId),
+            ACCOUNTS.factoryInPayout(factoryId),
+          ],
+        ],
+        released: 'released.account = ?',
+        releasedParams: [ACCOUNTS.factoryAvailable(factoryId)],
+      }
+    : {
+        legs: `account like 'factory\\_%'`,
+        legParams: [],
+        released: `released.account like 'factory\\_available:%'`,
+        releasedParams: [],
+      };
   const [accounts, commissions] = await Promise.all([
     em.execute<Record<string, string>[]>(
       `select ${factoryOf('account')} as factory_id,
@@ -53,17 +72,17 @@ export async function factoryFigures(em: EntityManager, factoryId?: string): Pro
                                               or (account like 'factory\\_available:%' and kind = 'PAYOUT_REVERSED')), 0) as paid_out,
               -coalesce(sum(amount) filter (where account like 'factory\\_available:%' and kind in (?)), 0) as net_released
          from transaction_ledger
-        where account like 'factory\\_%' ${only('account')}
+        where ${scope.legs}
         group by 1 order by 1`,
-      factoryId ? [RELEASE_KINDS, factoryId] : [RELEASE_KINDS],
+      [RELEASE_KINDS, ...scope.legParams],
     ),
     em.execute<{ factory_id: string; commission: string }[]>(
       `select ${factoryOf('released.account')} as factory_id, -sum(revenue.amount) as commission
          from transaction_ledger released
          join transaction_ledger revenue on revenue.group_id = released.group_id and revenue.account = ?
-        where released.account like 'factory\\_available:%' and released.kind in (?) ${only('released.account')}
+        where ${scope.released} and released.kind in (?)
         group by 1`,
-      factoryId ? [ACCOUNTS.platformRevenue, RELEASE_KINDS, factoryId] : [ACCOUNTS.platformRevenue, RELEASE_KINDS],
+      [ACCOUNTS.platformRevenue, ...scope.releasedParams, RELEASE_KINDS],
     ),
   ]);
   const commissionOf = new Map(commissions.map((row) => [row.factory_id, Number(row.commission)]));
