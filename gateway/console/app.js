@@ -3,24 +3,12 @@ import { createClient } from './vendor/graphql-ws/client.js';
 
 const TOKEN_KEY = 'console.token';
 const FACTORY_KEY = 'console.factory';
-// Xendit payout channel codes offered in the form; the settlement subgraph keeps the list it accepts and
-// refuses anything else with BAD_USER_INPUT, which the page shows.
-const PAYOUT_CHANNELS = [
-  ['ID_BCA', 'BCA'],
-  ['ID_MANDIRI', 'Mandiri'],
-  ['ID_BNI', 'BNI'],
-  ['ID_BRI', 'BRI'],
-  ['ID_DANA', 'DANA (e-wallet)'],
-  ['ID_OVO', 'OVO (e-wallet)'],
-];
 const FINAL_SESSION = ['COMPLETED', 'FAILED', 'CANCELLED'];
-const FINAL_PAYOUT = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'REVERSED'];
 const NEXT_SHIPMENT = { PENDING: 'PICKED_UP', PICKED_UP: 'IN_TRANSIT', IN_TRANSIT: 'DELIVERED' };
 const SHIPMENT_LABEL = { PICKED_UP: 'Picked up by courier', IN_TRANSIT: 'In transit', DELIVERED: 'Delivered' };
 const ORDERS_POLL_MS = 5000;
+// Payouts are live through payoutUpdated; the poll catches balance changes that come without a notification.
 const PAYOUTS_POLL_MS = 5000;
-// While a payout is on its way its status changes within seconds: look more often.
-const PAYOUT_IN_FLIGHT_POLL_MS = 1000;
 
 const SESSION_PROGRESS = /* GraphQL */ `
   subscription ($sessionId: ID!) {
@@ -31,6 +19,14 @@ const SESSION_PROGRESS = /* GraphQL */ `
       paidQuantity
       participantsCount
       progressPercent
+    }
+  }
+`;
+const PAYOUT_UPDATED = /* GraphQL */ `
+  subscription ($factoryId: ID!) {
+    payoutUpdated(factoryId: $factoryId) {
+      id
+      status
     }
   }
 `;
@@ -186,7 +182,7 @@ function renderIfChanged(element, data, render) {
   const fingerprint = JSON.stringify(data);
   if (shown.get(element) === fingerprint) return;
   shown.set(element, fingerprint);
-  element.replaceChildren(...render());
+  element.replaceChildren(...render().filter((child) => child != null && child !== false));
 }
 
 /** Calls `refresh` every `everyMs()` ms until stopped; a failed refresh shows its error and keeps going. */
@@ -351,7 +347,7 @@ async function showConsole() {
   const payouts = payoutsPanel(context);
   // A new product's variants can be offered in a session at once; the factory card shows verification.
   context.productsChanged = () => sessions.refresh();
-  context.factoryChanged = () => factory.refresh();
+  context.factoryChanged = () => factory.refresh().catch(showError);
   panels.push(factory, products, orders, payouts);
   root.append(factory.element, products.element, sessions.element, orders.element, payouts.element);
   await Promise.all([factory, products, sessions, orders, payouts].map((panel) => panel.refresh()));
@@ -422,7 +418,8 @@ function factoryPanel({ factoryId }) {
 
 // ---- products and stock ----
 
-function productsPanel({ factoryId, ...context }) {
+function productsPanel(context) {
+  const { factoryId } = context;
   const list = h('ul', { class: 'list', 'data-testid': 'product-list' });
   const categories = h('select', { name: 'categoryId', required: true, 'data-testid': 'product-category' });
   const form = onSubmit(
@@ -785,7 +782,7 @@ function ordersPanel({ factoryId, onLeave }) {
   const element = h(
     'section',
     { class: 'card', id: 'orders', 'data-testid': 'orders' },
-    h('h2', {}, 'Orders', h('span', { class: 'grow' }), filter),
+    h('h2', {}, 'Orders', filter),
     list,
   );
   const panel = {
@@ -930,7 +927,8 @@ function orderItem(order, refresh) {
 
 // ---- payouts ----
 
-function payoutsPanel({ factoryId, onLeave, ...context }) {
+function payoutsPanel(context) {
+  const { factoryId, onLeave } = context;
   const balance = h('dl', { class: 'balance', 'data-testid': 'balance' });
   const account = h('p', { 'data-testid': 'payout-account' });
   const list = h('ul', { class: 'list', 'data-testid': 'payout-list' });
@@ -943,27 +941,19 @@ function payoutsPanel({ factoryId, onLeave, ...context }) {
   // One key per intended payout, kept across retries of the same request so a lost answer cannot pay twice.
   let idempotencyKey = crypto.randomUUID();
   amount.addEventListener('input', () => (idempotencyKey = crypto.randomUUID()));
-  let inFlight = false;
   let wasVerified = null;
+  let channels = [];
 
+  const channelSelect = h('select', { name: 'channelCode', required: true, 'data-testid': 'payout-channel' });
   const accountForm = onSubmit(
     h(
       'form',
       { 'data-testid': 'payout-account-form' },
+      h('label', {}, 'Bank or e-wallet', channelSelect),
       h(
         'label',
         {},
-        'Bank or e-wallet',
-        h(
-          'select',
-          { name: 'channelCode', 'data-testid': 'payout-channel' },
-          PAYOUT_CHANNELS.map(([code, label]) => h('option', { value: code }, label)),
-        ),
-      ),
-      h(
-        'label',
-        {},
-        'Account number',
+        'Account number (e-wallet: phone)',
         h('input', {
           name: 'accountNumber',
           required: true,
@@ -1027,8 +1017,10 @@ function payoutsPanel({ factoryId, onLeave, ...context }) {
   const panel = {
     element,
     async refresh() {
-      const { factory } = await gql(
-        `query ($id: ID!) { factory(id: $id) {
+      const { factory, payoutChannels } = await gql(
+        `query ($id: ID!) {
+          payoutChannels { code name kind }
+          factory(id: $id) {
           verified
           payoutAccount { channelCode accountHolderName accountNumberMasked }
           balance { pending available inPayout paidOut commission currency }
@@ -1037,6 +1029,14 @@ function payoutsPanel({ factoryId, onLeave, ...context }) {
         { id: factoryId },
       );
       if (!factory) return;
+      if (!channels.length) {
+        channels = payoutChannels;
+        channelSelect.replaceChildren(
+          ...channels.map((c) =>
+            h('option', { value: c.code }, c.kind === 'EWALLET' ? `${c.name} (e-wallet)` : c.name),
+          ),
+        );
+      }
       if (wasVerified !== null && wasVerified !== factory.verified) context.factoryChanged?.();
       wasVerified = factory.verified;
       notice.hidden = factory.verified;
@@ -1054,11 +1054,10 @@ function payoutsPanel({ factoryId, onLeave, ...context }) {
       const a = factory.payoutAccount;
       account.replaceChildren(
         a
-          ? `${PAYOUT_CHANNELS.find(([code]) => code === a.channelCode)?.[1] ?? a.channelCode} ${a.accountNumberMasked} · ${a.accountHolderName}`
+          ? `${channels.find((c) => c.code === a.channelCode)?.name ?? a.channelCode} ${a.accountNumberMasked} · ${a.accountHolderName}`
           : h('span', { class: 'muted' }, 'No payout account yet.'),
       );
       const payouts = factory.payouts.edges.map((edge) => edge.node);
-      inFlight = payouts.some((p) => !FINAL_PAYOUT.includes(p.status));
       renderIfChanged(list, payouts, () =>
         payouts.length
           ? payouts.map((p) =>
@@ -1082,9 +1081,11 @@ function payoutsPanel({ factoryId, onLeave, ...context }) {
   onLeave(
     poll(
       () => panel.refresh(),
-      () => (inFlight ? PAYOUT_IN_FLIGHT_POLL_MS : PAYOUTS_POLL_MS),
+      () => PAYOUTS_POLL_MS,
     ),
   );
+  // A payout's status change moves the balance too: read both again.
+  onLeave(subscribe(PAYOUT_UPDATED, { factoryId }, () => panel.refresh().catch(showError)));
   return panel;
 }
 
