@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { childrenLoader, entityLoader } from '../../lib/loaders';
 import type { SubgraphContext } from '../../lib/context';
+import type { FactoryAccess } from '../../lib/factory-access';
 import { Shipment } from './entities/shipment.entity';
 import { TrackingEvent } from './entities/tracking-event.entity';
 
@@ -15,7 +16,7 @@ export function createLoaders(em: EntityManager) {
     }),
     eventsByShipment: childrenLoader(em, TrackingEvent, 'shipmentId'),
     /** Factory ownership per user, asked of the factory subgraph once per request whatever the list size. */
-    ownedFactoryIds: new Map<string, Promise<string[]>>(),
+    factoryAccess: undefined as FactoryAccess | undefined,
   };
 }
 

@@ -12,11 +12,9 @@ import { type Caller, identityHeaders, INTERNAL_TOKEN_HEADER } from '../../lib/i
 import { withDatabase } from '../../lib/database';
 import type { SubgraphName } from '../../lib/services';
 import { newId } from '../../lib/ids';
-import { readSupergraphConfig } from '../../gateway/compose';
 import { IMPLEMENTED_SUBGRAPHS } from '../registry';
 
-/** Order and notification are written in parallel; their parts of this test join in once they exist. */
-const WITH_ORDER = IMPLEMENTED_SUBGRAPHS.includes('order') && readSupergraphConfig().some((e) => e.name === 'order');
+/** Notification is written in parallel; its part of this test joins in once it exists. */
 const WITH_NOTIFICATION = IMPLEMENTED_SUBGRAPHS.includes('notification');
 
 const PRODUCT = DEMO_PRODUCTS[0];
@@ -38,7 +36,9 @@ describe('logistics: shipments and their tracking', () => {
   const subgraphs: SubgraphName[] = [
     'factory',
     'logistics',
-    ...(WITH_ORDER ? (['product', 'order'] as const) : []),
+    // A pick-up asks the order, so the shipments here belong to real (group-buying) orders.
+    'product',
+    'order',
     ...(WITH_NOTIFICATION ? (['notification'] as const) : []),
   ];
 
@@ -61,6 +61,17 @@ describe('logistics: shipments and their tracking', () => {
     expect(result.errors).toBeUndefined();
     return result.data.shipment;
   };
+  const orderRow = async (orderId: string) => {
+    const orders = new Client({
+      connectionString: withDatabase(stack.env.DATABASE_URL, `${stack.env.DB_PREFIX}_order`),
+    });
+    await orders.connect();
+    try {
+      return (await orders.query('select * from orders where id = $1', [orderId])).rows[0];
+    } finally {
+      await orders.end();
+    }
+  };
   const historyOf = (shipmentId: string) => statusHistoryOf(db, 'shipment_status_history', 'shipment_id', shipmentId);
   const outbox = async (like: string) =>
     (
@@ -70,9 +81,8 @@ describe('logistics: shipments and their tracking', () => {
       )
     ).rows;
 
-  /** Orders to ship: real PAID group-buying orders when the order subgraph runs, bare ids otherwise. */
+  /** Orders to ship: real PAID group-buying orders. */
   async function ordersFor(buyers: Caller[]): Promise<string[]> {
-    if (!WITH_ORDER) return buyers.map(() => newId());
     const participants = buyers.map((b) => ({
       participantId: newId(),
       userId: b.userId,
@@ -168,7 +178,7 @@ describe('logistics: shipments and their tracking', () => {
       const result = await update(caller, { shipmentId, status, description });
       expect(result.errors).toBeUndefined();
       expect(result.data.updateShipmentStatus.status).toBe(status);
-      if (WITH_ORDER && status === 'PICKED_UP') {
+      if (status === 'PICKED_UP') {
         const order = await settled(
           () => stack.internal('order', 'GET', `/api/orders/${orderId}`),
           (r) => r.body.status === 'SHIPPED',
@@ -193,39 +203,37 @@ describe('logistics: shipments and their tracking', () => {
       ['IN_TRANSIT', 'DELIVERED'],
     ]);
 
+    // The pick-up asked the order synchronously; the delivery tells it through the outbox.
     const toOrder = await outbox(`order-shipment:${orderId}:%`);
     expect(toOrder.map((m) => [m.service, m.path, m.body.status])).toEqual([
-      ['order', `/api/orders/${orderId}/shipment-status`, 'SHIPPED'],
       ['order', `/api/orders/${orderId}/shipment-status`, 'DELIVERED'],
     ]);
-    const toBuyer = await outbox(`shipment:${shipmentId}:%`);
+    const toBuyer = await outbox(`notify:shipment:${shipmentId}:%`);
     expect(toBuyer.map((m) => [m.service, m.body.userId, m.body.type])).toEqual([
       ['notification', owner.userId, 'ORDER_SHIPPED'],
       ['notification', owner.userId, 'SHIPMENT_UPDATED'],
       ['notification', owner.userId, 'ORDER_DELIVERED'],
     ]);
 
-    if (WITH_ORDER) {
-      const order = await settled(
-        () => stack.internal('order', 'GET', `/api/orders/${orderId}`),
-        (r) => r.body.status === 'DELIVERED',
-      );
-      expect(order.body.status).toBe('DELIVERED');
-      const viaGateway = await stack.graphql(
-        `query ($id: ID!) { order(id: $id) { status shipment { id status trackingNumber events { status } } } }`,
-        { id: orderId },
-        { caller: owner },
-      );
-      expect(viaGateway.errors).toBeUndefined();
-      expect(viaGateway.data.order).toMatchObject({
-        status: 'DELIVERED',
-        shipment: { id: shipmentId, status: 'DELIVERED' },
-      });
-      expect(viaGateway.data.order.shipment.events).toHaveLength(4);
-    }
+    const order = await settled(
+      () => stack.internal('order', 'GET', `/api/orders/${orderId}`),
+      (r) => r.body.status === 'DELIVERED',
+    );
+    expect(order.body.status).toBe('DELIVERED');
+    const viaGateway = await stack.graphql(
+      `query ($id: ID!) { order(id: $id) { status shipment { id status trackingNumber events { status } } } }`,
+      { id: orderId },
+      { caller: owner },
+    );
+    expect(viaGateway.errors).toBeUndefined();
+    expect(viaGateway.data.order).toMatchObject({
+      status: 'DELIVERED',
+      shipment: { id: shipmentId, status: 'DELIVERED' },
+    });
+    expect(viaGateway.data.order.shipment.events).toHaveLength(4);
     if (WITH_NOTIFICATION) {
       const delivered = await settled(
-        () => outbox(`shipment:${shipmentId}:%`),
+        () => outbox(`notify:shipment:${shipmentId}:%`),
         (rows) => rows.every((m) => m.delivered_at),
       );
       expect(delivered.every((m) => m.delivered_at)).toBe(true);
@@ -241,7 +249,7 @@ describe('logistics: shipments and their tracking', () => {
     expect(errorCode(await update(OWNER, { shipmentId: 'nope', status: 'PICKED_UP' }))).toBe('BAD_USER_INPUT');
     const shipment = await shipmentAs(ADMIN, shipmentId);
     expect(shipment).toMatchObject({ status: 'PENDING', events: [{ status: 'PENDING' }] });
-    expect(await outbox(`shipment:${shipmentId}:%`)).toEqual([]);
+    expect(await outbox(`notify:shipment:${shipmentId}:%`)).toEqual([]);
   });
 
   it('refuses an illegal jump (PENDING → DELIVERED) with CONFLICT and changes nothing', async () => {
@@ -250,7 +258,7 @@ describe('logistics: shipments and their tracking', () => {
     expect(errorCode(await update(OWNER, { shipmentId, status: 'PENDING' }))).toBe('CONFLICT');
     expect(await shipmentAs(OWNER, shipmentId)).toMatchObject({ status: 'PENDING', events: [{ status: 'PENDING' }] });
     expect(await outbox(`%${orderId}%`)).toEqual([]);
-    expect(await outbox(`shipment:${shipmentId}:%`)).toEqual([]);
+    expect(await outbox(`notify:shipment:${shipmentId}:%`)).toEqual([]);
   });
 
   it('lets exactly one of two racing identical moves win', async () => {
@@ -265,6 +273,46 @@ describe('logistics: shipments and their tracking', () => {
       [null, 'PENDING'],
       ['PENDING', 'PICKED_UP'],
     ]);
+  });
+
+  it('cancels a PENDING shipment for its order (idempotently) and then refuses its pick-up', async () => {
+    const cancel = (orderId: string) => stack.internal('logistics', 'POST', '/api/shipments/cancel', { orderId });
+    const [{ orderId, shipmentId }, picked] = await shipTo([buyer(), buyer()]);
+    const answers = await Promise.all([cancel(orderId), cancel(orderId)]);
+    expect(answers.map((a) => [a.status, a.body])).toEqual([
+      [200, { shipment: { id: shipmentId, status: 'CANCELLED' } }],
+      [200, { shipment: { id: shipmentId, status: 'CANCELLED' } }],
+    ]);
+    expect(await shipmentAs(OWNER, shipmentId)).toMatchObject({
+      status: 'CANCELLED',
+      events: [{ status: 'PENDING' }, { status: 'CANCELLED' }],
+    });
+    expect(errorCode(await update(OWNER, { shipmentId, status: 'PICKED_UP' }))).toBe('CONFLICT');
+    expect(errorCode(await update(OWNER, { shipmentId: picked.shipmentId, status: 'CANCELLED' }))).toBe(
+      'BAD_USER_INPUT',
+    );
+    expect((await cancel(newId())).body).toEqual({ shipment: null });
+
+    expect((await update(OWNER, { shipmentId: picked.shipmentId, status: 'PICKED_UP' })).errors).toBeUndefined();
+    const late = await cancel(picked.orderId);
+    expect([late.status, late.body.error.code]).toEqual([409, 'CONFLICT']);
+    expect(await historyOf(shipmentId)).toEqual([
+      [null, 'PENDING'],
+      ['PENDING', 'CANCELLED'],
+    ]);
+  });
+
+  it('refuses the pick-up of a parcel whose order was refunded meanwhile; the shipment stays PENDING', async () => {
+    const [{ orderId, shipmentId }] = await shipTo([buyer()]);
+    const refunded = await stack.internal('order', 'POST', '/api/orders/payment-status', {
+      orderId,
+      paymentId: (await orderRow(orderId)).payment_id,
+      status: 'REFUNDED',
+    });
+    expect(refunded.body.status).toBe('REFUNDED');
+    expect(errorCode(await update(OWNER, { shipmentId, status: 'PICKED_UP' }))).toBe('CONFLICT');
+    expect(await shipmentAs(OWNER, shipmentId)).toMatchObject({ status: 'PENDING', events: [{ status: 'PENDING' }] });
+    expect((await stack.internal('order', 'GET', `/api/orders/${orderId}`)).body.status).toBe('REFUNDED');
   });
 
   it("resolves Order.shipment in one batch for its buyer, its factory's owner and admins only", async () => {

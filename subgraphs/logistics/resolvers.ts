@@ -4,8 +4,10 @@ import { ShipmentService } from './service';
 import { requireCaller } from '../../lib/context';
 import { DateTime } from '../../lib/scalars';
 import { isId } from '../../lib/ids';
+import { FactoryAccess } from '../../lib/factory-access';
 
-const service = ({ em, client, loaders }: LogisticsContext) => new ShipmentService(em, client, loaders.ownedFactoryIds);
+const service = ({ em, client, loaders }: LogisticsContext) =>
+  new ShipmentService(em, client, (loaders.factoryAccess ??= new FactoryAccess(client)));
 
 export const resolvers: Resolvers = {
   DateTime,

@@ -1,14 +1,19 @@
 import type express from 'express';
 import { jsonRouter, route } from '../../lib/rest';
 import type { SubgraphDeps } from '../../lib/subgraph-server';
+import { SHIPMENT_CANCEL_PATH, SHIPMENTS_BULK_PATH } from '../../lib/contracts/order';
 import { ShipmentService } from './service';
 
-/** Internal REST (docs/internal-api.md): shipments for paid orders, idempotent per orderId. */
+/** Internal REST (docs/internal-api.md, lib/contracts/order.ts): shipments of orders, idempotent per orderId. */
 export function mountRest(app: express.Express, { orm }: SubgraphDeps) {
   const router = jsonRouter();
   router.post(
-    '/bulk',
+    SHIPMENTS_BULK_PATH,
     route(async (req) => new ShipmentService(orm.em.fork()).createBulk(req.body)),
   );
-  app.use('/api/shipments', router);
+  router.post(
+    SHIPMENT_CANCEL_PATH,
+    route(async (req) => new ShipmentService(orm.em.fork()).cancelForOrder(req.body)),
+  );
+  app.use(router);
 }

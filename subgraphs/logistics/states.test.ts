@@ -4,10 +4,13 @@ import { SHIPMENT_STATUSES, SHIPMENT_TRANSITIONS, type ShipmentStatus, ORDER_STA
 describe('shipment state machine', () => {
   const path: ShipmentStatus[] = ['PENDING', 'PICKED_UP', 'IN_TRANSIT', 'DELIVERED'];
 
-  it('allows exactly one step forward from each status', () => {
+  it('allows exactly one step forward from each status, and CANCELLED only before pick-up', () => {
     for (const from of SHIPMENT_STATUSES) {
       for (const to of SHIPMENT_STATUSES) {
-        expect(canTransition(SHIPMENT_TRANSITIONS, from, to)).toBe(path.indexOf(to) === path.indexOf(from) + 1);
+        const forward = path.includes(from) && path.indexOf(to) === path.indexOf(from) + 1;
+        expect(canTransition(SHIPMENT_TRANSITIONS, from, to)).toBe(
+          forward || (from === 'PENDING' && to === 'CANCELLED'),
+        );
       }
     }
   });

@@ -1,15 +1,19 @@
 import type { Transitions } from '../../lib/state-machine';
+import type { NotificationType } from '../../lib/contracts/notification';
 
-export type ShipmentStatus = 'PENDING' | 'PICKED_UP' | 'IN_TRANSIT' | 'DELIVERED';
+export const SHIPMENT_STATUSES = ['PENDING', 'PICKED_UP', 'IN_TRANSIT', 'DELIVERED', 'CANCELLED'] as const;
+export type ShipmentStatus = (typeof SHIPMENT_STATUSES)[number];
 
-export const SHIPMENT_STATUSES = ['PENDING', 'PICKED_UP', 'IN_TRANSIT', 'DELIVERED'] as const;
-
-/** DESIGN.md §4: a parcel only moves forward, one step at a time. */
+/**
+ * DESIGN.md §4: a parcel only moves forward, one step at a time; one whose order is cancelled before the
+ * courier picks it up never leaves (PENDING → CANCELLED).
+ */
 export const SHIPMENT_TRANSITIONS: Transitions<ShipmentStatus> = {
-  PENDING: ['PICKED_UP'],
+  PENDING: ['PICKED_UP', 'CANCELLED'],
   PICKED_UP: ['IN_TRANSIT'],
   IN_TRANSIT: ['DELIVERED'],
   DELIVERED: [],
+  CANCELLED: [],
 };
 
 /** What the order is told when its shipment reaches a status (docs/internal-api.md), if anything. */
@@ -18,8 +22,8 @@ export const ORDER_STATUS_FOR: Partial<Record<ShipmentStatus, 'SHIPPED' | 'DELIV
   DELIVERED: 'DELIVERED',
 };
 
-/** The buyer's notification for each status a shipment can move to. */
-export const BUYER_NOTICE: Partial<Record<ShipmentStatus, { type: string; title: string; body: string }>> = {
+/** The buyer's notification for each status a courier moves a shipment to (a cancel is the order's to tell). */
+export const BUYER_NOTICE: Partial<Record<ShipmentStatus, { type: NotificationType; title: string; body: string }>> = {
   PICKED_UP: { type: 'ORDER_SHIPPED', title: 'Your order has shipped', body: 'The courier picked up your parcel' },
   IN_TRANSIT: { type: 'SHIPMENT_UPDATED', title: 'Your parcel is on its way', body: 'Your parcel is in transit' },
   DELIVERED: { type: 'ORDER_DELIVERED', title: 'Your order was delivered', body: 'Your parcel was delivered' },

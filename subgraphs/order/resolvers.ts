@@ -11,16 +11,22 @@ export const resolvers: Resolvers = {
       new OrderService(em, client, config).visibleOrder(requireCaller(caller), id),
     myOrders: (_root, args, { em, caller, client, config }) =>
       new OrderService(em, client, config).myOrders(requireCaller(caller), { first: args.first, after: args.after }),
+    factoryOrders: (_root, args, { em, caller, client, config }) =>
+      new OrderService(em, client, config).factoryOrders(requireCaller(caller), args),
   },
   Mutation: {
     createOrder: (_root, { input }, { em, caller, client, config, logger }) =>
       new OrderService(em, client, config, logger).createOrder(requireCaller(caller), input),
+    acceptOrder: (_root, { orderId }, { em, caller, client, config, logger }) =>
+      new OrderService(em, client, config, logger).acceptOrder(requireCaller(caller), orderId),
+    cancelOrder: (_root, { orderId, reason }, { em, caller, client, config, logger }) =>
+      new OrderService(em, client, config, logger).cancelOrder(requireCaller(caller), orderId, { reason }),
   },
   Order: {
-    // References come from subgraphs that already decided the caller may see the order (payment, logistics).
+    // References come from subgraphs that already decided the caller may see the order (payment, logistics);
+    // the address subgraph trusts the same: whoever may see an order may read where it ships (addressId).
     __resolveReference: (ref, { loaders }) => (isId(ref.id) ? loaders.order.load(ref.id) : null),
     items: (order, _args, { loaders }) => loaders.itemsByOrder.load(order.id!),
-    shippingAddress: (order) => ({ id: order.addressId! }),
     groupBuyingSession: (order) => (order.sessionId ? { id: order.sessionId } : null),
     statusHistory: (order, _args, { loaders }) => loaders.historyByOrder.load(order.id!),
   },

@@ -3,6 +3,7 @@ import { jsonRouter, route } from '../../lib/rest';
 import type { SubgraphDeps } from '../../lib/subgraph-server';
 import { OrderService } from './service';
 import { flushSoon } from './worker';
+import { orderPath, orderShipmentStatusPath } from '../../lib/contracts/order';
 
 /** Internal REST (docs/internal-api.md): bulk orders, payment and shipment callbacks, order summary. */
 export function mountRest(app: express.Express, deps: SubgraphDeps) {
@@ -24,13 +25,20 @@ export function mountRest(app: express.Express, deps: SubgraphDeps) {
       return result;
     }),
   );
-  router.post(
-    '/:orderId/shipment-status',
-    route(async (req) => service().applyShipmentStatus(String(req.params.orderId), req.body)),
+  app.use('/api/orders', router);
+  // lib/contracts/order.ts: logistics asks this synchronously before a pick-up, and through its outbox on delivery.
+  const contracts = jsonRouter();
+  contracts.post(
+    orderShipmentStatusPath(':orderId'),
+    route(async (req) => {
+      const result = await service().applyShipmentStatus(String(req.params.orderId), req.body);
+      flushSoon(deps);
+      return result;
+    }),
   );
-  router.get(
-    '/:orderId',
+  contracts.get(
+    orderPath(':orderId'),
     route(async (req) => service().summary(String(req.params.orderId))),
   );
-  app.use('/api/orders', router);
+  app.use(contracts);
 }

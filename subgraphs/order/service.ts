@@ -5,12 +5,22 @@ import { Order } from './entities/order.entity';
 import { OrderItem } from './entities/order-item.entity';
 import { fulfilmentSteps, ORDER_TRANSITIONS, type OrderStatus, STATUS_AFTER_PAYMENT } from './states';
 import { AppError, badInput, conflict, forbidden, notFound } from '../../lib/errors';
-import { idSchema, parseInput, rupiah } from '../../lib/validation';
+import { idSchema, optionalText, parseInput, rupiah } from '../../lib/validation';
 import { assertRepresentableAmount } from '../../lib/money';
-import { assertTransition } from '../../lib/state-machine';
+import { transition } from '../../lib/state-machine';
 import { abandonPaymentOf } from '../../lib/abandoned-payment';
 import { paginate, type PageArgs } from '../../lib/pagination';
 import { enqueue } from '../../lib/outbox';
+import { notify } from '../../lib/notify';
+import { FactoryAccess } from '../../lib/factory-access';
+import { orderDeliveredPath, REFUND_ORDER_PATH, type RefundOrderRequest } from '../../lib/contracts/seller';
+import {
+  type OrderSummary,
+  SHIPMENT_CANCEL_PATH,
+  SHIPMENTS_BULK_PATH,
+  type ShipmentCancelRequest,
+  type ShipmentsBulkRequest,
+} from '../../lib/contracts/order';
 import type { Caller } from '../../lib/internal-auth';
 import type { Config } from '../../lib/config';
 import type { InternalClient } from '../../lib/internal-client';
@@ -25,7 +35,15 @@ const createOrderSchema = z.object({
     .array(z.object({ variantId: idSchema, quantity }))
     .min(1, 'an order needs at least one item')
     .max(50),
+  refundTo: z.enum(['ORIGINAL_METHOD', 'WALLET']).nullish(),
 });
+
+const factoryOrdersSchema = z.object({
+  factoryId: idSchema,
+  status: z.enum(Object.keys(ORDER_TRANSITIONS) as [OrderStatus, ...OrderStatus[]]).nullish(),
+});
+
+const cancelSchema = z.object({ reason: optionalText(200) });
 
 const bulkSchema = z.object({
   sessionId: idSchema,
@@ -68,18 +86,6 @@ interface PaymentCreated {
   invoiceUrl: string;
 }
 
-/** GET /api/orders/:orderId. */
-export interface OrderSummary {
-  id: string;
-  userId: string;
-  factoryId: string;
-  status: OrderStatus;
-  source: Order['source'];
-  sessionId: string | null;
-  addressId: string;
-  total: number;
-}
-
 const summary = (o: Order): OrderSummary => ({
   id: o.id,
   userId: o.userId,
@@ -102,13 +108,25 @@ const stockMessage = (orderId: string, action: 'commit' | 'release') => ({
 /** Unpaid orders one hold sweep cancels at a time. */
 const UNPAID_SWEEP_BATCH = 500;
 
+/** What payment's `POST /api/payments/abandon` answers: the payment's status then, or NONE without one. */
+interface Abandoned {
+  status: string;
+}
+
+const rupiahText = (amount: number) => `Rp${amount.toLocaleString('id-ID')}`;
+
 export class OrderService {
   constructor(
     private readonly em: EntityManager,
     private readonly client: InternalClient,
     private readonly config: Pick<Config, 'MAX_UNPAID_ORDERS' | 'UNPAID_HOLD_MINUTES'>,
     private readonly logger?: Logger,
-  ) {}
+  ) {
+    this.access = new FactoryAccess(client);
+  }
+
+  /** Ownership asked of the factory subgraph once per user for this service's life (one request). */
+  private readonly access: FactoryAccess;
 
   /**
    * A regular order. Everything is validated before the first write; stock is reserved before the
@@ -117,7 +135,7 @@ export class OrderService {
    * MAX_UNPAID_ORDERS unpaid orders at once.
    */
   async createOrder(caller: Caller, input: unknown): Promise<{ order: Order; paymentUrl: string }> {
-    const { addressId, items } = parseInput(createOrderSchema, input);
+    const { addressId, items, refundTo } = parseInput(createOrderSchema, input);
     const variantIds = items.map((i) => i.variantId);
     if (new Set(variantIds).size !== variantIds.length) throw badInput('items: list each variant once');
     const [address, products] = await Promise.all([
@@ -182,6 +200,7 @@ export class OrderService {
         userId: caller.userId,
         factoryId: order.factoryId,
         amount: total,
+        refundTo: refundTo ?? 'ORIGINAL_METHOD',
         description: describe(
           orderId,
           lines.map((l) => `${l.quantity}× ${l.product.name} (${l.variant.name})`),
@@ -259,13 +278,16 @@ export class OrderService {
     });
   }
 
-  /** Payment's verdict on an order's invoice (docs/internal-api.md); stock follows through the outbox. */
+  /** Payment's verdict on an order's invoice (docs/internal-api.md); what follows goes through the outbox. */
   async applyPaymentStatus(input: unknown): Promise<OrderSummary> {
     const { orderId, paymentId, status } = parseInput(paymentStatusSchema, input);
     return summary(await this.moveTo(orderId, STATUS_AFTER_PAYMENT[status], { paymentId }));
   }
 
-  /** Logistics' progress; a PAID order passes through PROCESSING on its way to SHIPPED. */
+  /**
+   * Logistics' progress; a PAID group-buying order passes through PROCESSING on its way to SHIPPED. Logistics
+   * asks this before a pick-up, so an order cancelled meanwhile refuses (CONFLICT) and its parcel stays.
+   */
   async applyShipmentStatus(orderId: string, input: unknown): Promise<OrderSummary> {
     const { status } = parseInput(shipmentStatusSchema, input);
     return summary(await this.moveTo(orderId, status, { alongFulfilment: true }));
@@ -281,24 +303,132 @@ export class OrderService {
   async visibleOrder(caller: Caller, orderId: string): Promise<Order | null> {
     const order = isId(orderId) ? await this.em.findOne(Order, { id: orderId }) : null;
     if (!order) return null;
-    if (caller.role === 'ADMIN' || order.userId === caller.userId) return order;
-    if (caller.role !== 'FACTORY_OWNER') return null;
-    const { factoryIds } = await this.client.get<{ factoryIds: string[] }>(
-      'factory',
-      `/api/factories/owned-by/${caller.userId}`,
-    );
-    return factoryIds.includes(order.factoryId) ? order : null;
+    return order.userId === caller.userId || (await this.access.canManage(caller, order.factoryId)) ? order : null;
   }
 
   myOrders(caller: Caller, page: PageArgs) {
     return paginate(this.em, Order, { userId: caller.userId }, page, { newestFirst: true });
   }
 
+  /** A factory's orders, newest first, optionally of one status: for its owner or an admin. */
+  async factoryOrders(caller: Caller, args: { factoryId: string; status?: OrderStatus | null } & PageArgs) {
+    const { factoryId, status } = parseInput(factoryOrdersSchema, { factoryId: args.factoryId, status: args.status });
+    await this.access.assertCanManage(caller, factoryId, 'this factory');
+    const where = status ? { factoryId, status } : { factoryId };
+    return paginate(this.em, Order, where, { first: args.first, after: args.after }, { newestFirst: true });
+  }
+
   /**
-   * Moves an order to `target` with one atomic claim per step (`UPDATE … WHERE status = from`), in one
-   * transaction; `alongFulfilment` walks PAID → PROCESSING → SHIPPED → DELIVERED step by step. Being at
-   * the target already is a repeat and succeeds; anything illegal is CONFLICT. The stock follow-up is
-   * enqueued every time: the outbox keeps one message per order and action.
+   * PAID → PROCESSING for a regular order (its factory's owner or an admin), its shipment requested from
+   * logistics through the outbox in the same transaction. Logistics is also asked at once after the commit
+   * (idempotent per order), so the answer normally shows the shipment; if that fails, the outbox delivers it.
+   */
+  async acceptOrder(caller: Caller, orderId: string): Promise<Order> {
+    const order = await this.managedOrder(caller, orderId);
+    if (order.source !== 'REGULAR') {
+      throw conflict("A group-buying order ships when its session's production is completed");
+    }
+    const request: ShipmentsBulkRequest = {
+      shipments: [{ orderId, userId: order.userId, factoryId: order.factoryId, addressId: order.addressId }],
+    };
+    const accepted = await this.em.transactional((tx) =>
+      transition(tx, Order, orderId, 'PROCESSING', {
+        table: ORDER_TRANSITIONS,
+        effects: (inner) =>
+          enqueue(inner, {
+            dedupeKey: `shipment-create:${orderId}`,
+            service: 'logistics',
+            path: SHIPMENTS_BULK_PATH,
+            body: { ...request },
+          }),
+      }),
+    );
+    if (!accepted) {
+      throw conflict(`The order is ${await this.currentStatus(orderId)}; only a PAID order can be accepted`);
+    }
+    try {
+      await this.client.post('logistics', SHIPMENTS_BULK_PATH, request);
+    } catch (error) {
+      this.logger?.warn({ err: error, orderId }, 'shipment not created yet; the outbox will create it');
+    }
+    return accepted;
+  }
+
+  /**
+   * Cancels an order (see the schema for who may, when). The buyer's cancel of an unpaid order lets payment
+   * decide first: its abandon claims the payment PENDING → EXPIRED (an invoice paid a moment earlier stays
+   * PAID: CONFLICT), so a payment landing later is a late payment payment refunds, never a paid order here.
+   * The factory's cancel of a paid order is one claim PAID | PROCESSING → REFUNDED whose effects (refund,
+   * stock, shipment, buyer notice) commit with it. Either way the claim decides: exactly one cancel wins.
+   */
+  async cancelOrder(caller: Caller, orderId: string, input: unknown): Promise<Order> {
+    const { reason } = parseInput(cancelSchema, input);
+    const order = isId(orderId) ? await this.em.findOne(Order, { id: orderId }) : null;
+    if (!order) throw notFound('No order with this id');
+    const buys = order.userId === caller.userId;
+    const manages = await this.access.canManage(caller, order.factoryId);
+    if (!buys && !manages) {
+      throw forbidden("Only the order's buyer, the owner of its factory or an admin can cancel it");
+    }
+    if (buys && order.status === 'PENDING_PAYMENT') return this.cancelUnpaidByBuyer(order);
+    if (!manages) throw conflict(`The order is ${order.status}; once paid, only the factory can cancel it`);
+    if (order.source !== 'REGULAR') throw conflict('A group-buying order is cancelled with its session');
+    const refunded = await this.em.transactional((tx) =>
+      transition(tx, Order, order.id, 'REFUNDED', {
+        table: ORDER_TRANSITIONS,
+        where: { source: 'REGULAR' },
+        effects: async (inner, row) => {
+          const body: RefundOrderRequest = { orderId: row.id, reason: reason ?? 'Cancelled by the factory' };
+          await enqueue(inner, {
+            dedupeKey: `refund-order:${row.id}`,
+            service: 'payment',
+            path: REFUND_ORDER_PATH,
+            body: { ...body },
+          });
+          await this.effectsOf(inner, row);
+        },
+      }),
+    );
+    if (!refunded) {
+      throw conflict(
+        `The order is ${await this.currentStatus(order.id)}; the factory can cancel only PAID or PROCESSING orders`,
+      );
+    }
+    return refunded;
+  }
+
+  private async cancelUnpaidByBuyer(order: Order): Promise<Order> {
+    const { status } = await this.client.post<Abandoned>('payment', '/api/payments/abandon', { orderId: order.id });
+    if (!['NONE', 'EXPIRED', 'FAILED'].includes(status)) {
+      throw conflict('The order was paid meanwhile; ask the factory to cancel it');
+    }
+    const cancelled = await this.em.transactional((tx) =>
+      transition(tx, Order, order.id, 'CANCELLED', {
+        table: ORDER_TRANSITIONS,
+        // The abandon is repeated through the outbox: a payment still being created (NONE) is closed too.
+        effects: (inner, row) => this.afterUnpaidCancel(inner, row, row.paymentId ? new Date() : undefined),
+      }),
+    );
+    if (!cancelled) throw conflict(`The order is ${await this.currentStatus(order.id)}; it cannot be cancelled`);
+    return cancelled;
+  }
+
+  /** The order if the caller may manage its factory: NOT_FOUND without one, FORBIDDEN for anyone else. */
+  private async managedOrder(caller: Caller, orderId: string): Promise<Order> {
+    const order = isId(orderId) ? await this.em.findOne(Order, { id: orderId }) : null;
+    if (!order) throw notFound('No order with this id');
+    await this.access.assertCanManage(caller, order.factoryId, "this order's factory");
+    return order;
+  }
+
+  private async currentStatus(orderId: string): Promise<OrderStatus> {
+    return (await this.em.fork().findOneOrFail(Order, { id: orderId })).status;
+  }
+
+  /**
+   * Moves an order to `target` in one transaction, one transition() claim per step; `alongFulfilment`
+   * walks PAID → PROCESSING → SHIPPED → DELIVERED step by step. Being at the target already is a repeat
+   * and succeeds; anything illegal is CONFLICT. Each step's effects commit with it, once.
    */
   private async moveTo(
     orderId: string,
@@ -308,58 +438,107 @@ export class OrderService {
     if (!isId(orderId)) throw notFound('No order with this id');
     const { paymentId } = options;
     return this.em.transactional(async (tx) => {
-      let order = await tx.findOne(Order, { id: orderId });
-      if (!order) throw notFound('No order with this id');
+      const found = await tx.findOne(Order, { id: orderId });
+      if (!found) throw notFound('No order with this id');
+      let order: Order = found;
       if (paymentId && order.paymentId && order.paymentId !== paymentId)
         throw conflict('This payment belongs to another order');
-      const steps =
-        order.status === target ? [] : (options.alongFulfilment && fulfilmentSteps(order.status, target)) || [target];
+      if (order.status === target) return order;
+      const steps = (options.alongFulfilment && fulfilmentSteps(order.status, target)) || [target];
       for (const step of steps) {
-        const from: OrderStatus = order.status;
-        assertTransition(ORDER_TRANSITIONS, from, step, 'order status');
-        const claimed = await tx.nativeUpdate(
-          Order,
-          { id: orderId, status: from },
-          { status: step, paymentId: order.paymentId ?? paymentId ?? null, updatedAt: new Date() },
-        );
-        order = await tx.findOneOrFail(Order, { id: orderId }, { refresh: true });
-        // Lost the claim to a concurrent change: fine if that change reached the target, else refuse.
-        if (!claimed && order.status !== target)
-          throw conflict(`The order is ${order.status} now; cannot move it to ${target}`);
-        if (!claimed) break;
+        const moved = await transition(tx, Order, orderId, step, {
+          table: ORDER_TRANSITIONS,
+          set: { paymentId: order.paymentId ?? paymentId ?? null },
+          effects: (inner, row) => this.effectsOf(inner, row),
+        });
+        if (!moved) {
+          // Lost to a concurrent change: fine if that change reached the target, else refuse.
+          const current = await tx.findOneOrFail(Order, { id: orderId }, { refresh: true });
+          if (current.status === target) return current;
+          throw conflict(`The order is ${current.status} now; cannot move it to ${target}`);
+        }
+        order = moved;
       }
-      if (order.source === 'REGULAR' && target === 'PAID') await enqueue(tx, stockMessage(orderId, 'commit'));
-      if (order.source === 'REGULAR' && target === 'CANCELLED') await enqueue(tx, stockMessage(orderId, 'release'));
       return order;
     });
   }
 
+  /** What a regular order's new status causes, in the transaction of its claim (group-buying orders: nothing). */
+  private async effectsOf(tx: EntityManager, order: Order): Promise<void> {
+    if (order.source !== 'REGULAR') return;
+    switch (order.status) {
+      case 'PAID':
+        await enqueue(tx, stockMessage(order.id, 'commit'));
+        await notify(tx, {
+          dedupeKey: `order-received:${order.id}`,
+          factoryId: order.factoryId,
+          type: 'ORDER_RECEIVED',
+          title: 'New paid order',
+          body: `Order ${order.id} was paid (${rupiahText(order.total)}). Accept it to ship it.`,
+          data: { orderId: order.id, total: order.total },
+        });
+        return;
+      case 'CANCELLED':
+        await enqueue(tx, stockMessage(order.id, 'release'));
+        return;
+      case 'DELIVERED':
+        // The factory's money becomes available, less commission (payment, per order).
+        await enqueue(tx, {
+          dedupeKey: `order-delivered:${order.id}`,
+          service: 'payment',
+          path: orderDeliveredPath(order.id),
+          body: { orderId: order.id },
+        });
+        return;
+      case 'REFUNDED': {
+        await enqueue(tx, stockMessage(order.id, 'release'));
+        const cancel: ShipmentCancelRequest = { orderId: order.id };
+        await enqueue(tx, {
+          dedupeKey: `shipment-cancel:${order.id}`,
+          service: 'logistics',
+          path: SHIPMENT_CANCEL_PATH,
+          body: { ...cancel },
+        });
+        await notify(tx, {
+          dedupeKey: `order-cancelled:${order.id}`,
+          userId: order.userId,
+          type: 'ORDER_CANCELLED',
+          title: 'Your order was cancelled',
+          body: `The factory cancelled order ${order.id}; ${rupiahText(order.total)} is being refunded to you in full.`,
+          data: { orderId: order.id, total: order.total },
+        });
+        return;
+      }
+      default:
+    }
+  }
+
   /**
-   * Cancels every regular order still unpaid UNPAID_HOLD_MINUTES after it was placed: one claim per batch
-   * (`UPDATE … WHERE status = 'PENDING_PAYMENT' AND created_at < …`), and in the same transaction the
-   * stock release (warehouse) and the invoice's expiry (payment) through the outbox. A payment that lands
-   * meanwhile is payment's to settle. Answers how many orders were cancelled.
+   * Cancels every regular order still unpaid UNPAID_HOLD_MINUTES after it was placed, a batch at a time (rows
+   * locked, SKIP LOCKED so replicas share the work), each by its transition() claim with the stock release
+   * (warehouse) and the invoice's expiry (payment) through the outbox in the same transaction. A payment that
+   * lands meanwhile is payment's to settle. Answers how many orders were cancelled.
    */
   async cancelLapsedUnpaid(): Promise<number> {
     return this.em.transactional(async (tx) => {
-      const cancelled: { id: string; payment_id: string | null }[] = await tx.execute(
-        `update orders set status = 'CANCELLED', updated_at = now()
-          where id in (
-            select id from orders
-             where status = 'PENDING_PAYMENT' and source = 'REGULAR' and created_at < now() - ?::float8 * interval '1 minute'
-             order by created_at
-             limit ${UNPAID_SWEEP_BATCH}
-             for update skip locked)
-            and status = 'PENDING_PAYMENT'
-          returning id, payment_id`,
+      const lapsed: { id: string }[] = await tx.execute(
+        `select id from orders
+          where status = 'PENDING_PAYMENT' and source = 'REGULAR' and created_at < now() - ?::float8 * interval '1 minute'
+          order by created_at
+          limit ${UNPAID_SWEEP_BATCH}
+          for update skip locked`,
         [this.config.UNPAID_HOLD_MINUTES],
       );
-      for (const order of cancelled) {
-        await enqueue(tx, stockMessage(order.id, 'release'));
-        // A create call long answered can be abandoned at once; one still unanswered gets its settle time.
-        await abandonPaymentOf(tx, this.client, { orderId: order.id }, order.payment_id ? new Date() : undefined);
+      let cancelled = 0;
+      for (const { id } of lapsed) {
+        const order = await transition(tx, Order, id, 'CANCELLED', {
+          table: ORDER_TRANSITIONS,
+          // A create call long answered can be abandoned at once; one still unanswered gets its settle time.
+          effects: (inner, row) => this.afterUnpaidCancel(inner, row, row.paymentId ? new Date() : undefined),
+        });
+        if (order) cancelled += 1;
       }
-      return cancelled.length;
+      return cancelled;
     });
   }
 
@@ -373,18 +552,23 @@ export class OrderService {
     }
   }
 
-  /** PENDING_PAYMENT → CANCELLED as an atomic claim, with the stock release in the same transaction. */
+  /** PENDING_PAYMENT → CANCELLED for an order whose payment could not be started. */
   private async cancelUnpaid(orderId: string, abandonPayment: boolean): Promise<void> {
-    await this.em.transactional(async (tx) => {
-      const claimed = await tx.nativeUpdate(
-        Order,
-        { id: orderId, status: 'PENDING_PAYMENT' },
-        { status: 'CANCELLED', updatedAt: new Date() },
-      );
-      if (!claimed) return;
-      await enqueue(tx, stockMessage(orderId, 'release'));
-      if (abandonPayment) await abandonPaymentOf(tx, this.client, { orderId });
-    });
+    await this.em.transactional((tx) =>
+      transition(tx, Order, orderId, 'CANCELLED', {
+        table: ORDER_TRANSITIONS,
+        effects: async (inner, row) => {
+          if (abandonPayment) await this.afterUnpaidCancel(inner, row);
+          else await enqueue(inner, stockMessage(row.id, 'release'));
+        },
+      }),
+    );
+  }
+
+  /** An unpaid order was cancelled: its stock back, and its invoice closed (not before `abandonNotBefore`). */
+  private async afterUnpaidCancel(tx: EntityManager, order: Order, abandonNotBefore?: Date): Promise<void> {
+    await enqueue(tx, stockMessage(order.id, 'release'));
+    await abandonPaymentOf(tx, this.client, { orderId: order.id }, abandonNotBefore);
   }
 
   /** Release for an order that was never written (there is no row to hang an outbox message on). */

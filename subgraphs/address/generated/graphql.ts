@@ -10,6 +10,7 @@ export type MakeOptional<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]?: 
 export type MakeMaybe<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]: Maybe<T[SubKey]> };
 export type MakeEmpty<T extends { [key: string]: unknown }, K extends keyof T> = { [_ in K]?: never };
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -24,8 +25,8 @@ export type Scalars = {
 };
 
 /**
- * A shipping address of one user. Only its owner (and admins) can see it; other subgraphs that point
- * at an address (an order's shipping address) get it for the buyer they resolve it for.
+ * A shipping address of one user. Its owner and admins can see it; so can whoever may see an order shipping
+ * to it (the owner of the order's factory reads where to send the parcel), through `Order.shippingAddress`.
  */
 export type Address = {
   __typename?: 'Address';
@@ -95,6 +96,18 @@ export type MutationSetDefaultAddressArgs = {
 export type MutationUpdateAddressArgs = {
   id: Scalars['ID']['input'];
   input: UpdateAddressInput;
+};
+
+/** An order (order subgraph), extended here with where it ships. */
+export type Order = {
+  __typename?: 'Order';
+  addressId: Scalars['ID']['output'];
+  id: Scalars['ID']['output'];
+  /**
+   * Where it is shipped. Readable by whoever may see the order (its buyer, the owner of its factory, an admin):
+   * the order subgraph only answers an order to them.
+   */
+  shippingAddress: Address;
 };
 
 export type Query = {
@@ -217,6 +230,7 @@ export type ResolversTypes = ResolversObject<{
   CreateAddressInput: ResolverTypeWrapper<Partial<CreateAddressInput>>;
   DateTime: ResolverTypeWrapper<Partial<Scalars['DateTime']['output']>>;
   Mutation: ResolverTypeWrapper<{}>;
+  Order: ResolverTypeWrapper<Partial<Omit<Order, 'shippingAddress'> & { shippingAddress: ResolversTypes['Address'] }>>;
   Query: ResolverTypeWrapper<{}>;
   UpdateAddressInput: ResolverTypeWrapper<Partial<UpdateAddressInput>>;
 }>;
@@ -230,6 +244,7 @@ export type ResolversParentTypes = ResolversObject<{
   CreateAddressInput: Partial<CreateAddressInput>;
   DateTime: Partial<Scalars['DateTime']['output']>;
   Mutation: {};
+  Order: Partial<Omit<Order, 'shippingAddress'> & { shippingAddress: ResolversParentTypes['Address'] }>;
   Query: {};
   UpdateAddressInput: Partial<UpdateAddressInput>;
 }>;
@@ -261,6 +276,14 @@ export type MutationResolvers<ContextType = AddressContext, ParentType extends R
   updateAddress?: Resolver<ResolversTypes['Address'], ParentType, ContextType, RequireFields<MutationUpdateAddressArgs, 'id' | 'input'>>;
 }>;
 
+export type OrderResolvers<ContextType = AddressContext, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Order']>, { __typename: 'Order' } & GraphQLRecursivePick<ParentType, {"id":true}>, ContextType>;
+
+  id?: Resolver<ResolversTypes['ID'], { __typename: 'Order' } & GraphQLRecursivePick<ParentType, {"id":true}>, ContextType>;
+  shippingAddress?: Resolver<ResolversTypes['Address'], { __typename: 'Order' } & GraphQLRecursivePick<ParentType, {"id":true}> & GraphQLRecursivePick<ParentType, {"addressId":true}>, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
 export type QueryResolvers<ContextType = AddressContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   address?: Resolver<Maybe<ResolversTypes['Address']>, ParentType, ContextType, RequireFields<QueryAddressArgs, 'id'>>;
   myAddresses?: Resolver<Array<ResolversTypes['Address']>, ParentType, ContextType>;
@@ -270,6 +293,7 @@ export type Resolvers<ContextType = AddressContext> = ResolversObject<{
   Address?: AddressResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
+  Order?: OrderResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
 }>;
 

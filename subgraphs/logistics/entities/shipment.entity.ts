@@ -4,7 +4,10 @@ import type { ShipmentStatus } from '../states';
 
 /** The parcel of one order, from the factory to the buyer; at most one per order. */
 @Entity({ tableName: 'shipments' })
-@Check({ name: 'shipments_status_check', expression: "status in ('PENDING', 'PICKED_UP', 'IN_TRANSIT', 'DELIVERED')" })
+@Check({
+  name: 'shipments_status_check',
+  expression: "status in ('PENDING', 'PICKED_UP', 'IN_TRANSIT', 'DELIVERED', 'CANCELLED')",
+})
 export class Shipment {
   [OptionalProps]?: 'status' | 'createdAt' | 'updatedAt';
 

@@ -100,8 +100,13 @@ export type ShipmentEdge = {
   node: Shipment;
 };
 
-/** Where a shipment stands (PENDING → PICKED_UP → IN_TRANSIT → DELIVERED, one step at a time). */
+/**
+ * Where a shipment stands (PENDING → PICKED_UP → IN_TRANSIT → DELIVERED, one step at a time; PENDING →
+ * CANCELLED when its order is cancelled before pick-up).
+ */
 export type ShipmentStatus =
+  /** Its order was cancelled before the courier picked it up (cancelOrder); it never leaves the factory. */
+  | 'CANCELLED'
   /** Handed to the buyer. */
   | 'DELIVERED'
   /** On its way to the buyer. */
@@ -125,7 +130,10 @@ export type UpdateShipmentStatusInput = {
   /** Shown to the buyer in the tracking history, e.g. "Arrived at the Jakarta hub". */
   description?: InputMaybe<Scalars['String']['input']>;
   shipmentId: Scalars['ID']['input'];
-  /** The next status; skipping a step is refused with CONFLICT. */
+  /**
+   * The next status; skipping a step is refused with CONFLICT, and so is picking up the parcel of an order
+   * cancelled meanwhile. CANCELLED is not set here: cancel the order (cancelOrder).
+   */
   status: ShipmentStatus;
 };
 

@@ -10,6 +10,8 @@ import type { OrderSource, OrderStatus } from '../states';
 @Entity({ tableName: 'orders' })
 @Unique({ properties: ['sessionId', 'participantId'] })
 @Index({ properties: ['userId', 'id'] })
+// factoryOrders: a factory's orders newest first, page by page.
+@Index({ properties: ['factoryId', 'id'] })
 @Check({ name: 'orders_total_check', expression: 'total >= 0' })
 export class Order {
   [OptionalProps]?: 'currency' | 'createdAt' | 'updatedAt' | 'sessionId' | 'participantId' | 'paymentId';
@@ -20,7 +22,6 @@ export class Order {
   @Property({ type: 'uuid' })
   userId!: string;
 
-  @Index()
   @Property({ type: 'uuid' })
   factoryId!: string;
 

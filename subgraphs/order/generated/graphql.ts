@@ -26,17 +26,13 @@ export type Scalars = {
   _FieldSet: { input: any; output: any; }
 };
 
-/** A shipping address (address subgraph). */
-export type Address = {
-  __typename?: 'Address';
-  id: Scalars['ID']['output'];
-};
-
 export type CreateOrderInput = {
   /** One of the caller's addresses. */
   addressId: Scalars['ID']['input'];
   /** At least one item; every item from the same factory, each variant once. */
   items: Array<OrderItemInput>;
+  /** Where the money goes if the factory cancels the paid order: ORIGINAL_METHOD (the default) or WALLET. */
+  refundTo?: InputMaybe<RefundDestination>;
 };
 
 /** A new order and where to pay for it. */
@@ -56,12 +52,37 @@ export type GroupBuyingSession = {
 export type Mutation = {
   __typename?: 'Mutation';
   /**
+   * The factory takes a PAID regular order: PROCESSING, with its shipment created (`Order.shipment`, PENDING until
+   * the courier picks it up through updateShipmentStatus). Owner of the order's factory or an admin (FORBIDDEN for
+   * others); any other status, or a group-buying order (it ships when production completes) → CONFLICT.
+   */
+  acceptOrder: Order;
+  /**
+   * Cancels an order. Its buyer, while PENDING_PAYMENT: CANCELLED, the invoice expired and the stock released (an
+   * invoice paid first wins: CONFLICT). The owner of its factory or an admin, while PAID or PROCESSING (parcel not
+   * picked up): REFUNDED in full to where the buyer chose (`refundTo`), stock released, shipment cancelled, the
+   * buyer notified. Anyone else → FORBIDDEN; any other status, or a group-buying order (cancel its session) →
+   * CONFLICT. Exactly one of concurrent cancels (and payments) wins.
+   */
+  cancelOrder: Order;
+  /**
    * Orders items from one factory at catalog prices: reserves stock, then starts the payment.
    * Not enough stock → CONFLICT; items from several factories → BAD_USER_INPUT. An unpaid order holds its stock
    * for UNPAID_HOLD_MINUTES (default 30), then is CANCELLED with its invoice expired; a buyer has at most
    * MAX_UNPAID_ORDERS (default 3) unpaid orders: one more → CONFLICT.
    */
   createOrder: CreateOrderPayload;
+};
+
+
+export type MutationAcceptOrderArgs = {
+  orderId: Scalars['ID']['input'];
+};
+
+
+export type MutationCancelOrderArgs = {
+  orderId: Scalars['ID']['input'];
+  reason?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -72,6 +93,11 @@ export type MutationCreateOrderArgs = {
 /** A buyer's order from one factory. Money is integer IDR. */
 export type Order = {
   __typename?: 'Order';
+  /**
+   * The address it ships to, for the address subgraph's `Order.shippingAddress`: whoever may see the order
+   * (its buyer, the owner of its factory, an admin) may read where it goes.
+   */
+  addressId: Scalars['ID']['output'];
   createdAt: Scalars['DateTime']['output'];
   /** ISO 4217 code; always IDR today. */
   currency: Scalars['String']['output'];
@@ -79,8 +105,6 @@ export type Order = {
   groupBuyingSession?: Maybe<GroupBuyingSession>;
   id: Scalars['ID']['output'];
   items: Array<OrderItem>;
-  /** Where it is shipped (resolved by the address subgraph). */
-  shippingAddress: Address;
   source: OrderSource;
   status: OrderStatus;
   /** Every status the order has had, oldest first: its audit trail. */
@@ -94,7 +118,7 @@ export type OrderConnection = {
   __typename?: 'OrderConnection';
   edges: Array<OrderEdge>;
   pageInfo: PageInfo;
-  /** All of the caller's orders, across pages. */
+  /** All orders of the list, across pages. */
   totalCount: Scalars['Int']['output'];
 };
 
@@ -139,7 +163,7 @@ export type OrderSource =
 
 /** Where an order is in its life. */
 export type OrderStatus =
-  /** Not paid in time, or the payment could not be started; its stock was released. */
+  /** Not paid in time, cancelled by its buyer before paying, or the payment could not be started; its stock was released. */
   | 'CANCELLED'
   | 'DELIVERED'
   | 'PAID'
@@ -147,6 +171,7 @@ export type OrderStatus =
   | 'PENDING_PAYMENT'
   /** The factory is preparing it. */
   | 'PROCESSING'
+  /** Cancelled by the factory (or an admin) after payment: paid back in full, stock released. */
   | 'REFUNDED'
   | 'SHIPPED';
 
@@ -174,10 +199,20 @@ export type Product = {
 
 export type Query = {
   __typename?: 'Query';
+  /** A factory's orders, newest first, optionally of one status: its owner or an admin (FORBIDDEN for anyone else). */
+  factoryOrders: OrderConnection;
   /** The caller's orders, newest first. */
   myOrders: OrderConnection;
   /** An order the caller may see (its buyer, the owner of its factory, or an admin); null otherwise. */
   order?: Maybe<Order>;
+};
+
+
+export type QueryFactoryOrdersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  factoryId: Scalars['ID']['input'];
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<OrderStatus>;
 };
 
 
@@ -190,6 +225,13 @@ export type QueryMyOrdersArgs = {
 export type QueryOrderArgs = {
   id: Scalars['ID']['input'];
 };
+
+/** Where a refund goes, should the order be refunded. */
+export type RefundDestination =
+  /** Back to how the buyer paid (through Xendit). */
+  | 'ORIGINAL_METHOD'
+  /** Credit in the buyer's wallet, at once. */
+  | 'WALLET';
 
 /** A product variant (product subgraph). */
 export type Variant = {
@@ -281,9 +323,8 @@ export type DirectiveResolverFn<TResult = {}, TParent = {}, TContext = {}, TArgs
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
-  Address: ResolverTypeWrapper<Partial<Address>>;
-  ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
   CreateOrderInput: ResolverTypeWrapper<Partial<CreateOrderInput>>;
+  ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
   CreateOrderPayload: ResolverTypeWrapper<Partial<Omit<CreateOrderPayload, 'order'> & { order: ResolversTypes['Order'] }>>;
   String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
   DateTime: ResolverTypeWrapper<Partial<Scalars['DateTime']['output']>>;
@@ -302,14 +343,14 @@ export type ResolversTypes = ResolversObject<{
   Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
   Product: ResolverTypeWrapper<Partial<Product>>;
   Query: ResolverTypeWrapper<{}>;
+  RefundDestination: ResolverTypeWrapper<Partial<RefundDestination>>;
   Variant: ResolverTypeWrapper<Partial<Variant>>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
-  Address: Partial<Address>;
-  ID: Partial<Scalars['ID']['output']>;
   CreateOrderInput: Partial<CreateOrderInput>;
+  ID: Partial<Scalars['ID']['output']>;
   CreateOrderPayload: Partial<Omit<CreateOrderPayload, 'order'> & { order: ResolversParentTypes['Order'] }>;
   String: Partial<Scalars['String']['output']>;
   DateTime: Partial<Scalars['DateTime']['output']>;
@@ -329,12 +370,6 @@ export type ResolversParentTypes = ResolversObject<{
   Variant: Partial<Variant>;
 }>;
 
-export type AddressResolvers<ContextType = OrderContext, ParentType extends ResolversParentTypes['Address'] = ResolversParentTypes['Address']> = ResolversObject<{
-  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Address']>, ParentType, ContextType>;
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
-}>;
-
 export type CreateOrderPayloadResolvers<ContextType = OrderContext, ParentType extends ResolversParentTypes['CreateOrderPayload'] = ResolversParentTypes['CreateOrderPayload']> = ResolversObject<{
   order?: Resolver<ResolversTypes['Order'], ParentType, ContextType>;
   paymentUrl?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -352,17 +387,19 @@ export type GroupBuyingSessionResolvers<ContextType = OrderContext, ParentType e
 }>;
 
 export type MutationResolvers<ContextType = OrderContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  acceptOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationAcceptOrderArgs, 'orderId'>>;
+  cancelOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCancelOrderArgs, 'orderId'>>;
   createOrder?: Resolver<ResolversTypes['CreateOrderPayload'], ParentType, ContextType, RequireFields<MutationCreateOrderArgs, 'input'>>;
 }>;
 
 export type OrderResolvers<ContextType = OrderContext, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Order']>, { __typename: 'Order' } & GraphQLRecursivePick<ParentType, {"id":true}>, ContextType>;
+  addressId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   groupBuyingSession?: Resolver<Maybe<ResolversTypes['GroupBuyingSession']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   items?: Resolver<Array<ResolversTypes['OrderItem']>, ParentType, ContextType>;
-  shippingAddress?: Resolver<ResolversTypes['Address'], ParentType, ContextType>;
   source?: Resolver<ResolversTypes['OrderSource'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['OrderStatus'], ParentType, ContextType>;
   statusHistory?: Resolver<Array<ResolversTypes['OrderStatusChange']>, ParentType, ContextType>;
@@ -413,6 +450,7 @@ export type ProductResolvers<ContextType = OrderContext, ParentType extends Reso
 }>;
 
 export type QueryResolvers<ContextType = OrderContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  factoryOrders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, RequireFields<QueryFactoryOrdersArgs, 'factoryId'>>;
   myOrders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, Partial<QueryMyOrdersArgs>>;
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
 }>;
@@ -425,7 +463,6 @@ export type VariantResolvers<ContextType = OrderContext, ParentType extends Reso
 }>;
 
 export type Resolvers<ContextType = OrderContext> = ResolversObject<{
-  Address?: AddressResolvers<ContextType>;
   CreateOrderPayload?: CreateOrderPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   GroupBuyingSession?: GroupBuyingSessionResolvers<ContextType>;

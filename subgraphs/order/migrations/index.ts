@@ -3,6 +3,7 @@ import { Migration20261125124706 } from './Migration20261125124706';
 import { Migration20261125153401 } from './Migration20261125153401';
 import { Migration20261203130000 } from './Migration20261203130000';
 import { Migration20261203140000 } from './Migration20261203140000';
+import { Migration20261203145347 } from './Migration20261203145347';
 
 /** Applied in this order on start; new files come from `npm run migration:create -- order`. */
 export const migrations: MigrationObject[] = [
@@ -10,4 +11,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261125153401', class: Migration20261125153401 },
   { name: 'Migration20261203130000', class: Migration20261203130000 },
   { name: 'Migration20261203140000', class: Migration20261203140000 },
+  { name: 'Migration20261203145347', class: Migration20261203145347 },
 ];
