@@ -1,8 +1,16 @@
 import { Client as PgClient } from 'pg';
-import { startTestStack, type TestStack, errorCode, type GraphQLResponse, TEST_CALLBACK_TOKEN } from './support/e2e';
+import {
+  startTestStack,
+  subgraphSocket,
+  type TestStack,
+  errorCode,
+  type GraphQLResponse,
+  TEST_CALLBACK_TOKEN,
+  TEST_INTERNAL_TOKEN,
+} from './support/e2e';
 import { eventually } from './support/eventually';
 import { DEMO_FACTORIES, DEMO_OWNERS, DEMO_PRODUCTS } from '../lib/demo-data';
-import type { Caller } from '../lib/internal-auth';
+import { type Caller, identityHeaders } from '../lib/internal-auth';
 import { newId } from '../lib/ids';
 import { withDatabase } from '../lib/database';
 import { createAddress } from '../subgraphs/order/test-support';
@@ -288,6 +296,23 @@ describe('payouts', () => {
   });
 
   it('pays out through Xendit: the callback at the gateway settles it, replays change nothing, and the same key is the same payout', async () => {
+    // The owner watches the factory's payouts live (payoutUpdated, straight at settlement as the gateway asks it).
+    const watched: string[] = [];
+    const socket = subgraphSocket(stack, 'settlement', {
+      internalToken: TEST_INTERNAL_TOKEN,
+      ...identityHeaders(OWNER),
+    });
+    const unsubscribe = socket.subscribe<{ payoutUpdated: { status: string } }>(
+      {
+        query: `subscription ($id: ID!) { payoutUpdated(factoryId: $id) { id status } }`,
+        variables: { id: FACTORY.id },
+      },
+      {
+        next: (event) => void watched.push(event.data!.payoutUpdated.status),
+        error: () => undefined,
+        complete: () => undefined,
+      },
+    );
     const before = await balance();
     const payout = ok(await requestPayout(20_000, 'first-payout')).requestPayout;
     expect(payout).toMatchObject({
@@ -344,6 +369,24 @@ describe('payouts', () => {
     await eventually('reversal booked', async () => (await balance()).available === before.available);
     expect(await balance()).toEqual(before);
     await eventually('the owner told', async () => (await noticesOf('Rp 20.000')).includes('PAYOUT_SUCCEEDED'));
+    // graphql-ws does not acknowledge a subscribe, so ACCEPTED may have come before it listened.
+    await eventually('REVERSED seen live', async () => watched.includes('REVERSED'));
+    expect(watched.filter((status) => status !== 'ACCEPTED')).toEqual(['SUCCEEDED', 'REVERSED']);
+    unsubscribe();
+    await socket.dispose();
+    // Nobody else may watch them.
+    const strangerSocket = subgraphSocket(stack, 'settlement', {
+      internalToken: TEST_INTERNAL_TOKEN,
+      ...identityHeaders({ userId: newId(), role: 'BUYER' }),
+    });
+    const refused = await new Promise<unknown>((resolve) =>
+      strangerSocket.subscribe(
+        { query: `subscription ($id: ID!) { payoutUpdated(factoryId: $id) { id } }`, variables: { id: FACTORY.id } },
+        { next: resolve, error: resolve, complete: () => undefined },
+      ),
+    );
+    expect(JSON.stringify(refused)).toContain('FORBIDDEN');
+    await strangerSocket.dispose();
     await expectLedgerBalanced();
   });
 
