@@ -108,7 +108,7 @@ if (!hasChromium) console.warn(`gateway/console.test.ts skipped: ${CHROMIUM} is 
     await waitForText(page, 'current-user', /\S/);
   }
 
-  it('an owner runs the whole loop: factory, product, live session, order with address, shipping, payout', async () => {
+  it('an owner runs the whole loop: factory, product, live session, order with address, shipping, payout, refund', async () => {
     const owner = await newPage();
     const buyer = await newPage();
     const sku = `CONSOLE-${Math.floor(Math.random() * 1e9)}`;
@@ -157,19 +157,22 @@ if (!hasChromium) console.warn(`gateway/console.test.ts skipped: ${CHROMIUM} is 
     await waitForText(owner, byTestId(session, 'session-progress'), /^1\/3 paid · 1 buyer$/);
 
     // The same buyer places a regular order (the storefront sells only sessions) and pays it.
-    const buyerToken = await buyer.evaluate(() => localStorage.getItem('demo.token'));
-    const addresses = await stack.graphql('{ myAddresses { id } }', {}, { token: buyerToken! });
-    const placed = await stack.graphql(
-      `mutation ($input: CreateOrderInput!) { createOrder(input: $input) { order { id total } paymentUrl } }`,
-      { input: { addressId: addresses.data.myAddresses[0].id, items: [{ variantId, quantity: 2 }] } },
-      { token: buyerToken! },
-    );
-    expect(placed.errors).toBeUndefined();
-    expect(placed.data.createOrder.order.total).toBe(100_000);
-    await stack.payInvoice(placed.data.createOrder.paymentUrl);
+    const buyerToken = (await buyer.evaluate(() => localStorage.getItem('demo.token')))!;
+    const { myAddresses } = (await stack.graphql('{ myAddresses { id } }', {}, { token: buyerToken })).data;
+    const placeOrder = async (quantity: number) => {
+      const placed = await stack.graphql(
+        `mutation ($input: CreateOrderInput!) { createOrder(input: $input) { order { id total } paymentUrl } }`,
+        { input: { addressId: myAddresses[0].id, items: [{ variantId, quantity }] } },
+        { token: buyerToken },
+      );
+      expect(placed.errors).toBeUndefined();
+      expect(placed.data.createOrder.order.total).toBe(quantity * 50_000);
+      await stack.payInvoice(placed.data.createOrder.paymentUrl);
+      return owner.locator(`[data-testid="order"][data-order-id="${placed.data.createOrder.order.id}"]`);
+    };
+    const order = await placeOrder(2);
 
     // The owner sees it with its address, accepts it and ships it to the door.
-    const order = owner.locator(`[data-testid="order"][data-order-id="${placed.data.createOrder.order.id}"]`);
     await waitForText(owner, byTestId(order, 'order-status'), /^PAID$/);
     await waitForText(
       owner,
@@ -185,9 +188,7 @@ if (!hasChromium) console.warn(`gateway/console.test.ts skipped: ${CHROMIUM} is 
       ['IN_TRANSIT', /^SHIPPED$/],
       ['DELIVERED', /^DELIVERED$/],
     ] as const) {
-      await owner
-        .locator(`[data-testid="order"][data-order-id="${placed.data.createOrder.order.id}"] [data-next="${next}"]`)
-        .click();
+      await order.locator(`[data-next="${next}"]`).click();
       await waitForText(owner, byTestId(order, 'shipment-status'), new RegExp(`^${next}$`));
       await waitForText(owner, byTestId(order, 'order-status'), orderStatus);
     }
@@ -224,6 +225,16 @@ if (!hasChromium) console.warn(`gateway/console.test.ts skipped: ${CHROMIUM} is 
     await waitForText(owner, byTestId(payout, 'payout-status'), /^SUCCEEDED$/);
     await waitForText(owner, 'balance-paid-out', /^Rp97\.000$/);
     await waitForText(owner, 'balance-available', /^Rp0$/);
+
+    // A paid order the factory cannot fulfil is refunded in full, and its money leaves the balance.
+    const refunded = await placeOrder(1);
+    await waitForText(owner, byTestId(refunded, 'order-status'), /^PAID$/);
+    await waitForText(owner, 'balance-pending', /^Rp90\.000$/);
+    await refunded.locator('summary').click();
+    await refunded.locator('[name="reason"]').fill('Out of black dye this month');
+    await byTestId(refunded, 'refund-order').click();
+    await waitForText(owner, byTestId(refunded, 'order-status'), /^REFUNDED$/);
+    await waitForText(owner, 'balance-pending', /^Rp40\.000$/);
     expect(await byTestId(owner, 'error').isVisible()).toBe(false);
 
     fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });

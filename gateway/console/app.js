@@ -339,7 +339,7 @@ async function showConsole() {
     leave: () => cleanups.forEach((stop) => stop()),
     refresh: () => panels.forEach((panel) => panel.refresh().catch(showError)),
   };
-  const context = { factoryId: chosen.id, onLeave: (stop) => cleanups.push(stop), panels };
+  const context = { factoryId: chosen.id, onLeave: (stop) => cleanups.push(stop) };
   const factory = factoryPanel(context);
   const products = productsPanel(context);
   const sessions = sessionsPanel(context);
@@ -349,8 +349,11 @@ async function showConsole() {
   context.productsChanged = () => sessions.refresh();
   context.factoryChanged = () => factory.refresh().catch(showError);
   panels.push(factory, products, orders, payouts);
+  // Shown once loaded, so no form is used before its choices (categories, variants) are there.
+  const loaded = await Promise.allSettled([factory, products, sessions, orders, payouts].map((p) => p.refresh()));
   root.append(factory.element, products.element, sessions.element, orders.element, payouts.element);
-  await Promise.all([factory, products, sessions, orders, payouts].map((panel) => panel.refresh()));
+  const failed = loaded.find((outcome) => outcome.status === 'rejected');
+  if (failed) showError(failed.reason);
 }
 
 function factoryForm() {
