@@ -460,4 +460,28 @@ describe('payouts', () => {
     await eventually('paid out', async () => (await balance()).paidOut === before.paidOut + 11_000);
     await expectLedgerBalanced();
   });
+  it('makes one payout of concurrent requests with the same key, and never pays out more than available', async () => {
+    ok(await setAccount({ channelCode: 'ID_BCA', accountNumber: '1234567890' }));
+    const twins = await Promise.all([requestPayout(10_000, 'twin'), requestPayout(10_000, 'twin')]);
+    const [first, second] = twins.map((answer) => ok(answer).requestPayout.id);
+    expect(second).toBe(first);
+    await waitStatus(first, 'SUCCEEDED');
+    expect(await sandboxPayouts(`reference_id=${first}`)).toHaveLength(1);
+
+    await eventually('settled', async () => (await balance()).inPayout === 0);
+    const before = await balance();
+    const each = Math.floor(before.available / 2);
+    const answers = await Promise.all([1, 2, 3].map(() => requestPayout(each)));
+    expect(answers.map((answer) => errorCode(answer) ?? 'OK').sort()).toEqual(['BAD_USER_INPUT', 'OK', 'OK']);
+    const [{ n }] = await settlementRows('select count(*)::int as n from payouts where amount = $1', [each]);
+    expect(n).toBe(2);
+    for (const answer of answers.filter((a) => !a.errors)) await waitStatus(answer.data.requestPayout.id, 'SUCCEEDED');
+    await eventually('paid out', async () => (await balance()).paidOut === before.paidOut + 2 * each);
+    expect(await balance()).toEqual({
+      ...before,
+      available: before.available - 2 * each,
+      paidOut: before.paidOut + 2 * each,
+    });
+    await expectLedgerBalanced();
+  });
 });
