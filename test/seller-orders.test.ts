@@ -160,6 +160,12 @@ describe('seller side: orders from the factory', () => {
       body: { type: 'ORDER_RECEIVED', factoryId: FACTORY.id, data: { orderId: older.orderId } },
     });
     expect(await outboxOf(`notify:order-received:${newer.orderId}`)).toBeUndefined();
+    await eventually('the owner sees ORDER_RECEIVED', async () => {
+      const mine = await as(OWNER, `{ myNotifications(first: 50) { edges { node { type body } } } }`);
+      return mine.data?.myNotifications.edges.some(
+        (e: any) => e.node.type === 'ORDER_RECEIVED' && e.node.body.includes(older.orderId),
+      );
+    });
   });
 
   it('accepts a paid regular order, ships and delivers it; the order follows and the money is told', async () => {
@@ -275,6 +281,24 @@ describe('seller side: orders from the factory', () => {
       expect((await invariants()).ok).toBe(true);
     }
     expect(await statusOf(paid.orderId)).toBe('REFUNDED');
+  });
+
+  it('lets exactly one of a factory cancel and the pick-up win; order and shipment agree', async () => {
+    for (let round = 0; round < 3; round += 1) {
+      const { orderId } = await placeOrder(buyer());
+      const shipmentId = (await as(OWNER, ACCEPT, { id: orderId })).data.acceptOrder.shipment.id;
+      const [cancel, pickUp] = await Promise.all([
+        as(OWNER, CANCEL, { id: orderId }),
+        as(OWNER, SHIP, { input: { shipmentId, status: 'PICKED_UP' } }),
+      ]);
+      expect([cancel, pickUp].map((r) => errorCode(r) ?? 'OK').sort()).toEqual(['CONFLICT', 'OK']);
+      const [order, shipment] = cancel.errors ? ['SHIPPED', 'PICKED_UP'] : ['REFUNDED', 'CANCELLED'];
+      expect(await statusOf(orderId)).toBe(order);
+      await eventually(
+        `shipment ${shipment}`,
+        async () => (await as(OWNER, ORDER, { id: orderId })).data.order.shipment.status === shipment,
+      );
+    }
   });
 
   it('settles a buyer cancel racing the payment callback to exactly one outcome, money consistent', async () => {
