@@ -30,3 +30,9 @@ export type NotificationRequest = {
 export interface NotificationCreated {
   id: string;
 }
+
+/**
+ * notification's own outbox (caller and callee are notification): sends a stored owner's notice on WhatsApp
+ * (phone from auth, then `SEND_TEMPLATE_PATH` through the outbox), so the in-app notice never waits on either.
+ */
+export const noticeWhatsAppPath = (notificationId: string) => `/api/notifications/${notificationId}/whatsapp`;

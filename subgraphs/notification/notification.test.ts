@@ -1,6 +1,9 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Client as WsClient } from 'graphql-ws';
 import { startTestStack, subgraphSocket, type TestStack, errorCode, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
 import { newId } from '../../lib/ids';
+import { NOTIFICATION_TYPES } from '../../lib/contracts/notification';
 
 describe('notification subgraph', () => {
   let stack: TestStack;
@@ -25,6 +28,16 @@ describe('notification subgraph', () => {
     });
   const as = (userId: string) => ({ caller: { userId, role: 'BUYER' as const } });
   const LIST = `query($unread: Boolean) { myNotifications(first: 10, unreadOnly: $unread) { totalCount edges { node { id type title readAt } } } }`;
+
+  it("serves exactly the contract's notification types", () => {
+    const schema = fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8');
+    const values = /enum NotificationType \{([^}]*)\}/
+      .exec(schema)![1]
+      .replace(/"""[^"]*"""/g, '')
+      .split(/\s+/)
+      .filter(Boolean);
+    expect(values).toEqual([...NOTIFICATION_TYPES]);
+  });
 
   it('stores a notification once per dedupe key and refuses bad input', async () => {
     const userId = newId();

@@ -17,7 +17,12 @@ import {
   SEND_TEMPLATE_PATH,
   type SendTemplateRequest,
 } from '../../lib/contracts/seller';
-import { NOTIFICATION_TYPES, type NotificationCreated, type NotificationType } from '../../lib/contracts/notification';
+import {
+  NOTIFICATION_TYPES,
+  noticeWhatsAppPath,
+  type NotificationCreated,
+  type NotificationType,
+} from '../../lib/contracts/notification';
 
 export const NOTIFICATION_ADDED = 'notification_added';
 
@@ -73,17 +78,16 @@ export class NotificationService {
 
   /**
    * POST /api/notifications — once per dedupeKey. A notice for a factory goes to its owner (asked of the
-   * factory subgraph; an unknown factory is 400, so the sender's outbox gives up) and, for the owner's
-   * notices, also to the owner's WhatsApp through this service's outbox. The lookups happen before the
-   * transaction; the insert either wins (its event goes out and its WhatsApp message is queued when it
-   * commits) or finds the row an earlier call made, and both answer its id.
+   * factory subgraph before the transaction; an unknown factory is 400, so the sender's outbox gives up).
+   * The insert either wins (its event goes out when it commits) or finds the row an earlier call made, and
+   * both answer its id. An owner's notice also queues, in the same transaction, its WhatsApp copy on this
+   * service's own outbox (see sendToWhatsApp), so the in-app notice never waits on auth or WhatsApp.
    */
   async create(input: unknown): Promise<NotificationCreated> {
     const p = parseInput(createSchema, input);
     const earlier = await this.em.findOne(Notification, { dedupeKey: p.dedupeKey });
     if (earlier) return { id: earlier.id };
     const recipient = p.factoryId ? await this.ownerOf(p.factoryId) : p.userId!;
-    const phone = p.factoryId && OWNER_WHATSAPP_TYPES.has(p.type) ? await this.phoneOf(recipient) : null;
     const data = p.factoryId ? { ...(p.data ?? {}), factoryId: p.factoryId } : (p.data ?? null);
     return this.em.transactional(async (tx) => {
       const rows = await tx.execute(
@@ -94,12 +98,47 @@ export class NotificationService {
       if (rows[0]) {
         const row = tx.map(Notification, rows[0]);
         await publishOnCommit(tx, NOTIFICATION_ADDED, notificationEvent(row));
-        if (phone) await this.enqueueWhatsApp(tx, row, phone);
+        if (p.factoryId && OWNER_WHATSAPP_TYPES.has(p.type)) {
+          await enqueue(tx, {
+            dedupeKey: `owner-whatsapp:${row.id}`,
+            service: 'notification',
+            path: noticeWhatsAppPath(row.id),
+            body: {},
+          });
+        }
         return { id: row.id };
       }
       const existing = await tx.findOneOrFail(Notification, { dedupeKey: p.dedupeKey });
       return { id: existing.id };
     });
+  }
+
+  /**
+   * POST /api/notifications/:id/whatsapp (this service's own outbox, queued by create): looks up the
+   * recipient's phone in auth, then enqueues `POST whatsapp SEND_TEMPLATE_PATH` with the notice's title and
+   * body as the template's parameters. Idempotent per notification; a recipient auth does not know gets the
+   * in-app notice only (logged).
+   */
+  async sendToWhatsApp(id: string): Promise<{ id: string; whatsapp: 'QUEUED' | 'NO_PHONE' }> {
+    const notification = isId(id) ? await this.em.findOne(Notification, { id }) : null;
+    if (!notification) throw notFound('No such notification');
+    const phone = await this.phoneOf(notification.userId);
+    if (!phone) return { id, whatsapp: 'NO_PHONE' };
+    const message: SendTemplateRequest = {
+      dedupeKey: `notification:${notification.id}`,
+      to: phone,
+      template: this.requireDeps().config.WHATSAPP_NOTICE_TEMPLATE,
+      parameters: [notification.title, notification.body],
+    };
+    await this.em.transactional(async (tx) => {
+      await enqueue(tx, {
+        dedupeKey: `whatsapp:${notification.id}`,
+        service: 'whatsapp',
+        path: SEND_TEMPLATE_PATH,
+        body: { ...message },
+      });
+    });
+    return { id, whatsapp: 'QUEUED' };
   }
 
   private async ownerOf(factoryId: string): Promise<string> {
@@ -111,7 +150,6 @@ export class NotificationService {
     }
   }
 
-  /** The owner's number, or null (logged) for a user auth does not know: the in-app notice still counts. */
   private async phoneOf(userId: string): Promise<string | null> {
     const { client, logger } = this.requireDeps();
     try {
@@ -121,22 +159,6 @@ export class NotificationService {
       logger.warn({ userId }, 'factory owner unknown to auth: notice stored in-app only, not sent on WhatsApp');
       return null;
     }
-  }
-
-  /** The notice as the owner's WhatsApp template message: its title and body as the two parameters. */
-  private async enqueueWhatsApp(tx: EntityManager, row: Notification, phone: string): Promise<void> {
-    const message: SendTemplateRequest = {
-      dedupeKey: `notification:${row.id}`,
-      to: phone,
-      template: this.requireDeps().config.WHATSAPP_NOTICE_TEMPLATE,
-      parameters: [row.title, row.body],
-    };
-    await enqueue(tx, {
-      dedupeKey: `whatsapp:${row.id}`,
-      service: 'whatsapp',
-      path: SEND_TEMPLATE_PATH,
-      body: { ...message },
-    });
   }
 
   private requireDeps(): NotificationDeps {

@@ -1,4 +1,4 @@
-import { CloudApiError, isRetryable, otpTemplateMessage } from './cloud-api';
+import { CloudApiError, isRetryable, noticeTemplateMessage, otpTemplateMessage } from './cloud-api';
 
 describe('WhatsApp Cloud API client', () => {
   it('builds the authentication template with the code in the body and the URL button', () => {
@@ -16,6 +16,26 @@ describe('WhatsApp Cloud API client', () => {
           { type: 'button', sub_type: 'url', index: '0', parameters: [{ type: 'text', text: '042137' }] },
         ],
       },
+    });
+  });
+
+  it('builds a notice template with one body text parameter each, whitespace runs made one space', () => {
+    const message = noticeTemplateMessage('+6281234567890', ['New order', 'Order A1\n\twas   paid.  '], {
+      name: 'seller_notice',
+      language: 'id',
+    });
+    expect(message.template).toEqual({
+      name: 'seller_notice',
+      language: { code: 'id' },
+      components: [
+        {
+          type: 'body',
+          parameters: [
+            { type: 'text', text: 'New order' },
+            { type: 'text', text: 'Order A1 was paid.' },
+          ],
+        },
+      ],
     });
   });
 

@@ -1,7 +1,8 @@
 import { startTestStack, type TestStack } from '../../test/support/e2e';
+import { SEND_TEMPLATE_PATH } from '../../lib/contracts/seller';
 
 /** The whatsapp service on its own, against the sandbox's Cloud API (no gateway: it is internal REST). */
-describe('whatsapp send-otp', () => {
+describe('whatsapp sends', () => {
   let stack: TestStack;
   let phoneCounter = 0;
   const freshPhone = () =>
@@ -97,6 +98,57 @@ describe('whatsapp send-otp', () => {
       body: JSON.stringify({ phone: '+6281234567890', code: '123456' }),
     });
     expect(response.status).toBe(401);
+  });
+
+  describe("send-template (factory owners' notices)", () => {
+    const sendTemplate = (body: Record<string, unknown>) =>
+      stack.internal('whatsapp', 'POST', SEND_TEMPLATE_PATH, {
+        dedupeKey: `test:${Math.random()}`,
+        to: freshPhone(),
+        template: 'seller_notice',
+        parameters: ['New order', 'Order A1 was paid.'],
+        ...body,
+      });
+
+    it('sends once per dedupeKey, with the parameters on one line each, and answers the same id after', async () => {
+      const to = freshPhone();
+      const request = { dedupeKey: `notice:${to}`, to, parameters: ['New order', 'Order A1\nwas paid.'] };
+      const concurrent = await Promise.all([sendTemplate(request), sendTemplate(request)]);
+      // One sends; the other finds it sent, or still in flight (503: its caller's outbox asks again).
+      expect(concurrent.map((r) => r.status).sort()).toEqual(expect.arrayContaining([200]));
+      expect(concurrent.every((r) => r.status === 200 || r.status === 503)).toBe(true);
+      const sent = concurrent.find((r) => r.status === 200)!.body.messageId;
+      expect((await sendTemplate({ ...request, parameters: ['Other'] })).body).toEqual({ messageId: sent });
+      const messages = (await messagesTo(to)) as unknown as { id: string; template: string; parameters: string[] }[];
+      expect(messages).toHaveLength(1);
+      expect(messages[0]).toMatchObject({
+        id: sent,
+        template: 'seller_notice',
+        parameters: ['New order', 'Order A1 was paid.'],
+      });
+    });
+
+    it('sends it when asked again after the Cloud API was down', async () => {
+      const to = freshPhone();
+      await inject(500, 10);
+      expect((await sendTemplate({ dedupeKey: `down:${to}`, to })).status).toBe(503);
+      await fetch(`${stack.sandboxUrl}/__sandbox/whatsapp/faults`, { method: 'DELETE' });
+      expect((await sendTemplate({ dedupeKey: `down:${to}`, to })).status).toBe(200);
+      expect(await messagesTo(to)).toHaveLength(1);
+    });
+
+    it('answers 400 for a number not on WhatsApp and for malformed requests', async () => {
+      for (const body of [
+        { to: '+628991234567' },
+        { to: '081234567890' },
+        { template: 'Not A Template' },
+        { parameters: [''] },
+        { dedupeKey: '' },
+      ]) {
+        const answer = await sendTemplate(body);
+        expect([answer.status, answer.body.error.code]).toEqual([400, 'BAD_USER_INPUT']);
+      }
+    });
   });
 
   it('reports a rejected access token as 502 (configuration), not as bad input', async () => {
