@@ -445,6 +445,24 @@ describe('payouts', () => {
     expect(await sandboxPayouts(`reference_id=${row.id}`)).toHaveLength(1);
   });
 
+  it('fails a payout Xendit refuses, and resumes one Xendit could not answer', async () => {
+    ok(await setAccount({ channelCode: 'ID_BCA', accountNumber: '1234567890' }));
+    const before = await balance();
+    await sandbox('POST', '/__sandbox/xendit/faults', { status: 400, path: 'payouts' });
+    const refused = ok(await requestPayout(13_000)).requestPayout;
+    expect(refused).toMatchObject({ status: 'FAILED', failureCode: 'API_VALIDATION_ERROR' });
+    await eventually('money back', async () => (await balance()).available === before.available);
+
+    await sandbox('POST', '/__sandbox/xendit/faults', { status: 503, path: 'payouts' });
+    const pending = ok(await requestPayout(14_000)).requestPayout;
+    expect(pending.status).toBe('REQUESTED');
+    expect(await balance()).toMatchObject({ available: before.available - 14_000, inPayout: 14_000 });
+    // Resumed after twice HTTP_TIMEOUT_MS with the same idempotency key.
+    await waitStatus(pending.id, 'SUCCEEDED', 40_000);
+    expect(await sandboxPayouts(`reference_id=${pending.id}`)).toHaveLength(1);
+    await eventually('paid out', async () => (await balance()).paidOut === before.paidOut + 14_000);
+  });
+
   it('settles a payout whose callback never comes from Xendit (poll fallback)', async () => {
     ok(await setAccount({ channelCode: 'ID_BCA', accountNumber: '1234567890' }));
     const before = await balance();

@@ -19,7 +19,7 @@ import { PayoutAccount } from './entities/payout-account.entity';
 import { Payout } from './entities/payout.entity';
 import { PAYOUT_CHANNEL_CODES } from './channels';
 import { acceptPayout, settlePayout } from './payouts';
-import { type PayoutGateway, PayoutRefused } from './xendit';
+import { type PayoutGateway, PayoutRefused, type RemotePayout } from './xendit';
 
 const payoutAccountSchema = z.object({
   factoryId: idSchema,
@@ -148,16 +148,25 @@ export class SettlementService {
    */
   async advance(payout: Payout): Promise<Payout> {
     if (!payout.reservedAt) await this.reserve(payout);
-    let remote;
+    const remote = await this.send(payout);
+    if (remote) await this.em.fork().transactional((tx) => acceptPayout(tx, payout.id, remote.id));
+    return this.em.fork().findOneOrFail(Payout, { id: payout.id });
+  }
+
+  /**
+   * Xendit's payout, or null when the call failed without an answer to act on (timeout, 5xx: resumed later with
+   * the same key). A refusal makes the payout FAILED with Xendit's error code, its money returned.
+   */
+  private async send(payout: Payout): Promise<RemotePayout | null> {
     try {
-      remote = await this.deps.gateway.createPayout(payout);
+      return await this.deps.gateway.createPayout(payout);
     } catch (error) {
       if (!(error instanceof PayoutRefused)) {
         this.deps.logger?.warn(
           { err: error, payoutId: payout.id },
           'payout not sent to Xendit yet; it will be resumed',
         );
-        return this.current(payout.id);
+        return null;
       }
       this.deps.logger?.error(
         { payoutId: payout.id, status: error.status, errorCode: error.errorCode, message: error.message },
@@ -166,10 +175,8 @@ export class SettlementService {
       await this.em
         .fork()
         .transactional((tx) => settlePayout(tx, payout.id, 'FAILED', { failureCode: error.errorCode }));
-      return this.current(payout.id);
+      return null;
     }
-    await this.em.fork().transactional((tx) => acceptPayout(tx, payout.id, remote.id));
-    return this.current(payout.id);
   }
 
   /** Payment moves the amount from available to in-payout; a refusal (not enough available) deletes the payout. */
@@ -188,10 +195,6 @@ export class SettlementService {
       throw error;
     }
     await this.em.fork().nativeUpdate(Payout, { id: payout.id, reservedAt: null }, { reservedAt: new Date() });
-  }
-
-  private async current(payoutId: string): Promise<Payout> {
-    return this.em.fork().findOneOrFail(Payout, { id: payoutId });
   }
 
   /**
