@@ -52,7 +52,8 @@ describe('auth and whatsapp through the gateway', () => {
 
   beforeAll(async () => {
     stack = await startTestStack({
-      subgraphs: ['auth', 'whatsapp', 'product'],
+      // createCategory (the role probe below) asks factory whether a caller without the role owns a factory.
+      subgraphs: ['auth', 'whatsapp', 'product', 'factory'],
       sandbox: true,
       env: {
         JWT_SECRET,
