@@ -478,6 +478,21 @@ describe('payouts', () => {
     await eventually('paid out', async () => (await balance()).paidOut === before.paidOut + 11_000);
     await expectLedgerBalanced();
   });
+  it('returns the money of a payout cancelled at Xendit (no callback: the poll finds it)', async () => {
+    // Xendit's test account number that stays ACCEPTED, so the payout can still be cancelled.
+    ok(await setAccount({ channelCode: 'ID_MANDIRI', accountNumber: '131313' }));
+    const before = await balance();
+    const payout = ok(await requestPayout(16_000)).requestPayout;
+    expect(payout.status).toBe('ACCEPTED');
+    const [remote] = await sandboxPayouts(`reference_id=${payout.id}`);
+    expect((await sandbox('POST', `/v2/payouts/${encodeURIComponent(remote.payout.id)}/cancel`)).body.status).toBe(
+      'CANCELLED',
+    );
+    await waitStatus(payout.id, 'CANCELLED', 30_000);
+    await eventually('money back', async () => (await balance()).available === before.available);
+    expect(await balance()).toEqual(before);
+  });
+
   it('makes one payout of concurrent requests with the same key, and never pays out more than available', async () => {
     ok(await setAccount({ channelCode: 'ID_BCA', accountNumber: '1234567890' }));
     const twins = await Promise.all([requestPayout(10_000, 'twin'), requestPayout(10_000, 'twin')]);
