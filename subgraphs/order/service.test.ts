@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import { dropDatabases, ensureDatabase, withDatabase } from '../../lib/database';
+import { loadConfig } from '../../lib/config';
+import { initOrm, type Orm } from '../../lib/orm';
+import { InternalClient } from '../../lib/internal-client';
+import { OutboxMessage } from '../../lib/outbox';
+import { newId } from '../../lib/ids';
+import { orderDeliveredPath, REFUND_ORDER_PATH } from '../../lib/contracts/seller';
+import { SHIPMENT_CANCEL_PATH } from '../../lib/contracts/order';
+import { capturingLogger } from '../../test/support/logs';
+import { Order } from './entities/order.entity';
+import { OrderItem } from './entities/order-item.entity';
+import { OrderStatusChange } from './entities/order-status-change.entity';
+import type { OrderSource, OrderStatus } from './states';
+import { migrations } from './migrations';
+import { OrderService } from './service';
+
+/**
+ * The order's transitions and what each one sends, in process against PostgreSQL (a fresh database with the
+ * order schema): the paths that call no other service. The flows with them: test/seller-orders.test.ts.
+ */
+describe('order service: transitions and their effects', () => {
+  const prefix = `os${randomBytes(4).toString('hex')}`;
+  let orm: Orm;
+  const config = loadConfig({ NODE_ENV: 'test', UNPAID_HOLD_MINUTES: '1' });
+
+  beforeAll(async () => {
+    await ensureDatabase(process.env.TEST_DATABASE_URL!, `${prefix}_order`);
+    orm = await initOrm({
+      clientUrl: withDatabase(process.env.TEST_DATABASE_URL!, `${prefix}_order`),
+      entities: [Order, OrderItem, OrderStatusChange, OutboxMessage],
+      migrations,
+      logger: capturingLogger().logger,
+    });
+  });
+  afterAll(async () => {
+    await orm?.close();
+    await dropDatabases(process.env.TEST_DATABASE_URL!, prefix);
+  });
+
+  const service = () => new OrderService(orm.em.fork(), new InternalClient(config), config);
+  const anOrder = async (status: OrderStatus, source: OrderSource = 'REGULAR', createdAt = new Date()) => {
+    const em = orm.em.fork();
+    const order = em.create(Order, {
+      userId: newId(),
+      factoryId: newId(),
+      addressId: newId(),
+      status,
+      source,
+      total: 94_000,
+      paymentId: newId(),
+      createdAt,
+    });
+    await em.flush();
+    return order;
+  };
+  /** The outbox messages an order's changes left, as [service, path, type or status]. */
+  const sent = async (orderId: string) =>
+    (
+      await orm.em
+        .fork()
+        .find(OutboxMessage, { dedupeKey: { $like: `%${orderId}%` } }, { orderBy: { createdAt: 'asc', id: 'asc' } })
+    ).map((m) => [m.service, m.path, (m.body.type as string | undefined) ?? null]);
+  const history = async (orderId: string) =>
+    (await orm.em.fork().find(OrderStatusChange, { subjectId: orderId }, { orderBy: { id: 'asc' } })).map(
+      (h) => `${h.fromStatus ?? ''}→${h.toStatus}`,
+    );
+
+  it("pays a regular order once: stock committed and the factory's owner told", async () => {
+    const order = await anOrder('PENDING_PAYMENT');
+    const paid = { orderId: order.id, paymentId: order.paymentId, status: 'PAID' };
+    expect((await service().applyPaymentStatus(paid)).status).toBe('PAID');
+    expect((await service().applyPaymentStatus(paid)).status).toBe('PAID');
+    expect(await sent(order.id)).toEqual([
+      ['warehouse', '/api/inventory/commit', null],
+      ['notification', '/api/notifications', 'ORDER_RECEIVED'],
+    ]);
+    const notice = await orm.em.fork().findOneOrFail(OutboxMessage, { dedupeKey: `notify:order-received:${order.id}` });
+    expect(notice.body).toMatchObject({ factoryId: order.factoryId, data: { orderId: order.id } });
+    expect(notice.body.userId).toBeUndefined();
+    // A late EXPIRED cannot cancel it; another payment's verdict is refused.
+    await expect(service().applyPaymentStatus({ ...paid, status: 'EXPIRED' })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+    await expect(service().applyPaymentStatus({ ...paid, paymentId: newId() })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+    expect(await history(order.id)).toEqual(['→PENDING_PAYMENT', 'PENDING_PAYMENT→PAID']);
+  });
+
+  it('follows its shipment step by step; DELIVERED tells payment once (regular orders only)', async () => {
+    const regular = await anOrder('PROCESSING');
+    const group = await anOrder('PAID', 'GROUP_BUYING');
+    for (const order of [regular, group]) {
+      expect((await service().applyShipmentStatus(order.id, { status: 'SHIPPED' })).status).toBe('SHIPPED');
+      expect((await service().applyShipmentStatus(order.id, { status: 'SHIPPED' })).status).toBe('SHIPPED');
+      expect((await service().applyShipmentStatus(order.id, { status: 'DELIVERED' })).status).toBe('DELIVERED');
+      expect((await service().applyShipmentStatus(order.id, { status: 'DELIVERED' })).status).toBe('DELIVERED');
+    }
+    expect(await sent(regular.id)).toEqual([['payment', orderDeliveredPath(regular.id), null]]);
+    expect(await sent(group.id)).toEqual([]);
+    expect(await history(group.id)).toEqual(['→PAID', 'PAID→PROCESSING', 'PROCESSING→SHIPPED', 'SHIPPED→DELIVERED']);
+  });
+
+  it('refuses to ship a cancelled or refunded order (the pick-up is refused with it)', async () => {
+    for (const status of ['CANCELLED', 'REFUNDED', 'PENDING_PAYMENT'] as const) {
+      const order = await anOrder(status);
+      await expect(service().applyShipmentStatus(order.id, { status: 'SHIPPED' })).rejects.toMatchObject({
+        code: 'CONFLICT',
+      });
+      expect(await history(order.id)).toEqual([`→${status}`]);
+    }
+    await expect(service().applyShipmentStatus(newId(), { status: 'SHIPPED' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+  });
+
+  it('releases stock, cancels the shipment and tells the buyer when payment refunds a paid order', async () => {
+    const order = await anOrder('PROCESSING');
+    const refunded = { orderId: order.id, paymentId: order.paymentId, status: 'REFUNDED' };
+    expect((await service().applyPaymentStatus(refunded)).status).toBe('REFUNDED');
+    expect((await service().applyPaymentStatus(refunded)).status).toBe('REFUNDED');
+    expect(await sent(order.id)).toEqual([
+      ['warehouse', '/api/inventory/release', null],
+      ['logistics', SHIPMENT_CANCEL_PATH, null],
+      ['notification', '/api/notifications', 'ORDER_CANCELLED'],
+    ]);
+    // The refund itself is payment's here (it told us); only the factory's cancel asks payment for one.
+    expect((await sent(order.id)).some(([, path]) => path === REFUND_ORDER_PATH)).toBe(false);
+  });
+
+  it('sweeps lapsed unpaid orders: each cancelled once, stock released, payment abandoned', async () => {
+    const lapsed = await anOrder('PENDING_PAYMENT', 'REGULAR', new Date(Date.now() - 5 * 60_000));
+    const fresh = await anOrder('PENDING_PAYMENT');
+    const paid = await anOrder('PAID', 'REGULAR', new Date(Date.now() - 5 * 60_000));
+    const counts = await Promise.all([service().cancelLapsedUnpaid(), service().cancelLapsedUnpaid()]);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(await service().cancelLapsedUnpaid()).toBe(0);
+    const statuses = await orm.em.fork().find(Order, { id: { $in: [lapsed.id, fresh.id, paid.id] } });
+    expect(Object.fromEntries(statuses.map((o) => [o.id, o.status]))).toEqual({
+      [lapsed.id]: 'CANCELLED',
+      [fresh.id]: 'PENDING_PAYMENT',
+      [paid.id]: 'PAID',
+    });
+    expect(await sent(lapsed.id)).toEqual([
+      ['warehouse', '/api/inventory/release', null],
+      ['payment', '/api/payments/abandon', null],
+    ]);
+    expect(await history(lapsed.id)).toEqual(['→PENDING_PAYMENT', 'PENDING_PAYMENT→CANCELLED']);
+  });
+});
