@@ -7,6 +7,7 @@ const FINAL_SESSION = ['COMPLETED', 'FAILED', 'CANCELLED'];
 const NEXT_SHIPMENT = { PENDING: 'PICKED_UP', PICKED_UP: 'IN_TRANSIT', IN_TRANSIT: 'DELIVERED' };
 const SHIPMENT_LABEL = { PICKED_UP: 'Picked up by courier', IN_TRANSIT: 'In transit', DELIVERED: 'Delivered' };
 const ORDERS_POLL_MS = 5000;
+const TOAST_MS = 8000;
 // Payouts are live through payoutUpdated; the poll catches balance changes that come without a notification.
 const PAYOUTS_POLL_MS = 5000;
 
@@ -291,14 +292,15 @@ byTestId('factory-picker').addEventListener('change', (event) => {
 
 function toast(notification) {
   const list = byTestId('notifications');
-  list.prepend(
-    h(
-      'div',
-      { class: 'toast', 'data-testid': 'notification', 'data-type': notification.type },
-      h('strong', {}, notification.title),
-      h('p', {}, notification.body),
-    ),
+  const shown = h(
+    'div',
+    { class: 'toast', 'data-testid': 'notification', 'data-type': notification.type },
+    h('strong', {}, notification.title),
+    h('p', {}, notification.body),
   );
+  list.prepend(shown);
+  // Their effect is on the page already (orders, balance); the toast only draws the eye to it.
+  setTimeout(() => shown.remove(), TOAST_MS);
   while (list.children.length > 5) list.lastElementChild.remove();
 }
 
@@ -523,7 +525,7 @@ function productsPanel(context) {
                     h('th', {}, 'Variant'),
                     h('th', {}, 'SKU'),
                     h('th', {}, 'Price'),
-                    h('th', {}, 'Stock'),
+                    h('th', {}, 'Available'),
                     h('th', {}),
                   ),
                   product.variants.map((variant) =>
@@ -556,8 +558,16 @@ function stockForm(factoryId, variant, onChanged) {
     h(
       'form',
       {},
-      h('input', { name: 'quantity', type: 'number', min: 0, value: variant.stock, 'aria-label': 'On hand' }),
-      h('button', { type: 'submit', class: 'secondary' }, 'Set stock'),
+      // On hand, reserved units included: what the warehouse holds, not what is left to sell.
+      h('input', {
+        name: 'quantity',
+        type: 'number',
+        min: 0,
+        required: true,
+        placeholder: 'on hand',
+        'aria-label': 'On hand',
+      }),
+      h('button', { type: 'submit', class: 'secondary' }, 'Set on hand'),
     ),
     async ({ quantity }) => {
       await setStock(factoryId, variant.id, Number(quantity));
@@ -709,23 +719,30 @@ function sessionsPanel({ factoryId, onLeave }) {
     const status = h('span');
     const countdown = h('span', { class: 'muted' });
     const actions = h('span', { class: 'row' });
+    const tick = () => (countdown.textContent = session.status === 'FORMING' ? timeLeft(session.endsAt) : '');
+    let shownStatus = null;
     const show = () => {
-      status.replaceChildren(statusBadge(session.status, 'session-status'));
       text.textContent = `${session.paidQuantity}/${session.moq} paid · ${plural(session.participantsCount, 'buyer')}`;
       bar.style.width = `${Math.min(100, session.progressPercent)}%`;
       progress.setAttribute('aria-valuenow', session.paidQuantity);
       progress.setAttribute('aria-valuemax', session.moq);
-      countdown.textContent = session.status === 'FORMING' ? timeLeft(session.endsAt) : '';
+      tick();
+      // New buttons only for a new status: one in flight stays disabled until its answer.
+      if (shownStatus === session.status) return;
+      shownStatus = session.status;
+      status.replaceChildren(statusBadge(session.status, 'session-status'));
       actions.replaceChildren(...sessionActions(session, panel));
     };
     show();
-    const timer = setInterval(show, 1000);
+    const timer = setInterval(tick, 1000);
     stopLive.push(() => clearInterval(timer));
     if (!FINAL_SESSION.includes(session.status)) {
       stopLive.push(
         subscribe(SESSION_PROGRESS, { sessionId: session.id }, ({ groupBuyingSessionProgress }) => {
           Object.assign(session, groupBuyingSessionProgress);
           show();
+          // An outcome brings orders (MOQ reached) or refunds and released money: show them too.
+          if (FINAL_SESSION.includes(session.status) || session.status === 'MOQ_REACHED') board.refresh();
         }),
       );
     }
@@ -754,10 +771,20 @@ function sessionActions(session, panel) {
   const run = (mutation) => async () => {
     await gql(`mutation ($id: ID!) { ${mutation}(sessionId: $id) { id } }`, { id: session.id });
     await panel.refresh();
+    // Completing ships the orders and releases the escrow; cancelling refunds: the other panels change too.
+    board.refresh();
   };
   switch (session.status) {
     case 'FORMING':
-      return [actionButton('Cancel session', { class: 'danger' }, run('cancelGroupBuyingSession'))];
+      return [
+        h(
+          'details',
+          {},
+          h('summary', {}, 'Cancel session…'),
+          h('span', { class: 'muted' }, 'Every paid buyer is refunded. '),
+          actionButton('Cancel and refund all', { class: 'danger' }, run('cancelGroupBuyingSession')),
+        ),
+      ];
     case 'MOQ_REACHED':
       return [actionButton('Start production', { 'data-testid': 'start-production' }, run('startProduction'))];
     case 'IN_PRODUCTION':
@@ -824,7 +851,8 @@ function orderItem(order, refresh) {
   const shipment = order.shipment;
   const next = shipment && NEXT_SHIPMENT[shipment.status];
   const actions = [];
-  if (order.status === 'PAID' && !shipment) {
+  // Regular orders are accepted one by one; a session's orders get their shipments when production completes.
+  if (order.source === 'REGULAR' && order.status === 'PAID' && !shipment) {
     actions.push(
       actionButton('Accept order', { 'data-testid': 'accept-order' }, async () => {
         await gql('mutation ($id: ID!) { acceptOrder(orderId: $id) { id status shipment { id } } }', { id: order.id });
@@ -832,7 +860,7 @@ function orderItem(order, refresh) {
       }),
     );
   }
-  if (next && ['PROCESSING', 'SHIPPED'].includes(order.status)) {
+  if (next && ['PAID', 'PROCESSING', 'SHIPPED'].includes(order.status)) {
     actions.push(
       actionButton(
         `Mark ${SHIPMENT_LABEL[next].toLowerCase()}`,
@@ -892,7 +920,8 @@ function orderItem(order, refresh) {
     h(
       'p',
       { class: 'muted' },
-      `${when(order.createdAt)} · ${order.source === 'GROUP_BUYING' ? 'group buying' : 'regular order'} · #${order.id.slice(0, 8)}`,
+      // Ids are UUIDv7: their start is the time, their end tells orders apart.
+      `${when(order.createdAt)} · ${order.source === 'GROUP_BUYING' ? 'group buying' : 'regular order'} · #${order.id.slice(-8)}`,
     ),
     h(
       'div',
