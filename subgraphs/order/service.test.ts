@@ -147,5 +147,14 @@ describe('order service: transitions and their effects', () => {
       ['payment', '/api/payments/abandon', null],
     ]);
     expect(await history(lapsed.id)).toEqual(['→PENDING_PAYMENT', 'PENDING_PAYMENT→CANCELLED']);
+
+    // Paid in the moment after the sweep: the order stays cancelled and payment is asked to refund, once.
+    const paidLate = { orderId: lapsed.id, paymentId: lapsed.paymentId, status: 'PAID' };
+    expect((await service().applyPaymentStatus(paidLate)).status).toBe('CANCELLED');
+    expect((await service().applyPaymentStatus(paidLate)).status).toBe('CANCELLED');
+    expect((await sent(lapsed.id)).slice(2)).toEqual([['payment', REFUND_ORDER_PATH, null]]);
+    const refunded = { ...paidLate, status: 'REFUNDED' };
+    expect((await service().applyPaymentStatus(refunded)).status).toBe('CANCELLED');
+    expect(await history(lapsed.id)).toEqual(['→PENDING_PAYMENT', 'PENDING_PAYMENT→CANCELLED']);
   });
 });

@@ -378,13 +378,7 @@ export class OrderService {
         table: ORDER_TRANSITIONS,
         where: { source: 'REGULAR' },
         effects: async (inner, row) => {
-          const body: RefundOrderRequest = { orderId: row.id, reason: reason ?? 'Cancelled by the factory' };
-          await enqueue(inner, {
-            dedupeKey: `refund-order:${row.id}`,
-            service: 'payment',
-            path: REFUND_ORDER_PATH,
-            body: { ...body },
-          });
+          await this.askRefund(inner, row, reason ?? 'Cancelled by the factory');
           await this.effectsOf(inner, row);
         },
       }),
@@ -411,6 +405,17 @@ export class OrderService {
     );
     if (!cancelled) throw conflict(`The order is ${await this.currentStatus(order.id)}; it cannot be cancelled`);
     return cancelled;
+  }
+
+  /** Payment refunds the order's payment in full (REFUND_ORDER_PATH, through the outbox); once per order. */
+  private async askRefund(tx: EntityManager, order: Order, reason: string): Promise<void> {
+    const body: RefundOrderRequest = { orderId: order.id, reason };
+    await enqueue(tx, {
+      dedupeKey: `refund-order:${order.id}`,
+      service: 'payment',
+      path: REFUND_ORDER_PATH,
+      body: { ...body },
+    });
   }
 
   /** The order if the caller may manage its factory: NOT_FOUND without one, FORBIDDEN for anyone else. */
@@ -444,6 +449,14 @@ export class OrderService {
       if (paymentId && order.paymentId && order.paymentId !== paymentId)
         throw conflict('This payment belongs to another order');
       if (order.status === target) return order;
+      if (target === 'PAID' && order.status === 'CANCELLED' && order.source === 'REGULAR') {
+        // Paid in the moment after the unpaid sweep cancelled it (before its abandon reached payment): the
+        // order stays cancelled, its stock is gone, so the money goes back in full. Once per order.
+        await this.askRefund(tx, order, 'The order was cancelled before the payment arrived');
+        return order;
+      }
+      // That refund done: the order was cancelled all along.
+      if (target === 'REFUNDED' && order.status === 'CANCELLED') return order;
       const steps = (options.alongFulfilment && fulfilmentSteps(order.status, target)) || [target];
       for (const step of steps) {
         const moved = await transition(tx, Order, orderId, step, {
