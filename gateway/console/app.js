@@ -7,6 +7,7 @@ const FINAL_SESSION = ['COMPLETED', 'FAILED', 'CANCELLED'];
 const NEXT_SHIPMENT = { PENDING: 'PICKED_UP', PICKED_UP: 'IN_TRANSIT', IN_TRANSIT: 'DELIVERED' };
 const SHIPMENT_LABEL = { PICKED_UP: 'Picked up by courier', IN_TRANSIT: 'In transit', DELIVERED: 'Delivered' };
 const ORDERS_POLL_MS = 5000;
+const ORDERS_SHOWN = 30;
 const TOAST_MS = 8000;
 // Payouts are live through payoutUpdated; the poll catches balance changes that come without a notification.
 const PAYOUTS_POLL_MS = 5000;
@@ -57,6 +58,9 @@ const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 const money = (amount) => (amount == null ? '—' : `Rp${new Intl.NumberFormat('id-ID').format(amount)}`);
 const plural = (count, noun) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 const when = (iso) => new Date(iso).toLocaleString();
+// crypto.randomUUID exists only on HTTPS and localhost; getRandomValues everywhere.
+const randomKey = () =>
+  Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, '0')).join('');
 
 /** Creates an element; children are nodes or text, so data from the API is never parsed as HTML. */
 function h(tag, attrs = {}, ...children) {
@@ -820,7 +824,7 @@ function ordersPanel({ factoryId, onLeave }) {
     async refresh() {
       const { factoryOrders } = await gql(
         `query ($id: ID!, $status: OrderStatus) {
-          factoryOrders(factoryId: $id, status: $status, first: 30) { totalCount edges { node {
+          factoryOrders(factoryId: $id, status: $status, first: ${ORDERS_SHOWN}) { totalCount edges { node {
             id status source total createdAt
             items { quantity unitPrice productName variant { sku } }
             shippingAddress { recipientName phone line1 line2 city province postalCode }
@@ -830,11 +834,14 @@ function ordersPanel({ factoryId, onLeave }) {
         { id: factoryId, status: filter.value || null },
       );
       const orders = factoryOrders.edges.map((edge) => edge.node);
-      renderIfChanged(list, orders, () =>
-        orders.length
+      renderIfChanged(list, factoryOrders, () => [
+        ...(orders.length
           ? orders.map((order) => orderItem(order, () => panel.refresh()))
-          : [h('li', { class: 'muted', 'data-testid': 'no-orders' }, 'No orders here yet.')],
-      );
+          : [h('li', { class: 'muted', 'data-testid': 'no-orders' }, 'No orders here yet.')]),
+        factoryOrders.totalCount > orders.length
+          ? h('li', { class: 'muted' }, `The newest ${orders.length} of ${factoryOrders.totalCount} orders.`)
+          : null,
+      ]);
     },
   };
   onLeave(
@@ -971,8 +978,8 @@ function payoutsPanel(context) {
   );
   const amount = h('input', { name: 'amount', type: 'number', min: 1, required: true, 'data-testid': 'payout-amount' });
   // One key per intended payout, kept across retries of the same request so a lost answer cannot pay twice.
-  let idempotencyKey = crypto.randomUUID();
-  amount.addEventListener('input', () => (idempotencyKey = crypto.randomUUID()));
+  let idempotencyKey = randomKey();
+  amount.addEventListener('input', () => (idempotencyKey = randomKey()));
   let wasVerified = null;
   let channels = [];
 
@@ -1021,7 +1028,7 @@ function payoutsPanel(context) {
       await gql(`mutation ($input: RequestPayoutInput!) { requestPayout(input: $input) { id status } }`, {
         input: { factoryId, amount: Number(amount.value), idempotencyKey },
       });
-      idempotencyKey = crypto.randomUUID();
+      idempotencyKey = randomKey();
       amount.value = '';
       await panel.refresh();
     },
