@@ -118,11 +118,13 @@ if (!hasChromium) console.warn(`gateway/console.test.ts skipped: ${CHROMIUM} is 
     }
   }
 
-  it('an owner runs the whole loop: factory, product, live session, order with address, shipping, payout, refund, production', async () => {
+  it('an owner runs the seller loop in the console while a buyer uses the storefront', async () => {
     const owner = await newPage();
     const buyer = await newPage();
     const sku = `CONSOLE-${Math.floor(Math.random() * 1e9)}`;
 
+    // Factory and product, a session filling live, a regular order shipped to DELIVERED, the payout account, a
+    // payout refused until verified and then SUCCEEDED, a refund, and a session's order from MOQ to DELIVERED.
     await withFailureScreenshot(owner, async () => {
       // The owner registers a factory and stocks a product; every owner action works right after createFactory.
       await logIn(owner, `${stack.gatewayUrl}/console`);
