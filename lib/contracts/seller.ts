@@ -63,8 +63,9 @@ export interface PayoutReserveAnswer {
 
 /**
  * payment (3006): books a reserved payout's outcome. Per (payoutId, outcome). SUCCEEDED: in-payout → paid out;
- * FAILED | CANCELLED: in-payout → available; REVERSED (only after SUCCEEDED): paid out → available.
- * 404 NOT_FOUND for a payout never reserved; 409 CONFLICT for an outcome its history does not allow.
+ * FAILED | CANCELLED: in-payout → available; REVERSED: paid out → available (of a payout still reserved, its
+ * SUCCEEDED not delivered yet: both, and the later SUCCEEDED is a replay). 404 NOT_FOUND for a payout never
+ * reserved; 409 CONFLICT for an outcome its history does not allow.
  */
 export const PAYOUT_SETTLE_PATH = '/api/payments/payouts/settle';
 export type PayoutOutcome = 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'REVERSED';

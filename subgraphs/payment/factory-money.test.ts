@@ -365,7 +365,6 @@ describe("payment: a factory's money", () => {
         : { available: 37000, inPayout: 20000, paidOut: 40000 },
     );
 
-    expect((await settle(reversed, 'REVERSED')).status).toBe(409);
     expect((await settle(reversed, 'SUCCEEDED')).status).toBe(200);
     expect((await settle(reversed, 'REVERSED')).status).toBe(200);
     expect((await settle(reversed, 'REVERSED')).status).toBe(200);
@@ -389,6 +388,50 @@ describe("payment: a factory's money", () => {
     expect((await settle(newId(), 'SUCCEEDED')).status).toBe(404);
     expect((await settle(succeeded, 'PAID')).status).toBe(400);
     expect((await settle('nope', 'FAILED')).status).toBe(400);
+  });
+
+  it('books a reversal delivered before its success as paid out then reversed; the late SUCCEEDED is a replay', async () => {
+    const factoryId = newId();
+    const { orderId } = await paidRegular(factoryId, 100000);
+    await delivered(orderId);
+    const [early, raced] = [newId(), newId()];
+    for (const payoutId of [early, raced])
+      expect((await reserve({ payoutId, factoryId, amount: 20000 })).status).toBe(200);
+
+    // Settlement's outbox retried the SUCCEEDED payment missed while down, after the REVERSED.
+    expect(await settle(early, 'REVERSED')).toEqual({ status: 200, body: { payoutId: early, outcome: 'REVERSED' } });
+    expect(await legs('payout_id', early)).toEqual([
+      ['PAYOUT_RESERVED', `factory_in_payout:${factoryId}`, -20000],
+      ['PAYOUT_RESERVED', `factory_available:${factoryId}`, 20000],
+      ['PAYOUT_REVERSED', `factory_available:${factoryId}`, -20000],
+      ['PAYOUT_REVERSED', 'gateway_clearing', 20000],
+      ['PAYOUT_SUCCEEDED', 'gateway_clearing', -20000],
+      ['PAYOUT_SUCCEEDED', `factory_in_payout:${factoryId}`, 20000],
+    ]);
+    expect(await balance(factoryId)).toMatchObject({ available: 77000, inPayout: 20000, paidOut: 0 });
+    for (const outcome of ['SUCCEEDED', 'REVERSED'])
+      expect(await settle(early, outcome)).toEqual({ status: 200, body: { payoutId: early, outcome } });
+    for (const outcome of ['FAILED', 'CANCELLED']) expect((await settle(early, outcome)).status).toBe(409);
+    expect(await legs('payout_id', early)).toHaveLength(6);
+
+    // Both at once, in either order: each movement once.
+    const answers = await Promise.all([settle(raced, 'REVERSED'), settle(raced, 'SUCCEEDED')]);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+    expect((await legs('payout_id', raced)).map(([kind]) => kind)).toEqual([
+      'PAYOUT_RESERVED',
+      'PAYOUT_RESERVED',
+      'PAYOUT_REVERSED',
+      'PAYOUT_REVERSED',
+      'PAYOUT_SUCCEEDED',
+      'PAYOUT_SUCCEEDED',
+    ]);
+    expect(await balance(factoryId)).toMatchObject({
+      available: 97000,
+      inPayout: 0,
+      paidOut: 0,
+      released: 100000,
+      commission: 3000,
+    });
   });
 
   it('detects money moved between two factories outside the rules', async () => {

@@ -10,10 +10,12 @@ import {
   factoryBalances,
   type FactoryFigures,
   payoutReservePostings,
+  type PayoutOutcome,
   payoutSettlePostings,
   RELEASE_KINDS,
 } from './ledger';
-import { PAYOUT_RESERVATION_TRANSITIONS, sourcesOf } from './states';
+import { PAYOUT_RESERVATION_TRANSITIONS } from './states';
+import { statesLeadingTo, transition } from '../../lib/state-machine';
 import { postLedger } from './effects';
 
 /**
@@ -137,20 +139,26 @@ export class FactoryMoneyService {
 
   /**
    * POST PAYOUT_SETTLE_PATH — books a reserved payout's outcome with one atomic claim of the reservation and
-   * its ledger group. A repeat of an outcome already booked changes nothing (SUCCEEDED stays true of a payout
-   * later REVERSED); any other move its history does not allow is a CONFLICT.
+   * its ledger groups. The claim tries each state the outcome may come from in turn, so it knows which
+   * movements are due: REVERSED of a payout still RESERVED (its SUCCEEDED not delivered yet) books paid out
+   * and then reversed. A repeat of an outcome already booked changes nothing (SUCCEEDED stays true of a
+   * payout later REVERSED); any other move its history does not allow is a CONFLICT.
    */
   async settlePayout(input: unknown): Promise<PayoutSettleAnswer> {
     const { payoutId, outcome } = parseInput(settleSchema, input);
     return this.em.fork().transactional(async (tx) => {
-      const rows = await tx.execute(
-        'update payout_reservations set status = ?, updated_at = now() where id = ? and status in (?) returning *',
-        [outcome, payoutId, sourcesOf(PAYOUT_RESERVATION_TRANSITIONS, outcome)],
-      );
-      if (rows.length) {
-        const reservation = tx.map(PayoutReservation, rows[0]);
-        const { kind, postings } = payoutSettlePostings(reservation.factoryId, reservation.amount, outcome);
-        postLedger(tx, kind, postings, { payoutId });
+      for (const from of statesLeadingTo(PAYOUT_RESERVATION_TRANSITIONS, outcome)) {
+        const reservation = await transition(tx, PayoutReservation, payoutId, outcome, {
+          table: PAYOUT_RESERVATION_TRANSITIONS,
+          from: [from],
+        });
+        if (!reservation) continue;
+        const steps: PayoutOutcome[] =
+          from === 'RESERVED' && outcome === 'REVERSED' ? ['SUCCEEDED', outcome] : [outcome];
+        for (const step of steps) {
+          const { kind, postings } = payoutSettlePostings(reservation.factoryId, reservation.amount, step);
+          postLedger(tx, kind, postings, { payoutId });
+        }
         return { payoutId, outcome };
       }
       const current = await tx.findOne(PayoutReservation, { id: payoutId });

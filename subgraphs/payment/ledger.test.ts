@@ -20,9 +20,8 @@ import {
   PAYMENT_TRANSITIONS,
   PAYOUT_RESERVATION_TRANSITIONS,
   REFUND_TRANSITIONS,
-  sourcesOf,
 } from './states';
-import { assertTransition, canTransition } from '../../lib/state-machine';
+import { assertTransition, canTransition, statesLeadingTo } from '../../lib/state-machine';
 
 const balance = (postings: { account: string; amount: number }[], account: string) =>
   postings.filter((p) => p.account === account).reduce((sum, p) => sum + p.amount, 0);
@@ -202,16 +201,16 @@ describe('payment state tables', () => {
   });
 
   it('derives the claim sources from the tables', () => {
-    expect(sourcesOf(PAYMENT_TRANSITIONS, 'PAID')).toEqual(['PENDING']);
-    expect(sourcesOf(PAYMENT_TRANSITIONS, 'EXPIRED')).toEqual(['PENDING']);
-    expect(sourcesOf(PAYMENT_TRANSITIONS, 'REFUNDED')).toEqual(['PAID', 'LATE_PAID']);
-    expect(sourcesOf(PAYMENT_TRANSITIONS, 'LATE_PAID')).toEqual(['EXPIRED', 'FAILED']);
-    expect(sourcesOf(ESCROW_TRANSITIONS, 'RELEASED')).toEqual(['HELD']);
-    expect(sourcesOf(REFUND_TRANSITIONS, 'SUCCEEDED')).toEqual(['PENDING']);
-    expect(sourcesOf(ESCROW_TRANSITIONS, 'HELD')).toEqual([]);
-    expect(sourcesOf(EARNINGS_TRANSITIONS, 'AVAILABLE')).toEqual(['PENDING']);
-    expect(sourcesOf(EARNINGS_TRANSITIONS, 'REFUNDED')).toEqual(['PENDING']);
-    expect(sourcesOf(PAYOUT_RESERVATION_TRANSITIONS, 'FAILED')).toEqual(['RESERVED']);
-    expect(sourcesOf(PAYOUT_RESERVATION_TRANSITIONS, 'REVERSED')).toEqual(['SUCCEEDED']);
+    expect(statesLeadingTo(PAYMENT_TRANSITIONS, 'PAID')).toEqual(['PENDING']);
+    expect(statesLeadingTo(PAYMENT_TRANSITIONS, 'EXPIRED')).toEqual(['PENDING']);
+    expect(statesLeadingTo(PAYMENT_TRANSITIONS, 'REFUNDED')).toEqual(['PAID', 'LATE_PAID']);
+    expect(statesLeadingTo(PAYMENT_TRANSITIONS, 'LATE_PAID')).toEqual(['EXPIRED', 'FAILED']);
+    expect(statesLeadingTo(ESCROW_TRANSITIONS, 'RELEASED')).toEqual(['HELD']);
+    expect(statesLeadingTo(REFUND_TRANSITIONS, 'SUCCEEDED')).toEqual(['PENDING']);
+    expect(statesLeadingTo(ESCROW_TRANSITIONS, 'HELD')).toEqual([]);
+    expect(statesLeadingTo(EARNINGS_TRANSITIONS, 'AVAILABLE')).toEqual(['PENDING']);
+    expect(statesLeadingTo(EARNINGS_TRANSITIONS, 'REFUNDED')).toEqual(['PENDING']);
+    expect(statesLeadingTo(PAYOUT_RESERVATION_TRANSITIONS, 'FAILED')).toEqual(['RESERVED']);
+    expect(statesLeadingTo(PAYOUT_RESERVATION_TRANSITIONS, 'REVERSED')).toEqual(['RESERVED', 'SUCCEEDED']);
   });
 });

@@ -15,8 +15,8 @@ import {
   PAYMENT_TRANSITIONS,
   type PaymentStatus,
   REFUND_TRANSITIONS,
-  sourcesOf,
 } from './states';
+import { statesLeadingTo } from '../../lib/state-machine';
 import {
   ACCOUNTS,
   escrowLiability,
@@ -166,7 +166,7 @@ export async function claimPayment(
 ): Promise<Payment | null> {
   const rows = await tx.execute(
     `update payments set status = ?, updated_at = now()${alsoSet} where id = ? and status in (?) returning *`,
-    [to, paymentId, sourcesOf(PAYMENT_TRANSITIONS, to)],
+    [to, paymentId, statesLeadingTo(PAYMENT_TRANSITIONS, to)],
   );
   return rows[0] ? tx.map(Payment, rows[0]) : null;
 }
@@ -183,7 +183,7 @@ export async function completeWalletRefund(tx: EntityManager, message: OutboxMes
   if (message.service !== 'wallet' || message.path !== WALLET_CREDIT_PATH) return;
   const rows = await tx.execute(
     `update refunds set status = 'SUCCEEDED', completed_at = now() where id = ? and destination = 'WALLET' and status in (?) returning *`,
-    [String(message.body.reference), sourcesOf(REFUND_TRANSITIONS, 'SUCCEEDED')],
+    [String(message.body.reference), statesLeadingTo(REFUND_TRANSITIONS, 'SUCCEEDED')],
   );
   if (!rows.length) return;
   const refund = tx.map(Refund, rows[0]);
@@ -377,7 +377,7 @@ export class PaymentService {
       const rows = await tx.execute(
         `update payments set escrow_status = 'RELEASED', released_at = now(), updated_at = now()
          where session_id = ? and is_in_escrow and status = 'PAID' and escrow_status in (?) returning *`,
-        [sessionId, sourcesOf(ESCROW_TRANSITIONS, 'RELEASED')],
+        [sessionId, statesLeadingTo(ESCROW_TRANSITIONS, 'RELEASED')],
       );
       for (const row of rows) {
         const payment = tx.map(Payment, row);
@@ -401,7 +401,7 @@ export class PaymentService {
   async refundSession(input: unknown): Promise<{ refunds: RefundView[]; more?: true }> {
     const { sessionId, reason, limit } = parseInput(refundSessionSchema, input);
     const gateway = this.requireGateway();
-    const refundable = sourcesOf(ESCROW_TRANSITIONS, 'REFUNDED');
+    const refundable = statesLeadingTo(ESCROW_TRANSITIONS, 'REFUNDED');
     await this.em.fork().transactional(async (tx) => {
       const rows = await tx.execute(
         `update payments set escrow_status = 'REFUNDED', updated_at = now()
@@ -519,7 +519,7 @@ export class PaymentService {
       const rows = await tx.execute(
         `update payments set earnings_status = 'AVAILABLE', released_at = now(), updated_at = now()
           where id = ? and status = 'PAID' and earnings_status in (?) returning *`,
-        [payment.id, sourcesOf(EARNINGS_TRANSITIONS, 'AVAILABLE')],
+        [payment.id, statesLeadingTo(EARNINGS_TRANSITIONS, 'AVAILABLE')],
       );
       if (rows.length) {
         const claimed = tx.map(Payment, rows[0]);
@@ -560,12 +560,12 @@ export class PaymentService {
         ? await tx.execute(
             `update payments set escrow_status = 'REFUNDED', updated_at = now()
               where id = ? and status = 'PAID' and escrow_status in (?) returning *`,
-            [payment.id, sourcesOf(ESCROW_TRANSITIONS, 'REFUNDED')],
+            [payment.id, statesLeadingTo(ESCROW_TRANSITIONS, 'REFUNDED')],
           )
         : await tx.execute(
             `update payments set earnings_status = 'REFUNDED', updated_at = now()
               where id = ? and status = 'PAID' and earnings_status in (?) returning *`,
-            [payment.id, sourcesOf(EARNINGS_TRANSITIONS, 'REFUNDED')],
+            [payment.id, statesLeadingTo(EARNINGS_TRANSITIONS, 'REFUNDED')],
           );
       if (!rows.length) {
         // A concurrent refund of this order may have claimed it first: its refund is the answer.

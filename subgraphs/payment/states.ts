@@ -41,9 +41,13 @@ export const EARNINGS_TRANSITIONS: Transitions<EarningsStatus> = {
   REFUNDED: [],
 };
 
-/** A payout's money (DESIGN.md §4, Payout): reserved, then paid out or returned; paid out may come back. */
+/**
+ * A payout's money (DESIGN.md §4, Payout): reserved, then paid out or returned; paid out may come back.
+ * RESERVED → REVERSED is a reversal delivered before its success (settlement's outbox retries the SUCCEEDED
+ * that payment missed while down): it books both movements, and the late SUCCEEDED is a replay.
+ */
 export const PAYOUT_RESERVATION_TRANSITIONS: Transitions<PayoutReservationStatus> = {
-  RESERVED: ['SUCCEEDED', 'FAILED', 'CANCELLED'],
+  RESERVED: ['SUCCEEDED', 'FAILED', 'CANCELLED', 'REVERSED'],
   SUCCEEDED: ['REVERSED'],
   FAILED: [],
   CANCELLED: [],
@@ -55,8 +59,3 @@ export const REFUND_TRANSITIONS: Transitions<RefundStatus> = {
   SUCCEEDED: [],
   FAILED: [],
 };
-
-/** The states a claim may move from to reach `to`: the `WHERE status IN (…)` of an atomic claim. */
-export function sourcesOf<S extends string>(table: Transitions<S>, to: S): S[] {
-  return (Object.keys(table) as S[]).filter((from) => table[from].includes(to));
-}

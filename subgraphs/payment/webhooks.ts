@@ -6,7 +6,8 @@ import { isId, newId } from '../../lib/ids';
 import type { Logger } from '../../lib/logger';
 import { Payment } from './entities/payment.entity';
 import { Refund } from './entities/refund.entity';
-import { REFUND_TRANSITIONS, sourcesOf } from './states';
+import { REFUND_TRANSITIONS } from './states';
+import { statesLeadingTo } from '../../lib/state-machine';
 import { capturePostings, lateCapturePostings, refundSettlePostings } from './ledger';
 import { notifyBuyer, postLedger, submitRefundAfterCommit, tellOwner } from './effects';
 import { claimPayment, LATE_PAYMENT_REASON } from './service';
@@ -229,7 +230,7 @@ export class XenditWebhooks {
     const rows = await tx.execute(
       `update refunds set status = ?, completed_at = now(), failure_code = ?, xendit_refund_id = coalesce(xendit_refund_id, ?)
        where id = ? and status in (?) returning *`,
-      [to, data.failure_code ?? null, data.id, refund.id, sourcesOf(REFUND_TRANSITIONS, to)],
+      [to, data.failure_code ?? null, data.id, refund.id, statesLeadingTo(REFUND_TRANSITIONS, to)],
     );
     if (!rows.length) return 'IGNORED';
     if (to === 'FAILED') {
