@@ -2,12 +2,14 @@ import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Warehouse } from './entities/warehouse.entity';
 import { InventoryLevel } from './entities/inventory-level.entity';
-import { Reservation, type ReservationStatus } from './entities/reservation.entity';
+import { Reservation, RESERVATION_TRANSITIONS, type ReservationStatus } from './entities/reservation.entity';
 import { AppError, badInput, conflict, forbidden, notFound } from '../../lib/errors';
 import { idSchema, nonEmpty, parseInput } from '../../lib/validation';
 import type { Caller } from '../../lib/internal-auth';
 import type { InternalClient } from '../../lib/internal-client';
 import { FactoryAccess } from '../../lib/factory-access';
+import { statesLeadingTo } from '../../lib/state-machine';
+import type { InventoryAnswer } from '../../lib/contracts/warehouse';
 
 const createWarehouseSchema = z.object({ name: nonEmpty(120), city: nonEmpty(120) });
 
@@ -27,14 +29,19 @@ const reserveSchema = z.object({
 
 const orderIdSchema = z.object({ orderId: idSchema });
 
-export interface ReservationView {
-  id: string;
-  orderId: string;
-  warehouseId: string;
-  variantId: string;
-  quantity: number;
-  status: ReservationStatus;
-}
+export type ReservationView = InventoryAnswer['reservations'][number];
+
+type Settled = Exclude<ReservationStatus, 'RESERVED'>;
+
+/** What a reservation's move does to its inventory row, per unit: [reserved, quantity]. */
+const STOCK_CHANGE: Record<Settled, readonly [reserved: number, quantity: number]> = {
+  // Reserved units leave the warehouse.
+  COMMITTED: [-1, -1],
+  // Reserved units are available again.
+  RELEASED: [-1, 0],
+  // Units that had left come back.
+  RESTOCKED: [0, 1],
+};
 
 const view = (r: Reservation): ReservationView => ({
   id: r.id,
@@ -139,29 +146,51 @@ export class InventoryService {
 
   /** The order was paid: reserved units leave the warehouse. Idempotent. */
   commit(input: unknown) {
-    return this.settle(input, 'COMMITTED');
+    return this.settle(input, ['COMMITTED']);
   }
 
   /** The order will not be paid: reserved units become available again. Idempotent. */
   release(input: unknown) {
-    return this.settle(input, 'RELEASED');
+    return this.settle(input, ['RELEASED']);
   }
 
-  private async settle(input: unknown, to: 'COMMITTED' | 'RELEASED'): Promise<{ reservations: ReservationView[] }> {
+  /**
+   * A paid order was cancelled: its units go back to the warehouses they came from, committed or still
+   * reserved (a commit racing this finds nothing left to commit). Idempotent.
+   */
+  restock(input: unknown) {
+    return this.settle(input, ['RESTOCKED', 'RELEASED']);
+  }
+
+  /**
+   * Moves the order's reservations to the first of `targets` each may reach, per RESERVATION_TRANSITIONS, and
+   * their stock with them, in one transaction. Calls for one order are serialised (the lock reserve takes), and
+   * each move is a claim from its table sources, so every reservation moves at most once per step however often
+   * and however concurrently this is called.
+   */
+  private async settle(input: unknown, targets: Settled[]): Promise<InventoryAnswer> {
     const { orderId } = parseInput(orderIdSchema, input);
     return this.em.transactional(async (tx) => {
-      // Claiming RESERVED rows makes each reservation settle exactly once, however often this is called.
-      const claimed: { warehouse_id: string; variant_id: string; quantity: number }[] = await tx.execute(
-        `update reservations set status = ?, updated_at = now() where order_id = ? and status = 'RESERVED'
-         returning warehouse_id, variant_id, quantity`,
-        [to, orderId],
-      );
-      claimed.sort((a, b) => a.variant_id.localeCompare(b.variant_id));
-      for (const row of claimed) {
+      await tx.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [orderId]);
+      const moved: { warehouse_id: string; variant_id: string; quantity: number; to: Settled }[] = [];
+      for (const to of targets) {
+        const from = statesLeadingTo(RESERVATION_TRANSITIONS, to);
+        const rows: { warehouse_id: string; variant_id: string; quantity: number }[] = await tx.execute(
+          `update reservations set status = ?, updated_at = now()
+            where order_id = ? and status in (${from.map(() => '?').join(', ')})
+           returning warehouse_id, variant_id, quantity`,
+          [to, orderId, ...from],
+        );
+        moved.push(...rows.map((row) => ({ ...row, to })));
+      }
+      // Inventory rows in variant order, as reserve takes them, so concurrent orders cannot deadlock.
+      moved.sort((a, b) => a.variant_id.localeCompare(b.variant_id));
+      for (const row of moved) {
+        const [reserved, quantity] = STOCK_CHANGE[row.to];
         await tx.execute(
-          `update inventory set reserved = reserved - ?, quantity = quantity - ?, updated_at = now()
+          `update inventory set reserved = reserved + ?, quantity = quantity + ?, updated_at = now()
            where warehouse_id = ? and variant_id = ?`,
-          [row.quantity, to === 'COMMITTED' ? row.quantity : 0, row.warehouse_id, row.variant_id],
+          [reserved * row.quantity, quantity * row.quantity, row.warehouse_id, row.variant_id],
         );
       }
       const all = await tx.find(Reservation, { orderId }, { orderBy: { variantId: 'asc' } });

@@ -3,6 +3,7 @@ import { DEMO_OWNERS, DEMO_PRODUCTS } from '../../lib/demo-data';
 import { newId } from '../../lib/ids';
 import type { Caller } from '../../lib/internal-auth';
 import { DEMO_STOCK_PER_VARIANT, DEMO_WAREHOUSE_ID } from './seed';
+import { INVENTORY_COMMIT_PATH, INVENTORY_RELEASE_PATH, INVENTORY_RESTOCK_PATH } from '../../lib/contracts/warehouse';
 
 const [shirtM, shirtL, shirtWhite] = DEMO_PRODUCTS[0].variants.map((v) => v.id as string);
 const [batikM] = DEMO_PRODUCTS[1].variants.map((v) => v.id as string);
@@ -172,6 +173,55 @@ describe('warehouse subgraph', () => {
       await stack.internal('warehouse', 'POST', '/api/inventory/release', { orderId: released });
     await stack.internal('warehouse', 'POST', '/api/inventory/commit', { orderId: released });
     expect(await level(shirtM)).toMatchObject({ quantity: before.quantity - 3, reserved: before.reserved });
+  });
+
+  it('restocks a cancelled paid order once: committed units come back, reserved ones are released', async () => {
+    const inventory = (path: string, orderId: string) => stack.internal('warehouse', 'POST', path, { orderId });
+    const statuses = (answer: { body: { reservations: { status: string }[] } }) =>
+      answer.body.reservations.map((r) => r.status);
+    const before = await level(shirtL);
+
+    // Paid, then cancelled: the committed units return to the warehouse they left; replays change nothing.
+    const paid = newId();
+    await reserve(paid, [{ variantId: shirtL, quantity: 4 }]);
+    await inventory(INVENTORY_COMMIT_PATH, paid);
+    expect(await level(shirtL)).toMatchObject({ quantity: before.quantity - 4, reserved: before.reserved });
+    for (let i = 0; i < 2; i += 1)
+      expect(statuses(await inventory(INVENTORY_RESTOCK_PATH, paid))).toEqual(['RESTOCKED']);
+    expect(statuses(await inventory(INVENTORY_COMMIT_PATH, paid))).toEqual(['RESTOCKED']);
+    expect(statuses(await inventory(INVENTORY_RELEASE_PATH, paid))).toEqual(['RESTOCKED']);
+    expect(await level(shirtL)).toEqual(before);
+
+    // The restock overtook the commit (both through outboxes): released, and the late commit takes nothing.
+    const overtaken = newId();
+    await reserve(overtaken, [{ variantId: shirtL, quantity: 3 }]);
+    expect(statuses(await inventory(INVENTORY_RESTOCK_PATH, overtaken))).toEqual(['RELEASED']);
+    expect(statuses(await inventory(INVENTORY_COMMIT_PATH, overtaken))).toEqual(['RELEASED']);
+    expect(await level(shirtL)).toEqual(before);
+
+    // Commits and restocks racing, across orders and variants: every unit back exactly once.
+    const orders = Array.from({ length: 6 }, () => newId());
+    for (const orderId of orders) {
+      await reserve(orderId, [
+        { variantId: shirtL, quantity: 1 },
+        { variantId: shirtM, quantity: 2 },
+      ]);
+    }
+    const beforeM = await level(shirtM);
+    const calls = orders.flatMap((orderId) =>
+      [INVENTORY_COMMIT_PATH, INVENTORY_RESTOCK_PATH, INVENTORY_RESTOCK_PATH, INVENTORY_COMMIT_PATH].map((path) =>
+        inventory(path, orderId),
+      ),
+    );
+    expect((await Promise.all(calls)).map((r) => r.status)).toEqual(calls.map(() => 200));
+    expect(await level(shirtL)).toEqual(before);
+    expect(await level(shirtM)).toMatchObject({
+      quantity: beforeM.quantity,
+      reserved: beforeM.reserved - 2 * orders.length,
+    });
+
+    expect((await inventory(INVENTORY_RESTOCK_PATH, 'nope')).status).toBe(400);
+    expect((await inventory(INVENTORY_RESTOCK_PATH, newId())).body).toEqual({ reservations: [] });
   });
 
   it('sells the last 10 units exactly once under 50 concurrent reservations', async () => {
