@@ -23,17 +23,17 @@ export const resolvers: Resolvers = {
   Order: {
     // The gateway asks for an order's address only with an order the order subgraph answered, and it answers
     // an order only to its buyer, the owner of its factory or an admin (docs/architecture.md): may see the
-    // order, may see where it ships. A missing address (deleted since) fails the non-null field.
+    // order, may see where it ships. A deleted address still answers here (deletion is soft for this reason).
     shippingAddress: async (order, _args, { loaders }) => {
       const address = isId(order.addressId) ? await loaders.address.load(order.addressId) : null;
-      if (!address) throw notFound("The order's shipping address no longer exists");
+      if (!address) throw notFound("The order's shipping address does not exist");
       return address;
     },
   },
   Address: {
     __resolveReference: async (ref, { loaders, caller }) => {
       const address = isId(ref.id) ? await loaders.address.load(ref.id) : null;
-      return address && canSee(caller, address) ? address : null;
+      return address && !address.deletedAt && canSee(caller, address) ? address : null;
     },
   },
 };

@@ -32,12 +32,12 @@ export class AddressService {
   constructor(private readonly em: EntityManager) {}
 
   myAddresses(userId: string): Promise<Address[]> {
-    return this.em.find(Address, { userId }, { orderBy: { isDefault: 'desc', id: 'asc' } });
+    return this.em.find(Address, { userId, deletedAt: null }, { orderBy: { isDefault: 'desc', id: 'asc' } });
   }
 
-  /** Null both for a missing address and for one the caller may not see (no hint that it exists). */
+  /** Null for a missing or deleted address and for one the caller may not see (no hint that it exists). */
   async visibleAddress(caller: Caller, id: string): Promise<Address | null> {
-    const address = isId(id) ? await this.em.findOne(Address, { id }) : null;
+    const address = isId(id) ? await this.em.findOne(Address, { id, deletedAt: null }) : null;
     return address && canSee(caller, address) ? address : null;
   }
 
@@ -46,7 +46,7 @@ export class AddressService {
     const { isDefault, ...fields } = parseInput(createAddressSchema, input);
     return this.em.transactional(async (em) => {
       await lockAddressBook(em, caller.userId);
-      const isFirst = (await em.count(Address, { userId: caller.userId })) === 0;
+      const isFirst = (await em.count(Address, { userId: caller.userId, deletedAt: null })) === 0;
       if (isDefault && !isFirst) await clearDefault(em, caller.userId);
       return em.create(Address, { ...fields, userId: caller.userId, isDefault: isFirst || Boolean(isDefault) });
     });
@@ -62,16 +62,25 @@ export class AddressService {
     return address;
   }
 
-  /** Deleting the default hands the default to the oldest remaining address. */
+  /**
+   * Soft: the row stays for the orders already shipping there (`Order.shippingAddress`), while lists, reads,
+   * changes and new orders treat it as gone. Deleting the default hands the default to the oldest remaining
+   * address.
+   */
   async deleteAddress(caller: Caller, id: string): Promise<boolean> {
     return this.em.transactional(async (em) => {
       await lockAddressBook(em, caller.userId);
       const address = await this.ownAddress(em, caller, id);
-      em.remove(address);
-      // The old default must be gone before another takes its place (one default per user, per statement).
+      const wasDefault = address.isDefault;
+      Object.assign(address, { deletedAt: new Date(), isDefault: false });
+      // The old default must be cleared before another takes its place (one default per user, per statement).
       await em.flush();
-      if (address.isDefault) {
-        const successor = await em.findOne(Address, { userId: caller.userId }, { orderBy: { id: 'asc' } });
+      if (wasDefault) {
+        const successor = await em.findOne(
+          Address,
+          { userId: caller.userId, deletedAt: null },
+          { orderBy: { id: 'asc' } },
+        );
         if (successor) successor.isDefault = true;
       }
       return true;
@@ -90,8 +99,9 @@ export class AddressService {
     });
   }
 
+  /** For a new order or join: a deleted address is NOT_FOUND, so nothing new ships there. */
   async snapshot(id: string): Promise<AddressSnapshot> {
-    const address = isId(id) ? await this.em.findOne(Address, { id }) : null;
+    const address = isId(id) ? await this.em.findOne(Address, { id, deletedAt: null }) : null;
     if (!address) throw notFound('No address with this id');
     const { userId, label, recipientName, phone, line1, line2, city, province, postalCode } = address;
     return {
@@ -108,9 +118,9 @@ export class AddressService {
     };
   }
 
-  /** Someone else's address is NOT_FOUND, like one that does not exist. */
+  /** Someone else's address is NOT_FOUND, like a deleted one or one that does not exist. */
   private async ownAddress(em: EntityManager, caller: Caller, id: string): Promise<Address> {
-    const address = isId(id) ? await em.findOne(Address, { id, userId: caller.userId }) : null;
+    const address = isId(id) ? await em.findOne(Address, { id, userId: caller.userId, deletedAt: null }) : null;
     if (!address) throw notFound('No address with this id');
     return address;
   }

@@ -1,7 +1,7 @@
 import { Entity, OptionalProps, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { newId } from '../../../lib/ids';
 
-/** A user's shipping address; each user with addresses has exactly one default. */
+/** A user's shipping address; each user with (undeleted) addresses has exactly one default. */
 @Entity({ tableName: 'addresses' })
 @Unique({
   name: 'addresses_one_default_per_user',
@@ -47,4 +47,11 @@ export class Address {
 
   @Property({ type: 'datetime', defaultRaw: 'now()' })
   createdAt: Date = new Date();
+
+  /**
+   * Set when its owner deletes it. The row stays because orders already shipping here still show it
+   * (`Order.shippingAddress`); everything else treats it as gone, and it is never the default.
+   */
+  @Property({ type: 'datetime', nullable: true })
+  deletedAt?: Date | null;
 }
