@@ -1,7 +1,23 @@
-// Factory console: plain DOM and the public GraphQL API only (HTTP /graphql, graphql-ws on the same path).
-import { createClient } from './vendor/graphql-ws/client.js';
+// Factory console: plain DOM and the public GraphQL API only, through the helpers it shares with the storefront.
+import {
+  SESSION_PROGRESS,
+  attempt,
+  byTestId,
+  gql,
+  h,
+  me,
+  money,
+  onSubmit,
+  progressBar,
+  progressText,
+  shipmentEvents,
+  showError,
+  startAccount,
+  subscribe,
+  timeLeft,
+  when,
+} from '../shared/client.js';
 
-const TOKEN_KEY = 'console.token';
 const FACTORY_KEY = 'console.factory';
 const FINAL_SESSION = ['COMPLETED', 'FAILED', 'CANCELLED'];
 const NEXT_SHIPMENT = { PENDING: 'PICKED_UP', PICKED_UP: 'IN_TRANSIT', IN_TRANSIT: 'DELIVERED' };
@@ -12,18 +28,6 @@ const TOAST_MS = 8000;
 // Payouts are live through payoutUpdated; the poll catches balance changes that come without a notification.
 const PAYOUTS_POLL_MS = 5000;
 
-const SESSION_PROGRESS = /* GraphQL */ `
-  subscription ($sessionId: ID!) {
-    groupBuyingSessionProgress(sessionId: $sessionId) {
-      id
-      status
-      moq
-      paidQuantity
-      participantsCount
-      progressPercent
-    }
-  }
-`;
 const PAYOUT_UPDATED = /* GraphQL */ `
   subscription ($factoryId: ID!) {
     payoutUpdated(factoryId: $factoryId) {
@@ -32,46 +36,13 @@ const PAYOUT_UPDATED = /* GraphQL */ `
     }
   }
 `;
-const NOTIFICATION_ADDED = /* GraphQL */ `
-  subscription {
-    notificationAdded {
-      id
-      type
-      title
-      body
-    }
-  }
-`;
 
-const config = await fetch('config.json')
-  .then((r) => (r.ok ? r.json() : {}))
-  .catch(() => ({}));
-let token = localStorage.getItem(TOKEN_KEY);
-let me = null;
-let ws = null;
-let stopNotifications = null;
-let pendingPhone = null;
 // The panels of the chosen factory; replaced when the user or the factory changes.
 let board = { leave: () => {}, refresh: () => {} };
 
-const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
-const money = (amount) => (amount == null ? '—' : `Rp${new Intl.NumberFormat('id-ID').format(amount)}`);
-const plural = (count, noun) => `${count} ${noun}${count === 1 ? '' : 's'}`;
-const when = (iso) => new Date(iso).toLocaleString();
 // crypto.randomUUID exists only on HTTPS and localhost; getRandomValues everywhere.
 const randomKey = () =>
   Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, '0')).join('');
-
-/** Creates an element; children are nodes or text, so data from the API is never parsed as HTML. */
-function h(tag, attrs = {}, ...children) {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (name.startsWith('on')) element.addEventListener(name.slice(2), value);
-    else if (value != null && value !== false) element.setAttribute(name, value === true ? '' : String(value));
-  }
-  element.append(...children.flat().filter((child) => child != null && child !== false));
-  return element;
-}
 
 function statusBadge(status, testId) {
   const tone = ['FAILED', 'CANCELLED', 'REFUNDED', 'REVERSED'].includes(status)
@@ -84,39 +55,6 @@ function statusBadge(status, testId) {
   return h('span', { class: `status ${tone}`, 'data-testid': testId }, status);
 }
 
-function showError(error) {
-  const banner = byTestId('error');
-  banner.replaceChildren(...(error.code ? [h('code', {}, error.code)] : []), error.message);
-  banner.hidden = false;
-}
-
-function clearError() {
-  byTestId('error').hidden = true;
-}
-
-/** Runs a user action, showing its failure instead of losing it in the console. */
-async function attempt(action) {
-  clearError();
-  try {
-    await action();
-  } catch (error) {
-    showError(error);
-  }
-}
-
-/** A form whose submit runs `action(values, form)` with its button disabled meanwhile. */
-function onSubmit(form, action) {
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    const buttons = form.querySelectorAll('button');
-    buttons.forEach((button) => (button.disabled = true));
-    attempt(() => action(Object.fromEntries(new FormData(form)), form)).finally(() =>
-      buttons.forEach((button) => (button.disabled = false)),
-    );
-  });
-  return form;
-}
-
 /** A button that runs `action` with itself disabled meanwhile. */
 function actionButton(label, attrs, action) {
   const button = h('button', { type: 'button', ...attrs }, label);
@@ -125,60 +63,6 @@ function actionButton(label, attrs, action) {
     attempt(action).finally(() => (button.disabled = false));
   });
   return button;
-}
-
-async function gql(query, variables = {}) {
-  const response = await fetch('/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = await response.json().catch(() => null);
-  if (body?.errors?.length) {
-    throw Object.assign(new Error(body.errors[0].message), { code: body.errors[0].extensions?.code });
-  }
-  if (!body?.data) throw new Error(`The server answered HTTP ${response.status}`);
-  return body.data;
-}
-
-/** A new socket per identity: connectionParams are only sent when a connection opens. */
-function connectSocket() {
-  ws?.dispose();
-  ws = createClient({
-    url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,
-    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
-  });
-}
-
-function subscribe(query, variables, onData) {
-  return ws.subscribe(
-    { query, variables },
-    {
-      next: ({ data, errors }) => (errors?.length ? showError(errors[0]) : onData(data)),
-      // graphql-ws reports GraphQL errors as an array and a closed socket as a CloseEvent.
-      error: (error) =>
-        showError(
-          Array.isArray(error)
-            ? { code: error[0].extensions?.code, message: error[0].message }
-            : { message: `Live updates stopped: ${error.reason || error.message || 'connection lost'}` },
-        ),
-      complete: () => {},
-    },
-  );
-}
-
-function timeLeft(endsAt) {
-  const seconds = Math.floor((Date.parse(endsAt) - Date.now()) / 1000);
-  if (seconds <= 0) return 'ended';
-  const [d, hr, m, s] = [
-    Math.floor(seconds / 86400),
-    Math.floor(seconds / 3600) % 24,
-    Math.floor(seconds / 60) % 60,
-    seconds % 60,
-  ];
-  if (d) return `${d}d ${hr}h left`;
-  if (hr) return `${hr}h ${m}m left`;
-  return `${m}m ${String(s).padStart(2, '0')}s left`;
 }
 
 const shown = new WeakMap();
@@ -209,104 +93,10 @@ function poll(refresh, everyMs) {
   };
 }
 
-// ---- account ----
-
-async function startSession() {
-  connectSocket();
-  stopNotifications?.();
-  stopNotifications = null;
-  me = null;
-  if (token) {
-    try {
-      me = (await gql('{ me { id phone name role } }')).me;
-    } catch (error) {
-      if (error.code !== 'UNAUTHENTICATED') showError(error);
-    }
-    if (!me) {
-      token = null;
-      localStorage.removeItem(TOKEN_KEY);
-      connectSocket();
-    }
-  }
-  byTestId('current-user').textContent = me ? me.name || me.phone : '';
-  byTestId('logout').hidden = !me;
-  byTestId('login').hidden = Boolean(me);
-  if (me)
-    stopNotifications = subscribe(NOTIFICATION_ADDED, {}, ({ notificationAdded }) => {
-      toast(notificationAdded);
-      // New orders, payments and payout results all arrive as notifications: show their effect at once.
-      board.refresh();
-    });
-  await showConsole();
-}
-
-function showOtpHint(phone) {
-  const hint = byTestId('otp-hint');
-  if (!config.sandboxUrl) return;
-  const inbox = `${config.sandboxUrl}/__sandbox/whatsapp/messages?to=`;
-  hint.replaceChildren(
-    'Development: no WhatsApp message is really sent; read the code at ',
-    phone
-      ? h('a', { href: inbox + encodeURIComponent(phone), target: '_blank' }, inbox + phone)
-      : h('code', {}, `${inbox}+62…`),
-  );
-  hint.hidden = false;
-}
-
-onSubmit(byTestId('otp-request-form'), async ({ phone }) => {
-  const { requestOtp } = await gql('mutation ($phone: String!) { requestOtp(phone: $phone) { phone expiresAt } }', {
-    phone,
-  });
-  pendingPhone = requestOtp.phone;
-  showOtpHint(pendingPhone);
-  byTestId('otp-verify-form').hidden = false;
-  byTestId('otp').focus();
-});
-
-onSubmit(byTestId('otp-verify-form'), async ({ code }, form) => {
-  const { verifyOtp } = await gql(
-    'mutation ($phone: String!, $code: String!) { verifyOtp(phone: $phone, code: $code) { token } }',
-    { phone: pendingPhone, code: code.trim() },
-  );
-  token = verifyOtp.token;
-  localStorage.setItem(TOKEN_KEY, token);
-  form.reset();
-  form.hidden = true;
-  byTestId('otp-hint').hidden = true;
-  await startSession();
-});
-
-byTestId('logout').addEventListener('click', () =>
-  attempt(async () => {
-    try {
-      await gql('mutation { logout }');
-    } finally {
-      // Signed out locally even when the server could not be told.
-      token = null;
-      localStorage.removeItem(TOKEN_KEY);
-      await startSession();
-    }
-  }),
-);
-
 byTestId('factory-picker').addEventListener('change', (event) => {
   localStorage.setItem(FACTORY_KEY, event.target.value);
   attempt(showConsole);
 });
-
-function toast(notification) {
-  const list = byTestId('notifications');
-  const shown = h(
-    'div',
-    { class: 'toast', 'data-testid': 'notification', 'data-type': notification.type },
-    h('strong', {}, notification.title),
-    h('p', {}, notification.body),
-  );
-  list.prepend(shown);
-  // Their effect is on the page already (orders, balance); the toast only draws the eye to it.
-  setTimeout(() => shown.remove(), TOAST_MS);
-  while (list.children.length > 5) list.lastElementChild.remove();
-}
 
 // ---- the console ----
 
@@ -717,8 +507,7 @@ function sessionsPanel({ factoryId, onLeave }) {
   };
 
   function sessionItem(session, panel) {
-    const bar = h('div', { class: 'bar' });
-    const progress = h('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': 0 }, bar);
+    const progress = progressBar();
     const text = h('span', { 'data-testid': 'session-progress' });
     const status = h('span');
     const countdown = h('span', { class: 'muted' });
@@ -726,10 +515,8 @@ function sessionsPanel({ factoryId, onLeave }) {
     const tick = () => (countdown.textContent = session.status === 'FORMING' ? timeLeft(session.endsAt) : '');
     let shownStatus = null;
     const show = () => {
-      text.textContent = `${session.paidQuantity}/${session.moq} paid · ${plural(session.participantsCount, 'buyer')}`;
-      bar.style.width = `${Math.min(100, session.progressPercent)}%`;
-      progress.setAttribute('aria-valuenow', session.paidQuantity);
-      progress.setAttribute('aria-valuemax', session.moq);
+      text.textContent = progressText(session);
+      progress.show(session);
       tick();
       // New buttons only for a new status: one in flight stays disabled until its answer.
       if (shownStatus === session.status) return;
@@ -763,7 +550,7 @@ function sessionsPanel({ factoryId, onLeave }) {
         h('span', { class: 'grow' }),
         h('a', { href: `/demo/#/session/${session.id}`, target: '_blank' }, 'Storefront page'),
       ),
-      progress,
+      progress.element,
       h('p', { class: 'row' }, text, h('span', { class: 'grow' }), actions),
     );
   }
@@ -950,13 +737,7 @@ function orderItem(order, refresh) {
             'Shipment ',
             statusBadge(shipment.status, 'shipment-status'),
             ` · ${shipment.trackingNumber}`,
-            h(
-              'ol',
-              { class: 'events' },
-              shipment.events.map((e) =>
-                h('li', {}, `${when(e.occurredAt)} — ${e.status}`, e.description ? `: ${e.description}` : ''),
-              ),
-            ),
+            shipmentEvents(shipment.events),
           )
         : null,
     ),
@@ -1128,5 +909,11 @@ function payoutsPanel(context) {
   return panel;
 }
 
-showOtpHint();
-await startSession();
+await startAccount({
+  tokenKey: 'console.token',
+  onSession: showConsole,
+  // New orders, payments and payout results all arrive as notifications: show their effect at once. Their
+  // toasts then only draw the eye to it, so they go after a while.
+  onNotification: () => board.refresh(),
+  toastMs: TOAST_MS,
+});

@@ -1,226 +1,28 @@
-// Storefront demo: plain DOM and the public GraphQL API only (HTTP /graphql, graphql-ws on the same path).
-import { createClient } from './vendor/graphql-ws/client.js';
+// Storefront demo: plain DOM and the public GraphQL API only, through the helpers it shares with the factory console.
+import {
+  SESSION_PROGRESS,
+  attempt,
+  byTestId,
+  clearError,
+  gql,
+  h,
+  me,
+  money,
+  onSubmit,
+  plural,
+  progressBar,
+  progressText,
+  shipmentEvents,
+  showError,
+  startAccount,
+  subscribe,
+  timeLeft,
+  when,
+} from '../shared/client.js';
 
-const TOKEN_KEY = 'demo.token';
 const PAYMENT_URL_KEY = (participantId) => `demo.paymentUrl.${participantId}`;
 
-const SESSION_PROGRESS = /* GraphQL */ `
-  subscription ($sessionId: ID!) {
-    groupBuyingSessionProgress(sessionId: $sessionId) {
-      id
-      status
-      moq
-      paidQuantity
-      participantsCount
-      progressPercent
-    }
-  }
-`;
-const NOTIFICATION_ADDED = /* GraphQL */ `
-  subscription {
-    notificationAdded {
-      id
-      type
-      title
-      body
-    }
-  }
-`;
-
-const config = await fetch('config.json')
-  .then((r) => (r.ok ? r.json() : {}))
-  .catch(() => ({}));
-let token = localStorage.getItem(TOKEN_KEY);
-let me = null;
-let ws = null;
-let stopNotifications = null;
-let pendingPhone = null;
 let view = { alive: () => false, leave: () => {} };
-
-const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
-const money = (amount) => `Rp${new Intl.NumberFormat('id-ID').format(amount)}`;
-const plural = (count, noun) => `${count} ${noun}${count === 1 ? '' : 's'}`;
-
-/** Creates an element; children are nodes or text, so data from the API is never parsed as HTML. */
-function h(tag, attrs = {}, ...children) {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value != null && value !== false) element.setAttribute(name, value === true ? '' : String(value));
-  }
-  element.append(...children.flat().filter((child) => child != null && child !== false));
-  return element;
-}
-
-function showError(message) {
-  const banner = byTestId('error');
-  banner.textContent = message;
-  banner.hidden = false;
-}
-
-function clearError() {
-  byTestId('error').hidden = true;
-}
-
-/** Runs a user action, showing its failure instead of losing it in the console. */
-async function attempt(action) {
-  clearError();
-  try {
-    await action();
-  } catch (error) {
-    showError(error.message);
-  }
-}
-
-async function gql(query, variables = {}) {
-  const response = await fetch('/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = await response.json().catch(() => null);
-  if (body?.errors?.length) {
-    throw Object.assign(new Error(body.errors[0].message), { code: body.errors[0].extensions?.code });
-  }
-  if (!body?.data) throw new Error(`The server answered HTTP ${response.status}`);
-  return body.data;
-}
-
-/** A new socket per identity: connectionParams are only sent when a connection opens. */
-function connectSocket() {
-  ws?.dispose();
-  ws = createClient({
-    url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,
-    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
-  });
-}
-
-function subscribe(query, variables, onData) {
-  return ws.subscribe(
-    { query, variables },
-    {
-      next: ({ data, errors }) => (errors?.length ? showError(errors[0].message) : onData(data)),
-      // graphql-ws reports GraphQL errors as an array and a closed socket as a CloseEvent.
-      error: (error) =>
-        showError(
-          Array.isArray(error)
-            ? error[0].message
-            : `Live updates stopped: ${error.reason || error.message || 'connection lost'}`,
-        ),
-      complete: () => {},
-    },
-  );
-}
-
-function timeLeft(endsAt) {
-  const seconds = Math.floor((Date.parse(endsAt) - Date.now()) / 1000);
-  if (seconds <= 0) return 'ended';
-  const [d, hr, m, s] = [
-    Math.floor(seconds / 86400),
-    Math.floor(seconds / 3600) % 24,
-    Math.floor(seconds / 60) % 60,
-    seconds % 60,
-  ];
-  if (d) return `${d}d ${hr}h left`;
-  if (hr) return `${hr}h ${m}m left`;
-  return `${m}m ${String(s).padStart(2, '0')}s left`;
-}
-
-// ---- account ----
-
-async function startSession() {
-  connectSocket();
-  stopNotifications?.();
-  stopNotifications = null;
-  me = null;
-  if (token) {
-    try {
-      me = (await gql('{ me { id phone name role } }')).me;
-    } catch (error) {
-      if (error.code !== 'UNAUTHENTICATED') showError(error.message);
-    }
-    if (!me) {
-      token = null;
-      localStorage.removeItem(TOKEN_KEY);
-      connectSocket();
-    }
-  }
-  byTestId('current-user').textContent = me ? me.name || me.phone : '';
-  byTestId('logout').hidden = !me;
-  byTestId('login').hidden = Boolean(me);
-  if (me) stopNotifications = subscribe(NOTIFICATION_ADDED, {}, ({ notificationAdded }) => toast(notificationAdded));
-  route();
-}
-
-function showOtpHint(phone) {
-  const hint = byTestId('otp-hint');
-  if (!config.sandboxUrl) return;
-  const inbox = `${config.sandboxUrl}/__sandbox/whatsapp/messages?to=`;
-  hint.replaceChildren(
-    'Development: no WhatsApp message is really sent; read the code at ',
-    phone
-      ? h('a', { href: inbox + encodeURIComponent(phone), target: '_blank' }, inbox + phone)
-      : h('code', {}, `${inbox}+62…`),
-  );
-  hint.hidden = false;
-}
-
-byTestId('otp-request-form').addEventListener('submit', (event) => {
-  event.preventDefault();
-  attempt(async () => {
-    const { requestOtp } = await gql('mutation ($phone: String!) { requestOtp(phone: $phone) { phone expiresAt } }', {
-      phone: event.target.phone.value,
-    });
-    pendingPhone = requestOtp.phone;
-    showOtpHint(pendingPhone);
-    byTestId('otp-verify-form').hidden = false;
-    byTestId('otp').focus();
-  });
-});
-
-byTestId('otp-verify-form').addEventListener('submit', (event) => {
-  event.preventDefault();
-  attempt(async () => {
-    const { verifyOtp } = await gql(
-      'mutation ($phone: String!, $code: String!) { verifyOtp(phone: $phone, code: $code) { token } }',
-      {
-        phone: pendingPhone,
-        code: event.target.code.value.trim(),
-      },
-    );
-    token = verifyOtp.token;
-    localStorage.setItem(TOKEN_KEY, token);
-    event.target.reset();
-    event.target.hidden = true;
-    byTestId('otp-hint').hidden = true;
-    await startSession();
-  });
-});
-
-byTestId('logout').addEventListener('click', () =>
-  attempt(async () => {
-    try {
-      await gql('mutation { logout }');
-    } finally {
-      // Signed out locally even when the server could not be told.
-      token = null;
-      localStorage.removeItem(TOKEN_KEY);
-      await startSession();
-    }
-  }),
-);
-
-function toast(notification) {
-  const list = byTestId('notifications');
-  list.prepend(
-    h(
-      'div',
-      { class: 'toast', 'data-testid': 'notification', 'data-type': notification.type },
-      h('strong', {}, notification.title),
-      h('p', {}, notification.body),
-    ),
-  );
-  while (list.children.length > 5) list.lastElementChild.remove();
-}
 
 // ---- views ----
 
@@ -241,7 +43,7 @@ function route() {
       : page === 'orders'
         ? showOrders(root, current)
         : showSessions(root, current);
-  render.catch((error) => current.alive() && showError(error.message));
+  render.catch((error) => current.alive() && showError(error));
 }
 window.addEventListener('hashchange', route);
 
@@ -287,13 +89,8 @@ async function showSession(root, id, current, onLeave) {
   if (!current.alive()) return;
   if (!session) throw new Error('This session does not exist.');
 
-  const bar = h('div', { class: 'bar' });
-  const progress = h(
-    'div',
-    { class: 'progress', role: 'progressbar', 'aria-valuemin': 0, 'data-testid': 'progress' },
-    bar,
-  );
-  const progressText = h('span', { 'data-testid': 'progress-text' });
+  const progress = progressBar({ 'data-testid': 'progress' });
+  const paid = h('span', { 'data-testid': 'progress-text' });
   const status = h('span', { class: 'status', 'data-testid': 'session-status' });
   const countdown = h('span', { 'data-testid': 'time-left' });
   const participation = h('div', { class: 'participation', 'data-testid': 'participation' });
@@ -301,10 +98,8 @@ async function showSession(root, id, current, onLeave) {
 
   const showProgress = () => {
     status.textContent = session.status;
-    progressText.textContent = `${session.paidQuantity}/${session.moq} paid · ${plural(session.participantsCount, 'buyer')}`;
-    bar.style.width = `${Math.min(100, session.progressPercent)}%`;
-    progress.setAttribute('aria-valuenow', session.paidQuantity);
-    progress.setAttribute('aria-valuemax', session.moq);
+    paid.textContent = progressText(session);
+    progress.show(session);
     countdown.textContent = session.status === 'FORMING' ? timeLeft(session.endsAt) : 'closed';
   };
 
@@ -324,8 +119,8 @@ async function showSession(root, id, current, onLeave) {
         saving > 0 ? ` · save ${saving}%` : null,
       ),
       h('p', {}, status, ' · ', countdown),
-      progress,
-      progressText,
+      progress.element,
+      paid,
       participation,
     ),
   );
@@ -349,7 +144,7 @@ async function showSession(root, id, current, onLeave) {
           session.myParticipation = groupBuyingSession.myParticipation;
           if (current.alive()) renderParticipation();
         } catch (error) {
-          showError(error.message);
+          showError(error);
         }
       }
     }),
@@ -409,21 +204,18 @@ async function showParticipation(root, session, current, rerender) {
     ),
     h('button', { type: 'submit', 'data-testid': 'join' }, `Join at ${money(session.groupPrice)} each`),
   );
-  join.addEventListener('submit', (event) => {
-    event.preventDefault();
-    attempt(async () => {
-      const { joinGroupBuyingSession: joined } = await gql(
-        `mutation ($sessionId: ID!, $quantity: Int!, $addressId: ID!) {
-          joinGroupBuyingSession(input: { sessionId: $sessionId, quantity: $quantity, addressId: $addressId }) {
-            participant { id quantity status } paymentUrl
-          } }`,
-        { sessionId: session.id, quantity: Number(join.quantity.value), addressId: join.addressId.value },
-      );
-      // Kept so the invoice link survives a reload; the API has no way back from a place to its invoice.
-      localStorage.setItem(PAYMENT_URL_KEY(joined.participant.id), joined.paymentUrl);
-      session.myParticipation = joined.participant;
-      await rerender();
-    });
+  onSubmit(join, async ({ quantity, addressId }) => {
+    const { joinGroupBuyingSession: joined } = await gql(
+      `mutation ($sessionId: ID!, $quantity: Int!, $addressId: ID!) {
+        joinGroupBuyingSession(input: { sessionId: $sessionId, quantity: $quantity, addressId: $addressId }) {
+          participant { id quantity status } paymentUrl
+        } }`,
+      { sessionId: session.id, quantity: Number(quantity), addressId },
+    );
+    // Kept so the invoice link survives a reload; the API has no way back from a place to its invoice.
+    localStorage.setItem(PAYMENT_URL_KEY(joined.participant.id), joined.paymentUrl);
+    session.myParticipation = joined.participant;
+    await rerender();
   });
   root.replaceChildren(join);
 }
@@ -442,20 +234,16 @@ function addressForm(onCreated) {
     field('postalCode', 'Postal code', { inputmode: 'numeric' }),
     h('button', { type: 'submit', 'data-testid': 'create-address' }, 'Save address'),
   );
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    attempt(async () => {
-      await gql(
-        `mutation ($recipientName: String!, $phone: String!, $line1: String!, $city: String!, $province: String!, $postalCode: String!) {
-          createAddress(input: { label: "Home", recipientName: $recipientName, phone: $phone, line1: $line1,
-                                 city: $city, province: $province, postalCode: $postalCode, isDefault: true }) { id }
-        }`,
-        Object.fromEntries(new FormData(form)),
-      );
-      await onCreated();
-    });
+  return onSubmit(form, async (values) => {
+    await gql(
+      `mutation ($recipientName: String!, $phone: String!, $line1: String!, $city: String!, $province: String!, $postalCode: String!) {
+        createAddress(input: { label: "Home", recipientName: $recipientName, phone: $phone, line1: $line1,
+                               city: $city, province: $province, postalCode: $postalCode, isDefault: true }) { id }
+      }`,
+      values,
+    );
+    await onCreated();
   });
-  return form;
 }
 
 async function showOrders(root, current) {
@@ -486,7 +274,7 @@ async function showOrders(root, current) {
               h(
                 'p',
                 { class: 'muted' },
-                `${new Date(order.createdAt).toLocaleString()} · ${order.source === 'GROUP_BUYING' ? 'group buying' : 'regular'}`,
+                `${when(order.createdAt)} · ${order.source === 'GROUP_BUYING' ? 'group buying' : 'regular'}`,
               ),
               h(
                 'p',
@@ -506,18 +294,7 @@ async function showOrders(root, current) {
                       `Shipment ${order.shipment.status}`,
                       order.shipment.trackingNumber ? ` · tracking ${order.shipment.trackingNumber}` : '',
                     ),
-                    h(
-                      'ol',
-                      { class: 'events' },
-                      order.shipment.events.map((e) =>
-                        h(
-                          'li',
-                          {},
-                          `${new Date(e.occurredAt).toLocaleString()} — ${e.status}`,
-                          e.description ? `: ${e.description}` : '',
-                        ),
-                      ),
-                    ),
+                    shipmentEvents(order.shipment.events),
                   )
                 : h('p', { class: 'muted' }, 'Not shipped yet.'),
             ),
@@ -531,5 +308,4 @@ async function showOrders(root, current) {
   );
 }
 
-showOtpHint();
-await startSession();
+await startAccount({ tokenKey: 'demo.token', onSession: route });
