@@ -175,7 +175,9 @@ describe('a bare start with NODE_ENV unset', () => {
     );
     expect(answer.data?.products).toBeDefined();
     expect(answer.extensions?.queryPlan).toBeUndefined();
-    const demo = await (await fetch(`${gatewayUrl}/demo/config.json`)).json();
-    expect(demo).toEqual({ sandboxUrl: null });
+    for (const page of ['demo', 'console']) {
+      const config = await (await fetch(`${gatewayUrl}/${page}/config.json`)).json();
+      expect(config).toEqual({ sandboxUrl: null });
+    }
   });
 });
