@@ -911,6 +911,7 @@ function payoutsPanel(context) {
 
 await startAccount({
   tokenKey: 'console.token',
+  loginNote: 'The factory console is for the people who run a factory on Beli Bareng.',
   onSession: showConsole,
   // New orders, payments and payout results all arrive as notifications: show their effect at once. Their
   // toasts then only draw the eye to it, so they go after a while.

@@ -175,11 +175,12 @@ function toast(notification, lifetimeMs) {
 }
 
 /**
- * The account both pages share: the WhatsApp OTP login card, the header's user and logout button, and the user's
- * notifications as toasts. Calls `onSession()` whenever the user changes (`me` is set then, or null) and
- * `onNotification(notification)` for each notification after its toast. The token is kept under `tokenKey`.
+ * The account both pages share: the WhatsApp OTP login card (filled into the page's `login` element, `loginNote`
+ * under its title), the header's user and logout button, and the user's notifications as toasts. Calls
+ * `onSession()` whenever the user changes (`me` is set then, or null) and `onNotification(notification)` for each
+ * notification after its toast. The token is kept under `tokenKey`.
  */
-export async function startAccount({ tokenKey, onSession, onNotification = () => {}, toastMs = null }) {
+export async function startAccount({ tokenKey, loginNote, onSession, onNotification = () => {}, toastMs = null }) {
   // Where the OTP can be read, for the login hint; the page's own config.json, which production leaves empty.
   const config = await fetch('config.json')
     .then((r) => (r.ok ? r.json() : {}))
@@ -221,8 +222,44 @@ export async function startAccount({ tokenKey, onSession, onNotification = () =>
     await onSession();
   }
 
+  const requestForm = h(
+    'form',
+    { 'data-testid': 'otp-request-form' },
+    h(
+      'label',
+      {},
+      'Phone ',
+      h('input', { name: 'phone', placeholder: '081234567890', required: true, 'data-testid': 'phone' }),
+    ),
+    h('button', { type: 'submit', 'data-testid': 'request-otp' }, 'Send code'),
+  );
+  const verifyForm = h(
+    'form',
+    { hidden: true, 'data-testid': 'otp-verify-form' },
+    h(
+      'label',
+      {},
+      'Code ',
+      h('input', {
+        name: 'code',
+        inputmode: 'numeric',
+        autocomplete: 'one-time-code',
+        required: true,
+        'data-testid': 'otp',
+      }),
+    ),
+    h('button', { type: 'submit', 'data-testid': 'verify-otp' }, 'Log in'),
+  );
+  const hint = h('p', { class: 'muted', hidden: true, 'data-testid': 'otp-hint' });
+  byTestId('login').replaceChildren(
+    h('h2', {}, 'Log in with WhatsApp'),
+    loginNote ? h('p', { class: 'muted' }, loginNote) : null,
+    requestForm,
+    verifyForm,
+    hint,
+  );
+
   function showOtpHint(phone) {
-    const hint = byTestId('otp-hint');
     if (!config.sandboxUrl) return;
     const inbox = `${config.sandboxUrl}/__sandbox/whatsapp/messages?to=`;
     hint.replaceChildren(
@@ -234,25 +271,25 @@ export async function startAccount({ tokenKey, onSession, onNotification = () =>
     hint.hidden = false;
   }
 
-  onSubmit(byTestId('otp-request-form'), async ({ phone }) => {
+  onSubmit(requestForm, async ({ phone }) => {
     const { requestOtp } = await gql('mutation ($phone: String!) { requestOtp(phone: $phone) { phone expiresAt } }', {
       phone,
     });
     pendingPhone = requestOtp.phone;
     showOtpHint(pendingPhone);
-    byTestId('otp-verify-form').hidden = false;
-    byTestId('otp').focus();
+    verifyForm.hidden = false;
+    verifyForm.code.focus();
   });
 
-  onSubmit(byTestId('otp-verify-form'), async ({ code }, form) => {
+  onSubmit(verifyForm, async ({ code }) => {
     const { verifyOtp } = await gql(
       'mutation ($phone: String!, $code: String!) { verifyOtp(phone: $phone, code: $code) { token } }',
       { phone: pendingPhone, code: code.trim() },
     );
     setToken(verifyOtp.token);
-    form.reset();
-    form.hidden = true;
-    byTestId('otp-hint').hidden = true;
+    verifyForm.reset();
+    verifyForm.hidden = true;
+    hint.hidden = true;
     await startSession();
   });
 
