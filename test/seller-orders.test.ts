@@ -6,11 +6,13 @@ import type { Caller } from '../lib/internal-auth';
 import { withDatabase } from '../lib/database';
 import { newId } from '../lib/ids';
 import { factoryBalancePath, orderDeliveredPath, REFUND_ORDER_PATH } from '../lib/contracts/seller';
+import { INVENTORY_RESTOCK_PATH } from '../lib/contracts/warehouse';
 import { createAddress, CREATE_ORDER, stockOf } from '../subgraphs/order/test-support';
 
 /**
  * Orders from the factory's side, through real processes: listing and reading addresses, accept → ship →
- * deliver, the buyer's and the factory's cancel, and cancels racing each other and the payment callback.
+ * deliver, the buyer's and the factory's cancel (its stock back in the warehouse; a group-buying order refunded
+ * from escrow while held), and cancels racing each other and the payment callback.
  */
 const FACTORY = DEMO_FACTORIES[0];
 const OWNER: Caller = { userId: DEMO_OWNERS[0].id, role: 'FACTORY_OWNER' };
@@ -37,6 +39,7 @@ const SHIP = `mutation($input: UpdateShipmentStatusInput!) { updateShipmentStatu
 describe('seller side: orders from the factory', () => {
   let stack: TestStack;
   let orderDb: Client;
+  let groupDb: Client;
 
   beforeAll(async () => {
     stack = await startTestStack({
@@ -50,15 +53,21 @@ describe('seller side: orders from the factory', () => {
         'notification',
         'logistics',
         'wallet',
+        'group-buying',
       ],
       sandbox: true,
       env: { MAX_UNPAID_ORDERS: '20' },
     });
     orderDb = new Client({ connectionString: withDatabase(stack.env.DATABASE_URL, `${stack.env.DB_PREFIX}_order`) });
     await orderDb.connect();
+    groupDb = new Client({
+      connectionString: withDatabase(stack.env.DATABASE_URL, `${stack.env.DB_PREFIX}_group_buying`),
+    });
+    await groupDb.connect();
   });
   afterAll(async () => {
     await orderDb?.end();
+    await groupDb?.end();
     await stack?.stop();
   });
 
@@ -234,10 +243,18 @@ describe('seller side: orders from the factory', () => {
     expect(errorCode(await as(alice, CANCEL, { id: orderId }))).toBe('CONFLICT');
   });
 
-  it('lets the factory cancel a PAID or PROCESSING order: REFUNDED once, refunded in full, shipment cancelled', async () => {
+  it('lets the factory cancel a PAID or PROCESSING order: REFUNDED once, refunded in full, stock back, shipment cancelled', async () => {
     const alice = buyer();
+    const before = await stockOf(stack, shirtM);
     const paid = await placeOrder(alice);
     const processing = await placeOrder(alice, { refundTo: 'WALLET' });
+    // Paid: the 2 × 2 units have left the warehouse (their commits arrive through order's outbox).
+    expect(
+      await settled(
+        () => stockOf(stack, shirtM),
+        (s) => s.reserved === before.reserved,
+      ),
+    ).toEqual({ quantity: before.quantity - 4, reserved: before.reserved });
     const accepted = await as(OWNER, ACCEPT, { id: processing.orderId });
     const shipmentId = accepted.data.acceptOrder.shipment.id;
 
@@ -281,6 +298,17 @@ describe('seller side: orders from the factory', () => {
       expect((await invariants()).ok).toBe(true);
     }
     expect(await statusOf(paid.orderId)).toBe('REFUNDED');
+    // Every unit is back where it was taken from, once: a replayed restock changes nothing.
+    expect(
+      await settled(
+        () => stockOf(stack, shirtM),
+        (s) => s.quantity === before.quantity,
+      ),
+    ).toEqual(before);
+    expect((await stack.internal('warehouse', 'POST', INVENTORY_RESTOCK_PATH, { orderId: paid.orderId })).status).toBe(
+      200,
+    );
+    expect(await stockOf(stack, shirtM)).toEqual(before);
   });
 
   it('lets exactly one of a factory cancel and the pick-up win; order and shipment agree', async () => {
@@ -329,6 +357,137 @@ describe('seller side: orders from the factory', () => {
       expect(['PAID', 'CANCELLED']).toContain(await statusOf(orderId));
     }
     expect(outcomes).toHaveLength(4);
+    await eventually('the ledger invariants', async () => (await invariants()).ok);
+  });
+  it('refunds a group-buying order the factory cancels while its escrow is held; once released it is CONFLICT', async () => {
+    // Batik Sekar Arum's session, so its escrow release is the only money released to that factory here.
+    const product = DEMO_PRODUCTS[1];
+    const owner = OTHER_OWNER;
+    const price = 40_000;
+    const session = async (who?: Caller) =>
+      (
+        await stack.graphql(
+          `query($id: ID!) { groupBuyingSession(id: $id) { status paidQuantity myParticipation { status } } }`,
+          { id: sessionId },
+          who ? { caller: who } : undefined,
+        )
+      ).data.groupBuyingSession;
+    const created = await as(
+      owner,
+      `mutation($input: CreateGroupBuyingSessionInput!) { createGroupBuyingSession(input: $input) { id } }`,
+      {
+        input: {
+          productId: product.id,
+          variantId: product.variants[0].id,
+          moq: 3,
+          groupPrice: price,
+          endsAt: new Date(Date.now() + 120_000).toISOString(),
+        },
+      },
+    );
+    expect(created.errors).toBeUndefined();
+    const sessionId: string = created.data.createGroupBuyingSession.id;
+
+    // Three buyers of one unit each: cancelled at MOQ_REACHED, cancelled in production, kept.
+    const [early, late, kept] = [buyer(), buyer(), buyer()];
+    const invoices = new Map<Caller, string>();
+    for (const [who, refundTo] of [
+      [early, 'ORIGINAL_METHOD'],
+      [late, 'WALLET'],
+      [kept, 'ORIGINAL_METHOD'],
+    ] as const) {
+      const addressId = await createAddress(stack, who, 'Solo');
+      const joined = await as(
+        who,
+        `mutation($input: JoinGroupBuyingSessionInput!) { joinGroupBuyingSession(input: $input) { paymentUrl } }`,
+        { input: { sessionId, quantity: 1, addressId, refundTo } },
+      );
+      expect(joined.errors).toBeUndefined();
+      const { paymentUrl } = joined.data.joinGroupBuyingSession;
+      await stack.payInvoice(paymentUrl);
+      invoices.set(who, paymentUrl.split('/').pop());
+    }
+    await eventually('3 units paid', async () => (await session()).paidQuantity === 3);
+    // Ended now rather than at endsAt: the sweep decides it and places the bulk orders.
+    await groupDb.query('update group_buying_sessions set ends_at = now() where id = $1', [sessionId]);
+    await eventually('MOQ_REACHED', async () => (await session()).status === 'MOQ_REACHED');
+    /** The buyer's bulk order, once payment knows its payment (the link goes through order's outbox). */
+    const orderOf = (who: Caller) =>
+      eventually('the bulk order, linked', async () => {
+        const mine = await as(who, `{ myOrders(first: 5) { edges { node { id source status } } } }`);
+        const order = mine.data?.myOrders.edges.map((e: any) => e.node).find((o: any) => o.source === 'GROUP_BUYING');
+        if (!order) return null;
+        const linked = await stack.internal('payment', 'GET', `/api/payments/by-order/${order.id}`);
+        return linked.status === 200 && (order.id as string);
+      });
+    const refundsOf = async (who: Caller, orderId: string) =>
+      settled(
+        async () => (await as(who, ORDER, { id: orderId })).data.order.payment.refunds,
+        (r: any[]) => r.length > 0 && r.every((x) => x.status === 'SUCCEEDED'),
+      );
+    const participantOf = (who: Caller) =>
+      settled(
+        async () => (await session(who)).myParticipation.status,
+        (status) => status === 'REFUNDED',
+      );
+
+    // MOQ_REACHED: the buyer cannot cancel a paid order, another factory's owner may not; owner and admin race.
+    const earlyOrder = await orderOf(early);
+    expect(errorCode(await as(early, CANCEL, { id: earlyOrder }))).toBe('CONFLICT');
+    expect(errorCode(await as(OWNER, CANCEL, { id: earlyOrder }))).toBe('FORBIDDEN');
+    const racing = await Promise.all([
+      as(owner, CANCEL, { id: earlyOrder, reason: 'Dye lot failed' }),
+      as(ADMIN, CANCEL, { id: earlyOrder, reason: 'Dye lot failed' }),
+    ]);
+    const outcomes = racing.map((r) => errorCode(r) ?? r.data.cancelOrder.status);
+    expect(outcomes).toContain('REFUNDED');
+    expect(outcomes.every((o) => ['REFUNDED', 'CONFLICT'].includes(o))).toBe(true);
+    expect(await statusOf(earlyOrder)).toBe('REFUNDED');
+    expect(await refundsOf(early, earlyOrder)).toEqual([
+      { amount: price, status: 'SUCCEEDED', destination: 'ORIGINAL_METHOD' },
+    ]);
+    const atXendit = await (
+      await fetch(`${stack.sandboxUrl}/__sandbox/xendit/refunds?invoiceId=${invoices.get(early)}`)
+    ).json();
+    expect(atXendit.refunds.map((r: any) => r.refund.amount)).toEqual([price]);
+    expect(await participantOf(early)).toBe('REFUNDED');
+    expect(await outboxOf(`notify:order-cancelled:${earlyOrder}`)).toMatchObject({
+      body: { userId: early.userId, type: 'ORDER_CANCELLED' },
+    });
+
+    // IN_PRODUCTION: still held, refunded to the wallet this buyer chose.
+    await eventually('production started', async () => {
+      const started = await as(owner, `mutation($id: ID!) { startProduction(sessionId: $id) { status } }`, {
+        id: sessionId,
+      });
+      if (started.errors && errorCode(started) !== 'CONFLICT') throw new Error(JSON.stringify(started.errors));
+      return started.data?.startProduction;
+    });
+    const lateOrder = await orderOf(late);
+    expect((await as(ADMIN, CANCEL, { id: lateOrder })).data.cancelOrder.status).toBe('REFUNDED');
+    expect(await refundsOf(late, lateOrder)).toEqual([{ amount: price, status: 'SUCCEEDED', destination: 'WALLET' }]);
+    expect(await participantOf(late)).toBe('REFUNDED');
+    expect(errorCode(await as(owner, CANCEL, { id: lateOrder }))).toBe('CONFLICT');
+
+    // Production completed: the escrow is the factory's now, so the cancel is refused and nothing changes.
+    const completed = await as(owner, `mutation($id: ID!) { completeProduction(sessionId: $id) { status } }`, {
+      id: sessionId,
+    });
+    expect(completed.errors).toBeUndefined();
+    const keptOrder = await orderOf(kept);
+    expect(errorCode(await as(owner, CANCEL, { id: keptOrder }))).toBe('CONFLICT');
+    expect(await statusOf(keptOrder)).toBe('PAID');
+    expect((await session(kept)).myParticipation.status).toBe('ORDERED');
+    expect((await as(kept, ORDER, { id: keptOrder })).data.order.payment.refunds).toEqual([]);
+    // Only the kept order ships; the session keeps the paid quantity that decided it.
+    await eventually(
+      "the kept order's shipment",
+      async () => (await as(owner, ORDER, { id: keptOrder })).data.order.shipment?.status === 'PENDING',
+    );
+    expect((await as(owner, ORDER, { id: earlyOrder })).data.order.shipment).toBeNull();
+    expect(await session()).toMatchObject({ status: 'COMPLETED', paidQuantity: 3 });
+    const balance = (await stack.internal('payment', 'GET', factoryBalancePath(product.factoryId))).body;
+    expect(balance.released).toBe(price);
     await eventually('the ledger invariants', async () => (await invariants()).ok);
   });
 });

@@ -6,7 +6,7 @@ import { AppError, badInput, conflict, forbidden, isAppError, isUniqueViolation,
 import { idSchema, parseInput, rupiah } from '../../lib/validation';
 import { assertRepresentableAmount } from '../../lib/money';
 import { paginate, type PageArgs } from '../../lib/pagination';
-import { assertTransition } from '../../lib/state-machine';
+import { assertTransition, statesLeadingTo } from '../../lib/state-machine';
 import { abandonPaymentOf } from '../../lib/abandoned-payment';
 import type { Caller } from '../../lib/internal-auth';
 import type { Config } from '../../lib/config';
@@ -21,7 +21,6 @@ import {
   SESSION_STATUSES,
   SESSION_TRANSITIONS,
   type SessionStatus,
-  statesLeadingTo,
 } from './state';
 import { publishProgress, updateSession } from './session-store';
 import { SessionSettlement } from './settlement';
@@ -287,7 +286,9 @@ export class GroupBuyingService {
   /**
    * Payment's callback (docs/internal-api.md). Each status is an atomic claim from the states the table
    * allows, so a replay changes nothing; PAID adds to the paid quantity and tells subscribers, EXPIRED
-   * frees the place.
+   * frees the place. REFUNDED (a failed or cancelled session, or the factory cancelled the bulk order while the
+   * escrow was held) changes no quantity: once the session is decided, its paid quantity is the history that
+   * decided it.
    */
   async applyPaymentStatus(input: unknown): Promise<{ participantId: string; status: string; changed: boolean }> {
     const { participantId, sessionId, paymentId, status } = parseInput(paymentStatusSchema, input);

@@ -1,4 +1,4 @@
-import { canTransition, assertTransition } from '../../lib/state-machine';
+import { canTransition, assertTransition, statesLeadingTo } from '../../lib/state-machine';
 import {
   moqOutcome,
   PARTICIPANT_STATUSES,
@@ -7,7 +7,6 @@ import {
   remainingQuantity,
   SESSION_STATUSES,
   SESSION_TRANSITIONS,
-  statesLeadingTo,
 } from './state';
 
 describe('session state table', () => {
@@ -53,14 +52,14 @@ describe('participant state table', () => {
       ),
     );
     expect(allowed.sort()).toEqual(
-      ['PENDING_PAYMENT→PAID', 'PENDING_PAYMENT→EXPIRED', 'PAID→ORDERED', 'PAID→REFUNDED'].sort(),
+      ['PENDING_PAYMENT→PAID', 'PENDING_PAYMENT→EXPIRED', 'PAID→ORDERED', 'PAID→REFUNDED', 'ORDERED→REFUNDED'].sort(),
     );
   });
 
   it('derives the claim sources of each payment callback from the table', () => {
     expect(statesLeadingTo(PARTICIPANT_TRANSITIONS, 'PAID')).toEqual(['PENDING_PAYMENT']);
     expect(statesLeadingTo(PARTICIPANT_TRANSITIONS, 'EXPIRED')).toEqual(['PENDING_PAYMENT']);
-    expect(statesLeadingTo(PARTICIPANT_TRANSITIONS, 'REFUNDED')).toEqual(['PAID']);
+    expect(statesLeadingTo(PARTICIPANT_TRANSITIONS, 'REFUNDED')).toEqual(['PAID', 'ORDERED']);
     expect(statesLeadingTo(PARTICIPANT_TRANSITIONS, 'PENDING_PAYMENT')).toEqual([]);
   });
 });

@@ -23,20 +23,19 @@ export const SESSION_TRANSITIONS: Transitions<SessionStatus> = {
 export const PARTICIPANT_STATUSES = ['PENDING_PAYMENT', 'PAID', 'ORDERED', 'EXPIRED', 'REFUNDED'] as const;
 export type ParticipantStatus = (typeof PARTICIPANT_STATUSES)[number];
 
+/**
+ * PAID → REFUNDED: the session failed or was cancelled. ORDERED → REFUNDED: the factory cancelled the bulk order
+ * while the escrow was held (order's cancelOrder; payment refunds it from escrow and tells us).
+ */
 export const PARTICIPANT_TRANSITIONS: Transitions<ParticipantStatus> = {
   PENDING_PAYMENT: ['PAID', 'EXPIRED'],
   PAID: ['ORDERED', 'REFUNDED'],
-  ORDERED: [],
+  ORDERED: ['REFUNDED'],
   EXPIRED: [],
   REFUNDED: [],
 };
 
 export type RefundPreference = 'ORIGINAL_METHOD' | 'WALLET';
-
-/** Every state the table allows to move to `to`: the `status IN (…)` of an atomic claim. */
-export function statesLeadingTo<S extends string>(table: Transitions<S>, to: S): S[] {
-  return (Object.keys(table) as S[]).filter((from) => table[from].includes(to));
-}
 
 /** What an ended session becomes: production goes ahead only when paid units reach the MOQ. */
 export function moqOutcome(paidQuantity: number, moq: number): 'MOQ_REACHED' | 'FAILED' {

@@ -7,6 +7,7 @@ import { OutboxMessage } from '../../lib/outbox';
 import { newId } from '../../lib/ids';
 import { orderDeliveredPath, REFUND_ORDER_PATH } from '../../lib/contracts/seller';
 import { SHIPMENT_CANCEL_PATH } from '../../lib/contracts/order';
+import { INVENTORY_RESTOCK_PATH } from '../../lib/contracts/warehouse';
 import { capturingLogger } from '../../test/support/logs';
 import { Order } from './entities/order.entity';
 import { OrderItem } from './entities/order-item.entity';
@@ -115,18 +116,27 @@ describe('order service: transitions and their effects', () => {
     });
   });
 
-  it('releases stock, cancels the shipment and tells the buyer when payment refunds a paid order', async () => {
+  it('restocks, cancels the shipment and tells the buyer when payment refunds a paid order', async () => {
     const order = await anOrder('PROCESSING');
     const refunded = { orderId: order.id, paymentId: order.paymentId, status: 'REFUNDED' };
     expect((await service().applyPaymentStatus(refunded)).status).toBe('REFUNDED');
     expect((await service().applyPaymentStatus(refunded)).status).toBe('REFUNDED');
     expect(await sent(order.id)).toEqual([
-      ['warehouse', '/api/inventory/release', null],
+      ['warehouse', INVENTORY_RESTOCK_PATH, null],
       ['logistics', SHIPMENT_CANCEL_PATH, null],
       ['notification', '/api/notifications', 'ORDER_CANCELLED'],
     ]);
     // The refund itself is payment's here (it told us); only the factory's cancel asks payment for one.
     expect((await sent(order.id)).some(([, path]) => path === REFUND_ORDER_PATH)).toBe(false);
+
+    // A group-buying order refunded from escrow: no stock of the warehouse's, the rest alike.
+    const group = await anOrder('PAID', 'GROUP_BUYING');
+    const groupRefunded = { orderId: group.id, paymentId: group.paymentId, status: 'REFUNDED' };
+    expect((await service().applyPaymentStatus(groupRefunded)).status).toBe('REFUNDED');
+    expect(await sent(group.id)).toEqual([
+      ['logistics', SHIPMENT_CANCEL_PATH, null],
+      ['notification', '/api/notifications', 'ORDER_CANCELLED'],
+    ]);
   });
 
   it('sweeps lapsed unpaid orders: each cancelled once, stock released, payment abandoned', async () => {

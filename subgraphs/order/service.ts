@@ -7,13 +7,26 @@ import { fulfilmentSteps, ORDER_TRANSITIONS, type OrderStatus, STATUS_AFTER_PAYM
 import { AppError, badInput, conflict, forbidden, notFound } from '../../lib/errors';
 import { idSchema, optionalText, parseInput, rupiah } from '../../lib/validation';
 import { assertRepresentableAmount } from '../../lib/money';
-import { transition } from '../../lib/state-machine';
+import { statesLeadingTo, transition } from '../../lib/state-machine';
 import { abandonPaymentOf } from '../../lib/abandoned-payment';
 import { paginate, type PageArgs } from '../../lib/pagination';
 import { enqueue } from '../../lib/outbox';
 import { notify } from '../../lib/notify';
 import { FactoryAccess } from '../../lib/factory-access';
-import { orderDeliveredPath, REFUND_ORDER_PATH, type RefundOrderRequest } from '../../lib/contracts/seller';
+import {
+  orderDeliveredPath,
+  REFUND_ORDER_PATH,
+  type RefundOrderAnswer,
+  type RefundOrderRequest,
+} from '../../lib/contracts/seller';
+import {
+  INVENTORY_COMMIT_PATH,
+  INVENTORY_RELEASE_PATH,
+  INVENTORY_RESERVE_PATH,
+  INVENTORY_RESTOCK_PATH,
+  type InventoryOrderRequest,
+  type InventoryReserveRequest,
+} from '../../lib/contracts/warehouse';
 import {
   type OrderSummary,
   SHIPMENT_CANCEL_PATH,
@@ -97,13 +110,22 @@ const summary = (o: Order): OrderSummary => ({
   total: o.total,
 });
 
+const STOCK_PATHS = {
+  commit: INVENTORY_COMMIT_PATH,
+  release: INVENTORY_RELEASE_PATH,
+  restock: INVENTORY_RESTOCK_PATH,
+} as const;
+
 /** Stock follow-ups must survive the warehouse being down, so they go through the outbox. */
-const stockMessage = (orderId: string, action: 'commit' | 'release') => ({
-  dedupeKey: `inventory-${action}:${orderId}`,
-  service: 'warehouse' as const,
-  path: `/api/inventory/${action}`,
-  body: { orderId },
-});
+const stockMessage = (orderId: string, action: keyof typeof STOCK_PATHS) => {
+  const body: InventoryOrderRequest = { orderId };
+  return {
+    dedupeKey: `inventory-${action}:${orderId}`,
+    service: 'warehouse' as const,
+    path: STOCK_PATHS[action],
+    body: { ...body },
+  };
+};
 
 /** Unpaid orders one hold sweep cancels at a time. */
 const UNPAID_SWEEP_BATCH = 500;
@@ -158,10 +180,11 @@ export class OrderService {
 
     const orderId = newId();
     try {
-      await this.client.post('warehouse', '/api/inventory/reserve', {
+      const reservation: InventoryReserveRequest = {
         orderId,
         items: lines.map((l) => ({ variantId: l.variant.id, quantity: l.quantity })),
-      });
+      };
+      await this.client.post('warehouse', INVENTORY_RESERVE_PATH, reservation);
     } catch (error) {
       if (error instanceof AppError && error.code === 'CONFLICT') throw conflict(`Not enough stock: ${error.message}`);
       // A reservation that timed out on our side may still have been made.
@@ -358,8 +381,9 @@ export class OrderService {
    * Cancels an order (see the schema for who may, when). The buyer's cancel of an unpaid order lets payment
    * decide first: its abandon claims the payment PENDING → EXPIRED (an invoice paid a moment earlier stays
    * PAID: CONFLICT), so a payment landing later is a late payment payment refunds, never a paid order here.
-   * The factory's cancel of a paid order is one claim PAID | PROCESSING → REFUNDED whose effects (refund,
-   * stock, shipment, buyer notice) commit with it. Either way the claim decides: exactly one cancel wins.
+   * The factory's cancel of a paid regular order is one claim PAID | PROCESSING → REFUNDED whose effects
+   * (refund, stock, shipment, buyer notice) commit with it: exactly one cancel wins. A group-buying order's
+   * money is its session's escrow, so payment refunds it first (cancelGroupOrder).
    */
   async cancelOrder(caller: Caller, orderId: string, input: unknown): Promise<Order> {
     const { reason } = parseInput(cancelSchema, input);
@@ -372,7 +396,7 @@ export class OrderService {
     }
     if (buys && order.status === 'PENDING_PAYMENT') return this.cancelUnpaidByBuyer(order);
     if (!manages) throw conflict(`The order is ${order.status}; once paid, only the factory can cancel it`);
-    if (order.source !== 'REGULAR') throw conflict('A group-buying order is cancelled with its session');
+    if (order.source === 'GROUP_BUYING') return this.cancelGroupOrder(order, reason ?? 'Cancelled by the factory');
     const refunded = await this.em.transactional((tx) =>
       transition(tx, Order, order.id, 'REFUNDED', {
         table: ORDER_TRANSITIONS,
@@ -383,12 +407,58 @@ export class OrderService {
         },
       }),
     );
-    if (!refunded) {
-      throw conflict(
-        `The order is ${await this.currentStatus(order.id)}; the factory can cancel only PAID or PROCESSING orders`,
+    if (!refunded) throw conflict(factoryCancelRefused(await this.currentStatus(order.id)));
+    return refunded;
+  }
+
+  /**
+   * The factory's cancel of a group-buying order. Its money is the session's escrow, refundable only while
+   * HELD (MOQ_REACHED, IN_PRODUCTION: completeProduction releases it), so payment decides first, synchronously:
+   * REFUND_ORDER_PATH refunds it in full, once per order (a repeat answers the same refund), or answers 409
+   * once the escrow was released, and the cancel is CONFLICT with nothing changed. Then the order's claim
+   * PAID | PROCESSING → REFUNDED commits with its effects (shipment cancel, buyer notice). If this process
+   * stops between the two, payment's REFUNDED verdict, sent when the refund completes, makes the same claim;
+   * it also tells group-buying, whose participant becomes REFUNDED.
+   */
+  private async cancelGroupOrder(order: Order, reason: string): Promise<Order> {
+    if (!statesLeadingTo(ORDER_TRANSITIONS, 'REFUNDED').includes(order.status)) {
+      throw conflict(factoryCancelRefused(order.status));
+    }
+    const request: RefundOrderRequest = { orderId: order.id, reason };
+    try {
+      await this.client.post<RefundOrderAnswer>('payment', REFUND_ORDER_PATH, request);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'CONFLICT') {
+        throw conflict(
+          "The session's escrow was already released to the factory; this order can no longer be refunded",
+        );
+      }
+      // The bulk order's payment is linked through the outbox, a moment after the order is made.
+      if (error instanceof AppError && error.code === 'NOT_FOUND') {
+        throw conflict("The order's payment is still being linked; try again in a moment");
+      }
+      if (error instanceof AppError) throw error;
+      this.logger?.warn({ err: error, orderId: order.id }, 'refund of a group-buying order not confirmed');
+      throw new AppError(
+        'INTERNAL_SERVER_ERROR',
+        'The refund could not be confirmed, so the order is not cancelled yet; please try again (it is refunded at most once)',
       );
     }
-    return refunded;
+    const refunded = await this.em.transactional((tx) =>
+      transition(tx, Order, order.id, 'REFUNDED', {
+        table: ORDER_TRANSITIONS,
+        effects: (inner, row) => this.effectsOf(inner, row),
+      }),
+    );
+    if (refunded) return refunded;
+    // Lost to a concurrent cancel of this order, or to payment's verdict on this very refund: refunded either way.
+    const current = await this.em.fork().findOneOrFail(Order, { id: order.id });
+    if (current.status === 'REFUNDED') return current;
+    this.logger?.error(
+      { orderId: order.id, status: current.status },
+      'a group-buying order moved on while its refund was being made',
+    );
+    throw conflict(factoryCancelRefused(current.status));
   }
 
   private async cancelUnpaidByBuyer(order: Order): Promise<Order> {
@@ -476,9 +546,12 @@ export class OrderService {
     });
   }
 
-  /** What a regular order's new status causes, in the transaction of its claim (group-buying orders: nothing). */
+  /**
+   * What an order's new status causes, in the transaction of its claim. A group-buying order takes no stock and
+   * its money follows its session, so of its statuses only REFUNDED causes something (shipment, notice).
+   */
   private async effectsOf(tx: EntityManager, order: Order): Promise<void> {
-    if (order.source !== 'REGULAR') return;
+    if (order.source !== 'REGULAR' && order.status !== 'REFUNDED') return;
     switch (order.status) {
       case 'PAID':
         await enqueue(tx, stockMessage(order.id, 'commit'));
@@ -504,7 +577,8 @@ export class OrderService {
         });
         return;
       case 'REFUNDED': {
-        await enqueue(tx, stockMessage(order.id, 'release'));
+        // Paid stock was committed (or its commit is on its way): restock puts every unit back, once.
+        if (order.source === 'REGULAR') await enqueue(tx, stockMessage(order.id, 'restock'));
         const cancel: ShipmentCancelRequest = { orderId: order.id };
         await enqueue(tx, {
           dedupeKey: `shipment-cancel:${order.id}`,
@@ -587,7 +661,8 @@ export class OrderService {
   /** Release for an order that was never written (there is no row to hang an outbox message on). */
   private async releaseNow(orderId: string): Promise<void> {
     try {
-      await this.client.post('warehouse', '/api/inventory/release', { orderId });
+      const body: InventoryOrderRequest = { orderId };
+      await this.client.post('warehouse', INVENTORY_RELEASE_PATH, body);
     } catch (error) {
       this.logger?.error({ err: error, orderId }, 'could not release the stock of a failed order');
     }
@@ -637,6 +712,10 @@ function itemRow(
     unitPrice,
     quantity,
   };
+}
+
+function factoryCancelRefused(status: OrderStatus): string {
+  return `The order is ${status}; the factory can cancel only PAID or PROCESSING orders`;
 }
 
 function describe(orderId: string, lines: string[]): string {

@@ -60,9 +60,11 @@ export type Mutation = {
   /**
    * Cancels an order. Its buyer, while PENDING_PAYMENT: CANCELLED, the invoice expired and the stock released (an
    * invoice paid first wins: CONFLICT). The owner of its factory or an admin, while PAID or PROCESSING (parcel not
-   * picked up): REFUNDED in full to where the buyer chose (`refundTo`), stock released, shipment cancelled, the
-   * buyer notified. Anyone else → FORBIDDEN; any other status, or a group-buying order (cancel its session) →
-   * CONFLICT. Exactly one of concurrent cancels (and payments) wins.
+   * picked up): REFUNDED in full to where the buyer chose (`refundTo`), its stock back in the warehouse, shipment
+   * cancelled, the buyer notified. A group-buying order likewise, but only while its session's escrow is held
+   * (MOQ_REACHED, IN_PRODUCTION; refunded from escrow); after completeProduction → CONFLICT. Anyone else →
+   * FORBIDDEN; any other status → CONFLICT. Exactly one of concurrent cancels (and payments) wins (concurrent
+   * cancels of a group-buying order may all answer REFUNDED: its refund is made once).
    */
   cancelOrder: Order;
   /**
