@@ -9,14 +9,8 @@ import type { Caller } from '../../lib/internal-auth';
 import { isId, newId } from '../../lib/ids';
 import type { Logger } from '../../lib/logger';
 import type { OutboxMessage } from '../../lib/outbox';
-import {
-  EARNINGS_TRANSITIONS,
-  ESCROW_TRANSITIONS,
-  PAYMENT_TRANSITIONS,
-  type PaymentStatus,
-  REFUND_TRANSITIONS,
-} from './states';
-import { statesLeadingTo } from '../../lib/state-machine';
+import { EARNINGS_TRANSITIONS, ESCROW_TRANSITIONS, PAYMENT_TRANSITIONS, REFUND_TRANSITIONS } from './states';
+import { statesLeadingTo, transition } from '../../lib/state-machine';
 import {
   ACCOUNTS,
   escrowLiability,
@@ -155,23 +149,6 @@ const refundView = (refund: Refund): RefundView => ({
 });
 
 /**
- * Moves one payment to `to` if its current status allows it (the transition table gives the sources),
- * in one statement, so concurrent callers cannot both win. Returns the updated row, or null.
- */
-export async function claimPayment(
-  tx: EntityManager,
-  paymentId: string,
-  to: PaymentStatus,
-  alsoSet = '',
-): Promise<Payment | null> {
-  const rows = await tx.execute(
-    `update payments set status = ?, updated_at = now()${alsoSet} where id = ? and status in (?) returning *`,
-    [to, paymentId, statesLeadingTo(PAYMENT_TRANSITIONS, to)],
-  );
-  return rows[0] ? tx.map(Payment, rows[0]) : null;
-}
-
-/**
  * A WALLET refund completes only once the wallet has taken its credit: payment's outbox calls this in the
  * transaction that records the credit's delivery, and only then is the refund SUCCEEDED and the payment
  * REFUNDED, with the credit's ledger pair, the owner told and the buyer notified. A credit the wallet
@@ -181,13 +158,13 @@ export async function claimPayment(
  */
 export async function completeWalletRefund(tx: EntityManager, message: OutboxMessage): Promise<void> {
   if (message.service !== 'wallet' || message.path !== WALLET_CREDIT_PATH) return;
-  const rows = await tx.execute(
-    `update refunds set status = 'SUCCEEDED', completed_at = now() where id = ? and destination = 'WALLET' and status in (?) returning *`,
-    [String(message.body.reference), statesLeadingTo(REFUND_TRANSITIONS, 'SUCCEEDED')],
-  );
-  if (!rows.length) return;
-  const refund = tx.map(Refund, rows[0]);
-  const payment = await claimPayment(tx, refund.paymentId, 'REFUNDED');
+  const refund = await transition(tx, Refund, String(message.body.reference), 'SUCCEEDED', {
+    table: REFUND_TRANSITIONS,
+    set: { completedAt: new Date() },
+    where: { destination: 'WALLET' },
+  });
+  if (!refund) return;
+  const payment = await transition(tx, Payment, refund.paymentId, 'REFUNDED', { table: PAYMENT_TRANSITIONS });
   if (!payment) throw new Error(`Wallet refund ${refund.id} was credited but payment ${refund.paymentId} is not PAID`);
   postLedger(tx, 'WALLET_CREDITED', walletCreditPostings(refund.amount, refund.userId), {
     paymentId: payment.id,
@@ -324,7 +301,7 @@ export class PaymentService {
     for (const payment of pending) {
       if (payment.invoiceId && (await gateway.expireInvoice(payment.invoiceId)) === 'PAID') continue;
       await this.em.fork().transactional(async (tx) => {
-        const expired = await claimPayment(tx, payment.id, 'EXPIRED');
+        const expired = await transition(tx, Payment, payment.id, 'EXPIRED', { table: PAYMENT_TRANSITIONS });
         if (!expired) return;
         await tellOwner(tx, expired, 'EXPIRED');
         await notifyBuyer(tx, 'PAYMENT_FAILED', expired);
@@ -350,7 +327,10 @@ export class PaymentService {
     const gateway = this.requireGateway();
     const payment = await this.em.fork().findOne(Payment, where);
     if (!payment) return { status: 'NONE' };
-    const claimed = payment.status === 'PENDING' ? await claimPayment(this.em.fork(), payment.id, 'EXPIRED') : null;
+    const claimed =
+      payment.status === 'PENDING'
+        ? await transition(this.em.fork(), Payment, payment.id, 'EXPIRED', { table: PAYMENT_TRANSITIONS })
+        : null;
     const current = claimed ?? (await this.em.fork().findOneOrFail(Payment, { id: payment.id }));
     if (
       current.status === 'EXPIRED' &&
@@ -493,12 +473,10 @@ export class PaymentService {
       // Xendit refused this refund for good: the money stays in buyer_refunds for an operator.
       const code = String((error as { errorCode?: unknown }).errorCode ?? status);
       this.logger?.error({ refundId: refund.id, code }, 'Xendit refused a refund');
-      await this.em
-        .fork()
-        .execute(`update refunds set status = 'FAILED', failure_code = ? where id = ? and status = 'PENDING'`, [
-          code,
-          refund.id,
-        ]);
+      await transition(this.em.fork(), Refund, refund.id, 'FAILED', {
+        table: REFUND_TRANSITIONS,
+        set: { failureCode: code },
+      });
     }
   }
 

@@ -6,11 +6,11 @@ import { isId, newId } from '../../lib/ids';
 import type { Logger } from '../../lib/logger';
 import { Payment } from './entities/payment.entity';
 import { Refund } from './entities/refund.entity';
-import { REFUND_TRANSITIONS } from './states';
-import { statesLeadingTo } from '../../lib/state-machine';
+import { PAYMENT_TRANSITIONS, REFUND_TRANSITIONS } from './states';
+import { transition } from '../../lib/state-machine';
 import { capturePostings, lateCapturePostings, refundSettlePostings } from './ledger';
 import { notifyBuyer, postLedger, submitRefundAfterCommit, tellOwner } from './effects';
-import { claimPayment, LATE_PAYMENT_REASON } from './service';
+import { LATE_PAYMENT_REASON } from './service';
 import type { PaymentGateway } from './xendit';
 
 /** Invoice callback fields we act on; the rest is stored as received. */
@@ -164,12 +164,13 @@ export class XenditWebhooks {
         );
         return { outcome: 'REJECTED', refusal };
       }
-      const claimed = await claimPayment(
-        tx,
-        payment.id,
-        'PAID',
-        `, paid_at = now(), escrow_status = case when is_in_escrow then 'HELD' end, earnings_status = case when is_in_escrow then null else 'PENDING' end`,
-      );
+      // Escrow money is held for its session; a regular order's waits in the factory's pending money.
+      const claimed = await transition(tx, Payment, payment.id, 'PAID', {
+        table: PAYMENT_TRANSITIONS,
+        set: payment.isInEscrow
+          ? { paidAt: new Date(), escrowStatus: 'HELD', earningsStatus: null }
+          : { paidAt: new Date(), escrowStatus: null, earningsStatus: 'PENDING' },
+      });
       if (!claimed) return { outcome: await this.applyLatePayment(tx, payment.id) };
       const { kind, postings } = capturePostings(claimed);
       postLedger(tx, kind, postings, { paymentId: claimed.id });
@@ -178,7 +179,7 @@ export class XenditWebhooks {
       return { outcome: 'APPLIED' };
     }
     if (event.status === 'EXPIRED') {
-      const expired = await claimPayment(tx, payment.id, 'EXPIRED');
+      const expired = await transition(tx, Payment, payment.id, 'EXPIRED', { table: PAYMENT_TRANSITIONS });
       if (!expired) return { outcome: 'IGNORED' };
       await tellOwner(tx, expired, 'EXPIRED');
       await notifyBuyer(tx, 'PAYMENT_FAILED', expired);
@@ -198,7 +199,10 @@ export class XenditWebhooks {
    * nothing is revived. The LATE_PAID claim makes it happen once, however often the callback comes.
    */
   private async applyLatePayment(tx: EntityManager, paymentId: string): Promise<WebhookOutcome> {
-    const late = await claimPayment(tx, paymentId, 'LATE_PAID', ', paid_at = now()');
+    const late = await transition(tx, Payment, paymentId, 'LATE_PAID', {
+      table: PAYMENT_TRANSITIONS,
+      set: { paidAt: new Date() },
+    });
     if (!late) return 'IGNORED';
     const refund = tx.create(Refund, {
       paymentId: late.id,
@@ -227,12 +231,16 @@ export class XenditWebhooks {
   ): Promise<WebhookOutcome> {
     const to = data.status === 'SUCCEEDED' ? 'SUCCEEDED' : data.status === 'FAILED' ? 'FAILED' : null;
     if (!to) return 'IGNORED';
-    const rows = await tx.execute(
-      `update refunds set status = ?, completed_at = now(), failure_code = ?, xendit_refund_id = coalesce(xendit_refund_id, ?)
-       where id = ? and status in (?) returning *`,
-      [to, data.failure_code ?? null, data.id, refund.id, statesLeadingTo(REFUND_TRANSITIONS, to)],
-    );
-    if (!rows.length) return 'IGNORED';
+    const completed = await transition(tx, Refund, refund.id, to, {
+      table: REFUND_TRANSITIONS,
+      // The callback names Xendit's refund id, the same one the submit recorded if it got there first.
+      set: {
+        completedAt: new Date(),
+        failureCode: data.failure_code ?? null,
+        xenditRefundId: refund.xenditRefundId ?? data.id,
+      },
+    });
+    if (!completed) return 'IGNORED';
     if (to === 'FAILED') {
       // The reserved amount stays in buyer_refunds until an operator decides; nothing else moves.
       this.logger?.error({ refundId: refund.id, failureCode: data.failure_code }, 'Xendit refund failed');
@@ -241,7 +249,7 @@ export class XenditWebhooks {
     const [before] = await tx.execute<{ status: string }[]>('select status from payments where id = ? for update', [
       refund.paymentId,
     ]);
-    const payment = await claimPayment(tx, refund.paymentId, 'REFUNDED');
+    const payment = await transition(tx, Payment, refund.paymentId, 'REFUNDED', { table: PAYMENT_TRANSITIONS });
     if (!payment)
       throw new Error(`Refund ${refund.id} succeeded but payment ${refund.paymentId} is not PAID or LATE_PAID`);
     postLedger(tx, 'REFUND_SETTLED', refundSettlePostings(refund.amount), {
