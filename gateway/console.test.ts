@@ -1,112 +1,42 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import type { SubgraphName } from '../lib/services';
+import type { Page } from 'playwright-core';
 import { newId } from '../lib/ids';
 import { startTestStack, type TestStack } from '../test/support/e2e';
 import { eventually } from '../test/support/eventually';
+import {
+  STOREFRONT_SUBGRAPHS,
+  addAddress,
+  browserSuite,
+  byTestId,
+  describeInChromium,
+  payAtCheckout,
+} from '../test/support/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
-// Without the background-networking flags Chromium keeps dialling out, and this machine refuses it.
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const WANTED: SubgraphName[] = [
-  'auth',
-  'whatsapp',
-  'product',
-  'factory',
-  'address',
-  'payment',
-  'notification',
-  'order',
-  'group-buying',
-  'warehouse',
-  'logistics',
-  'settlement',
-];
-const SUBGRAPHS = WANTED.filter((name) => fs.existsSync(path.join(__dirname, '..', 'subgraphs', name, 'index.ts')));
 const SCREENSHOT = path.join(__dirname, '..', 'test-artifacts', 'console.png');
 const FAILURE_SCREENSHOT = path.join(__dirname, '..', 'test-artifacts', 'console-failure.png');
 const STEP_MS = 30_000;
 
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`gateway/console.test.ts skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
-
-(hasChromium ? describe : describe.skip)('factory console in Chromium', () => {
+describeInChromium('factory console in Chromium', () => {
   let stack: TestStack;
-  let browser: Browser;
-  const pageErrors: string[] = [];
 
   beforeAll(async () => {
     stack = await startTestStack({
-      subgraphs: SUBGRAPHS,
+      subgraphs: [...STOREFRONT_SUBGRAPHS, 'settlement'],
       sandbox: true,
       // A payout's outcome comes quickly, so the page's live status is seen within the test.
       env: { SANDBOX_PAYOUT_DELAY_MS: '300' },
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: STEP_MS });
   }, 240_000);
 
   afterAll(async () => {
-    await browser?.close();
     await stack?.stop();
   });
 
-  async function newPage(): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-    context.setDefaultTimeout(STEP_MS);
-    const page = await context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    return page;
-  }
-
-  const byTestId = (scope: Page | Locator, id: string) => scope.locator(`[data-testid="${id}"]`);
-
-  /** Waits for a locator's text to match, reporting the page's error banner if it never does. */
-  async function waitForText(page: Page, target: Locator | string, pattern: RegExp) {
-    const locator = typeof target === 'string' ? byTestId(page, target) : target;
-    try {
-      await locator.filter({ hasText: pattern }).first().waitFor({ timeout: STEP_MS });
-    } catch (error) {
-      const banner = (await byTestId(page, 'error').isVisible()) ? await byTestId(page, 'error').textContent() : '';
-      throw new Error(
-        `${String(target)} never matched ${pattern} (page error: ${banner || 'none'}; logs in ${stack.logDir})`,
-        {
-          cause: error,
-        },
-      );
-    }
-  }
-
-  async function readOtp(phone: string): Promise<string> {
-    for (const deadline = Date.now() + STEP_MS; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
-      const response = await fetch(`${stack.sandboxUrl}/__sandbox/whatsapp/messages?to=${encodeURIComponent(phone)}`);
-      const { messages } = (await response.json()) as { messages: { text: string }[] };
-      const code = /\b(\d{6})\b/.exec(messages[0]?.text ?? '')?.[1];
-      if (code) return code;
-    }
-    throw new Error(`no OTP reached ${phone}`);
-  }
-
-  /** Logs in through a page (storefront or console: same login form) with a fresh number. */
-  async function logIn(page: Page, url: string) {
-    const local = `0813${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
-    await page.goto(url);
-    await byTestId(page, 'phone').fill(local);
-    await byTestId(page, 'request-otp').click();
-    await waitForText(page, 'otp-hint', /__sandbox\/whatsapp\/messages/);
-    await byTestId(page, 'otp').fill(await readOtp(`+62${local.slice(1)}`));
-    await byTestId(page, 'verify-otp').click();
-    await waitForText(page, 'current-user', /\S/);
-  }
+  const { pageErrors, newPage, waitForText, logIn } = browserSuite(() => stack, {
+    stepMs: STEP_MS,
+    viewport: { width: 1200, height: 900 },
+  });
 
   /** Runs the steps, saving the page in test-artifacts/console-failure.png as it was when one failed. */
   async function withFailureScreenshot(page: Page, steps: () => Promise<void>) {
@@ -155,18 +85,9 @@ if (!hasChromium) console.warn(`gateway/console.test.ts skipped: ${CHROMIUM} is 
 
       await logIn(buyer, `${stack.gatewayUrl}/demo`);
       await buyer.goto(`${stack.gatewayUrl}/demo/#/session/${sessionId}`);
-      const address = byTestId(buyer, 'address-form');
-      await address.locator('[name="recipientName"]').fill('Ayu Lestari');
-      await address.locator('[name="line1"]').fill('Jl. Braga No. 10');
-      await address.locator('[name="city"]').fill('Bandung');
-      await address.locator('[name="province"]').fill('Jawa Barat');
-      await address.locator('[name="postalCode"]').fill('40111');
-      await byTestId(buyer, 'create-address').click();
+      await addAddress(buyer);
       await byTestId(buyer, 'join').click();
-      const [checkout] = await Promise.all([buyer.context().waitForEvent('page'), byTestId(buyer, 'pay-link').click()]);
-      await checkout.locator('#pay button').click();
-      await checkout.getByText('Paid. Thank you!').waitFor();
-      await checkout.close();
+      await payAtCheckout(buyer, stack);
       await waitForText(owner, byTestId(session, 'session-progress'), /^1\/3 paid · 1 buyer$/);
 
       // The same buyer places a regular order (the storefront sells only sessions) and pays it.
