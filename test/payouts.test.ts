@@ -14,6 +14,7 @@ import { type Caller, identityHeaders } from '../lib/internal-auth';
 import { newId } from '../lib/ids';
 import { withDatabase } from '../lib/database';
 import { createAddress } from '../subgraphs/order/test-support';
+import { PAYOUT_SETTLE_PATH } from '../lib/contracts/seller';
 
 const FACTORY = DEMO_FACTORIES[0];
 const OWNER: Caller = { userId: DEMO_OWNERS[0].id, role: 'FACTORY_OWNER' };
@@ -491,6 +492,50 @@ describe('payouts', () => {
     await waitStatus(payout.id, 'CANCELLED', 30_000);
     await eventually('money back', async () => (await balance()).available === before.available);
     expect(await balance()).toEqual(before);
+  });
+
+  it('books a reversal that reaches payment before its success (payment down in between): no dead letter', async () => {
+    ok(await setAccount({ channelCode: 'ID_BCA', accountNumber: '1234567890' }));
+    const before = await balance();
+    expect((await sandbox('POST', '/__sandbox/xendit/payout-callbacks/hold')).status).toBeLessThan(300);
+    const payout = ok(await requestPayout(13_000)).requestPayout;
+    await stack.stack.kill('payment');
+
+    // SUCCEEDED, then REVERSED at settlement while payment is down: both wait in settlement's outbox.
+    expect((await sandbox('POST', '/__sandbox/xendit/payout-callbacks/release')).status).toBe(200);
+    await waitStatus(payout.id, 'SUCCEEDED');
+    const [remote] = await sandboxPayouts(`reference_id=${payout.id}`);
+    await sandbox('POST', `/__sandbox/xendit/payouts/${encodeURIComponent(remote.payout.id)}/reverse`);
+    await waitStatus(payout.id, 'REVERSED');
+    const settleMessages = () =>
+      settlementRows(
+        `select body->>'outcome' as outcome, delivered_at, dead_at from outbox
+          where service = 'payment' and path = $1 and body->>'payoutId' = $2 order by body->>'outcome' desc`,
+        [PAYOUT_SETTLE_PATH, payout.id],
+      );
+    expect((await settleMessages()).map((message) => message.outcome)).toEqual(['SUCCEEDED', 'REVERSED']);
+    // The retried SUCCEEDED comes after the REVERSED, as the outbox's backoff can order them.
+    await settlementRows(
+      `update outbox set next_attempt_at = now() + interval '1 hour' where path = $1 and body->>'payoutId' = $2 and body->>'outcome' = 'SUCCEEDED'`,
+      [PAYOUT_SETTLE_PATH, payout.id],
+    );
+    await settlementRows(
+      `update outbox set next_attempt_at = now() where path = $1 and body->>'payoutId' = $2 and body->>'outcome' = 'REVERSED'`,
+      [PAYOUT_SETTLE_PATH, payout.id],
+    );
+    await stack.stack.startOne('payment');
+    await eventually('REVERSED delivered', async () => (await settleMessages())[1].delivered_at !== null, 30_000);
+    // Payment booked it as paid out and reversed: the factory's money is as before the payout.
+    expect(await balance()).toEqual(before);
+
+    await settlementRows(
+      `update outbox set next_attempt_at = now() where path = $1 and body->>'payoutId' = $2 and body->>'outcome' = 'SUCCEEDED'`,
+      [PAYOUT_SETTLE_PATH, payout.id],
+    );
+    await eventually('SUCCEEDED delivered', async () => (await settleMessages())[0].delivered_at !== null, 30_000);
+    expect((await settleMessages()).map((message) => message.dead_at)).toEqual([null, null]);
+    expect(await balance()).toEqual(before);
+    await expectLedgerBalanced();
   });
 
   it('makes one payout of concurrent requests with the same key, and never pays out more than available', async () => {
