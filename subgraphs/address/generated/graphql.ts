@@ -69,7 +69,10 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Adds an address for the signed-in user. */
   createAddress: Address;
-  /** Deletes one of the caller's addresses; when it was the default, the oldest remaining one becomes the default. */
+  /**
+   * Deletes one of the caller's addresses: gone from myAddresses and no longer usable for new orders or joins, while
+   * orders already shipping there still show it. When it was the default, the oldest remaining one becomes the default.
+   */
   deleteAddress: Scalars['Boolean']['output'];
   /** Makes one of the caller's addresses the default, and no other. */
   setDefaultAddress: Address;
@@ -105,7 +108,7 @@ export type Order = {
   id: Scalars['ID']['output'];
   /**
    * Where it is shipped. Readable by whoever may see the order (its buyer, the owner of its factory, an admin):
-   * the order subgraph only answers an order to them.
+   * the order subgraph only answers an order to them. Still answered after its owner deleted the address.
    */
   shippingAddress: Address;
 };
@@ -113,11 +116,11 @@ export type Order = {
 export type Query = {
   __typename?: 'Query';
   /**
-   * An address by id. Null when there is none or it is not the caller's: someone else's address is
-   * answered as if it did not exist (admins see every address).
+   * An address by id. Null when there is none, it was deleted, or it is not the caller's: someone else's address
+   * is answered as if it did not exist (admins see every undeleted address).
    */
   address?: Maybe<Address>;
-  /** The signed-in user's addresses, the default first, then oldest first. */
+  /** The signed-in user's addresses (not the deleted ones), the default first, then oldest first. */
   myAddresses: Array<Address>;
 };
 
