@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { Client } from 'graphql-ws';
 import { Client as PgClient } from 'pg';
-import { startTestStack, subgraphSocket, type TestStack, errorCode, type GraphQLResponse } from './support/e2e';
+import { startTestStack, subgraphSocket, type TestStack, errorCode, ok } from './support/e2e';
 import { eventually } from './support/eventually';
 import { freePort } from './support/ports';
 import { DEMO_OWNERS, DEMO_PRODUCTS } from '../lib/demo-data';
@@ -24,7 +24,6 @@ const LARGE = 10_000;
  * chunks of the default 500 still show chunked, exactly-once refunds without a minute and a half of calls.
  */
 const LARGE_FAILED = 2_500;
-const XENDIT_KEY = 'xnd_development_sandbox_key';
 
 /**
  * Unpaid holds (joins and regular orders give their place or stock back, at most MAX_UNPAID_ORDERS each)
@@ -43,24 +42,8 @@ describe('unpaid holds and large-session settlement', () => {
   const sql = async (db: 'group_buying' | 'payment' | 'order' | 'warehouse', text: string, params: unknown[] = []) =>
     (await dbs[db].query(text, params)).rows;
 
-  const ok = <T = any>(result: GraphQLResponse<T>): T => {
-    if (result.errors?.length) throw new Error(JSON.stringify(result.errors));
-    return result.data as T;
-  };
   const gql = (query: string, variables: Record<string, unknown>, caller?: Caller) =>
     stack.graphql(query, variables, caller ? { caller } : undefined);
-  const sandbox = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${stack.sandboxUrl}${path}`, {
-      method,
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Basic ${Buffer.from(`${XENDIT_KEY}:`).toString('base64')}`,
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
-  };
 
   async function buyer(): Promise<{ caller: Caller; addressId: string }> {
     const caller: Caller = { userId: newId(), role: 'BUYER' };
@@ -102,7 +85,7 @@ describe('unpaid holds and large-session settlement', () => {
 
   /** The invoice's lifetime at Xendit, in ms: what `invoiceDuration` asked for. */
   const invoiceLifetimeMs = async (paymentUrl: string) => {
-    const { invoice } = (await sandbox('GET', `/__sandbox/xendit/invoices/${paymentUrl.split('/').pop()}`)).body;
+    const { invoice } = (await stack.sandbox('GET', `/__sandbox/xendit/invoices/${paymentUrl.split('/').pop()}`)).body;
     return Date.parse(invoice.expiry_date) - Date.parse(invoice.created);
   };
 
@@ -126,7 +109,7 @@ describe('unpaid holds and large-session settlement', () => {
         const batch = paymentIds
           .slice(i, i + 1000)
           .map((id) => ({ external_id: id, amount: PRICE, currency: 'IDR', invoice_duration: 3600 }));
-        const seeded = await sandbox('POST', '/__sandbox/xendit/invoices/paid', { invoices: batch });
+        const seeded = await stack.sandbox('POST', '/__sandbox/xendit/invoices/paid', { invoices: batch });
         if (seeded.status !== 200) throw new Error(`sandbox invoices: ${JSON.stringify(seeded.body)}`);
         seeded.body.invoices.forEach((invoice: { id: string }, k: number) => (invoiceIds[i + k] = invoice.id));
       }
@@ -249,7 +232,7 @@ describe('unpaid holds and large-session settlement', () => {
         ]);
         return rows[0]?.status === 'EXPIRED' && rows;
       });
-      expect((await sandbox('GET', `/__sandbox/xendit/invoices/${payment.invoice_id}`)).body.invoice.status).toBe(
+      expect((await stack.sandbox('GET', `/__sandbox/xendit/invoices/${payment.invoice_id}`)).body.invoice.status).toBe(
         'EXPIRED',
       );
 
@@ -342,7 +325,7 @@ describe('unpaid holds and large-session settlement', () => {
       return rows.length === 3 && rows.every((row) => row.status === 'EXPIRED') && rows;
     });
     for (const payment of payments) {
-      expect((await sandbox('GET', `/__sandbox/xendit/invoices/${payment.invoice_id}`)).body.invoice.status).toBe(
+      expect((await stack.sandbox('GET', `/__sandbox/xendit/invoices/${payment.invoice_id}`)).body.invoice.status).toBe(
         'EXPIRED',
       );
     }
@@ -370,7 +353,8 @@ describe('unpaid holds and large-session settlement', () => {
       description: 'Lock-free invoice',
     };
     expect(
-      (await sandbox('POST', '/__sandbox/xendit/slowdowns', { delayMs: 1500, count: 1000, path: 'invoices' })).status,
+      (await stack.sandbox('POST', '/__sandbox/xendit/slowdowns', { delayMs: 1500, count: 1000, path: 'invoices' }))
+        .status,
     ).toBe(204);
     try {
       const calls = Promise.all(
@@ -387,7 +371,7 @@ describe('unpaid holds and large-session settlement', () => {
       const answers = await calls;
       expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
       expect(new Set(answers.map((answer) => answer.body.invoiceUrl)).size).toBe(1);
-      const invoices = (await sandbox('GET', `/v2/invoices?external_id=${row.id}&limit=20`)).body as {
+      const invoices = (await stack.sandbox('GET', `/v2/invoices?external_id=${row.id}&limit=20`)).body as {
         id: string;
         status: string;
       }[];
@@ -395,7 +379,7 @@ describe('unpaid holds and large-session settlement', () => {
         answers[0].body.invoiceUrl.split('/').pop(),
       ]);
     } finally {
-      await sandbox('DELETE', '/__sandbox/xendit/faults');
+      await stack.sandbox('DELETE', '/__sandbox/xendit/faults');
     }
   });
 
@@ -492,7 +476,7 @@ describe('unpaid holds and large-session settlement', () => {
     );
     expect(refunds[0]).toEqual({ n: String(LARGE_FAILED), payments: String(LARGE_FAILED), sent: String(LARGE_FAILED) });
     const ours = new Set(invoiceIds);
-    const atXendit = (await sandbox('GET', '/__sandbox/xendit/refunds')).body.refunds.filter((r: any) =>
+    const atXendit = (await stack.sandbox('GET', '/__sandbox/xendit/refunds')).body.refunds.filter((r: any) =>
       ours.has(r.refund.invoice_id),
     );
     expect(atXendit).toHaveLength(LARGE_FAILED);
@@ -505,7 +489,7 @@ describe('unpaid holds and large-session settlement', () => {
 
   it('backs a failing session off while another session settles, then finishes it', async () => {
     expect(
-      (await sandbox('POST', '/__sandbox/xendit/faults', { status: 503, count: 1000, path: 'refunds' })).status,
+      (await stack.sandbox('POST', '/__sandbox/xendit/faults', { status: 503, count: 1000, path: 'refunds' })).status,
     ).toBe(204);
     let failing: string;
     try {
@@ -529,7 +513,7 @@ describe('unpaid holds and large-session settlement', () => {
       const later = await settlementOf(failing);
       expect(later.settlement_attempts).toBeLessThanOrEqual(backingOff.settlement_attempts + 2);
     } finally {
-      expect((await sandbox('DELETE', '/__sandbox/xendit/faults')).status).toBe(204);
+      expect((await stack.sandbox('DELETE', '/__sandbox/xendit/faults')).status).toBe(204);
     }
     await waitSettled(failing, 30_000);
     expect(await settlementOf(failing)).toMatchObject({ settlement_attempts: 0, settlement_error: null });

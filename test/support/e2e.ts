@@ -12,6 +12,8 @@ import { freePortOffset } from './ports';
 
 export const TEST_INTERNAL_TOKEN = 'test-internal-token-0123456789';
 export const TEST_CALLBACK_TOKEN = 'test-callback-token-0123456789';
+/** XENDIT_SECRET_KEY's default in lib/config.ts: the key the sandbox expects unless a test's env sets another. */
+const DEFAULT_XENDIT_KEY = 'xnd_development_sandbox_key';
 
 export interface GraphQLResponse<T = any> {
   data?: T;
@@ -38,6 +40,8 @@ export interface TestStack {
   internal(name: SubgraphName, method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: any }>;
   /** Pays an invoice (`…/checkout/<invoiceId>`) in the Xendit sandbox as the buyer would; answers the sandbox's report. */
   payInvoice(invoiceUrl: string): Promise<any>;
+  /** A call to the Xendit sandbox (its API or its `/__sandbox` controls) with the stack's Xendit key. */
+  sandbox(method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
 }
 
@@ -122,6 +126,19 @@ export async function startTestStack(options: {
         throw new Error(`sandbox refused to pay ${invoiceId}: ${response.status} ${await response.text()}`);
       return response.json();
     },
+    async sandbox(method, urlPath, body) {
+      const key = env.XENDIT_SECRET_KEY ?? DEFAULT_XENDIT_KEY;
+      const response = await fetch(`${stack.urlOf('sandbox')}${urlPath}`, {
+        method,
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}`,
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : undefined };
+    },
     async stop() {
       await stack.stop();
       await dropDatabases(databaseUrl, prefix).catch(() => undefined);
@@ -177,4 +194,10 @@ export function subgraphSocket(
 /** The error code of the first error, for terse assertions. */
 export function errorCode(response: GraphQLResponse): string | undefined {
   return response.errors?.[0]?.extensions?.code;
+}
+
+/** A response's data, or a throw with its errors: for calls that must succeed. */
+export function ok<T = any>(response: GraphQLResponse<T>): T {
+  if (response.errors?.length) throw new Error(JSON.stringify(response.errors));
+  return response.data as T;
 }
