@@ -59,7 +59,7 @@ export function browserSuite(
 
   beforeAll(async () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: stepMs });
-  }, stepMs);
+  }, 2 * stepMs);
 
   afterAll(async () => {
     await browser?.close();
