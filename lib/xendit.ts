@@ -1,5 +1,10 @@
+import express, { type Request } from 'express';
 import { Xendit } from 'xendit-node';
 import type { Config } from './config';
+import { secretsEqual } from './internal-auth';
+import { route, sendError } from './rest';
+
+export const CALLBACK_TOKEN_HEADER = 'x-callback-token';
 
 const clients = new WeakMap<Config, Xendit>();
 
@@ -23,4 +28,29 @@ export function withTimeout<T>(work: Promise<T>, ms: number, what: string): Prom
     timer = setTimeout(() => reject(new Error(`Xendit ${what} timed out after ${ms} ms`)), ms);
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The handlers of one Xendit callback route: the raw body, so the `x-callback-token` is checked (in constant
+ * time; 401 and nothing changes) before anything is parsed, and a malformed body is our own 400; then `apply`
+ * with the parsed body, whose answer is the response.
+ */
+export function xenditCallback(config: Config, apply: (body: unknown, req: Request) => Promise<unknown>) {
+  return [
+    express.raw({ type: () => true, limit: '1mb' }),
+    route(async (req: Request, res) => {
+      if (!secretsEqual(req.header(CALLBACK_TOKEN_HEADER), config.XENDIT_CALLBACK_TOKEN)) {
+        sendError(res, 401, 'UNAUTHENTICATED', 'Invalid callback token');
+        return;
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '');
+      } catch {
+        sendError(res, 400, 'BAD_USER_INPUT', 'Malformed JSON body');
+        return;
+      }
+      return apply(body, req);
+    }),
+  ];
 }

@@ -1,6 +1,6 @@
-import express, { type Request } from 'express';
-import { route, sendError } from '../../lib/rest';
-import { secretsEqual } from '../../lib/internal-auth';
+import express from 'express';
+import { route } from '../../lib/rest';
+import { xenditCallback } from '../../lib/xendit';
 import type { SubgraphDeps } from '../../lib/subgraph-server';
 import { PaymentService } from './service';
 import { FactoryMoneyService } from './factory-money';
@@ -14,8 +14,6 @@ import {
 import { XenditWebhooks } from './webhooks';
 import { type PaymentGateway, xenditGateway } from './xendit';
 
-const CALLBACK_TOKEN_HEADER = 'x-callback-token';
-
 /** Internal REST (docs/internal-api.md, payment) and the Xendit callbacks the gateway forwards. */
 export function mountRest(
   app: express.Express,
@@ -28,26 +26,9 @@ export function mountRest(
     new PaymentService(orm.em.fork(), gateway, logger, { regularInvoiceSeconds, feeBps: config.PLATFORM_FEE_BPS });
   const factoryMoney = () => new FactoryMoneyService(orm.em.fork());
 
-  // Raw body: the token is checked before anything is parsed, and a malformed body is our own 400.
-  const callback = (apply: (webhooks: XenditWebhooks, body: unknown) => Promise<unknown>) => [
-    express.raw({ type: () => true, limit: '1mb' }),
-    route(async (req: Request, res) => {
-      if (!secretsEqual(req.header(CALLBACK_TOKEN_HEADER), config.XENDIT_CALLBACK_TOKEN)) {
-        sendError(res, 401, 'UNAUTHENTICATED', 'Invalid callback token');
-        return;
-      }
-      let body: unknown;
-      try {
-        body = JSON.parse(Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '');
-      } catch {
-        sendError(res, 400, 'BAD_USER_INPUT', 'Malformed JSON body');
-        return;
-      }
-      return apply(new XenditWebhooks(orm.em.fork(), logger), body);
-    }),
-  ];
-  app.post('/api/webhooks/xendit/invoice', ...callback((webhooks, body) => webhooks.invoice(body)));
-  app.post('/api/webhooks/xendit/refund', ...callback((webhooks, body) => webhooks.refund(body)));
+  const webhooks = () => new XenditWebhooks(orm.em.fork(), logger);
+  app.post('/api/webhooks/xendit/invoice', ...xenditCallback(config, (body) => webhooks().invoice(body)));
+  app.post('/api/webhooks/xendit/refund', ...xenditCallback(config, (body) => webhooks().refund(body)));
   // The benchmark's baseline: the same process and middleware, no work.
   app.post('/api/webhooks/noop', express.raw({ type: () => true, limit: '1mb' }), (_req, res) => {
     res.json({ ok: true });
