@@ -4,6 +4,7 @@ import { route, sendError } from '../../lib/rest';
 import { badInput } from '../../lib/errors';
 import { parseInput } from '../../lib/validation';
 import type { SubgraphDeps } from '../../lib/subgraph-server';
+import type { Logger } from '../../lib/logger';
 import { CloudApiError, isRetryable, PAIR_RATE_LIMIT, sendOtpMessage, UNDELIVERABLE } from './cloud-api';
 import { SendInFlight, TemplateSender } from './service';
 import { SEND_TEMPLATE_PATH } from '../../lib/contracts/seller';
@@ -28,23 +29,11 @@ export function mountRest(app: express.Express, { config, logger, orm }: Subgrap
         return { messageId: await sendOtpMessage(config, logger, phone, code) };
       } catch (error) {
         if (!(error instanceof CloudApiError)) throw error;
-        if (error.graphCode === UNDELIVERABLE) throw badInput('This number cannot receive WhatsApp messages');
+        // The OTP is asked for by a person: a pair limit is theirs to wait out, not a retry.
         if (error.graphCode === PAIR_RATE_LIMIT) {
           throw badInput('WhatsApp limits how often one number can be messaged: wait a few seconds and try again');
         }
-        logger.error(
-          { status: error.status, graphCode: error.graphCode, err: error.message },
-          'WhatsApp Cloud API refused the OTP',
-        );
-        if (isRetryable(error)) sendError(res, 503, 'INTERNAL_SERVER_ERROR', 'WhatsApp is unavailable right now');
-        else
-          sendError(
-            res,
-            502,
-            'INTERNAL_SERVER_ERROR',
-            `WhatsApp refused the message (code ${error.graphCode ?? error.status})`,
-          );
-        return undefined;
+        return answerRefusal(res, logger, error, 'the OTP');
       }
     }),
   );
@@ -62,23 +51,32 @@ export function mountRest(app: express.Express, { config, logger, orm }: Subgrap
           return undefined;
         }
         if (!(error instanceof CloudApiError)) throw error;
-        if (error.graphCode === UNDELIVERABLE) throw badInput('This number cannot receive WhatsApp messages');
-        logger.error(
-          { status: error.status, graphCode: error.graphCode, err: error.message },
-          'WhatsApp Cloud API refused a notice',
-        );
-        if (error.graphCode === PAIR_RATE_LIMIT)
-          sendError(res, 429, 'INTERNAL_SERVER_ERROR', 'WhatsApp limits how often one number can be messaged');
-        else if (isRetryable(error)) sendError(res, 503, 'INTERNAL_SERVER_ERROR', 'WhatsApp is unavailable right now');
-        else
-          sendError(
-            res,
-            502,
-            'INTERNAL_SERVER_ERROR',
-            `WhatsApp refused the message (code ${error.graphCode ?? error.status})`,
-          );
-        return undefined;
+        return answerRefusal(res, logger, error, 'a notice');
       }
     }),
   );
+}
+
+/**
+ * A Cloud API refusal as our answer: 400 when the number cannot get WhatsApp (a final refusal for the caller's
+ * outbox), 429 for the pair rate limit and 503 while WhatsApp is unavailable (both retried later), 502 for the
+ * rest (our configuration: token, template), logged at error.
+ */
+function answerRefusal(res: express.Response, logger: Logger, error: CloudApiError, what: string): undefined {
+  if (error.graphCode === UNDELIVERABLE) throw badInput('This number cannot receive WhatsApp messages');
+  logger.error(
+    { status: error.status, graphCode: error.graphCode, err: error.message },
+    `WhatsApp Cloud API refused ${what}`,
+  );
+  if (error.graphCode === PAIR_RATE_LIMIT)
+    sendError(res, 429, 'INTERNAL_SERVER_ERROR', 'WhatsApp limits how often one number can be messaged');
+  else if (isRetryable(error)) sendError(res, 503, 'INTERNAL_SERVER_ERROR', 'WhatsApp is unavailable right now');
+  else
+    sendError(
+      res,
+      502,
+      'INTERNAL_SERVER_ERROR',
+      `WhatsApp refused the message (code ${error.graphCode ?? error.status})`,
+    );
+  return undefined;
 }
