@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../lib/config';
+import { type Clock, systemClock } from '../../lib/clock';
 import { AppError, badInput, isAppError, notFound } from '../../lib/errors';
 import { type Caller, type Role, ROLES } from '../../lib/internal-auth';
 import type { InternalClient } from '../../lib/internal-client';
@@ -35,6 +36,14 @@ export interface OtpChallengeResult {
   phone: string;
   expiresAt: Date;
   resendAfterSeconds: number;
+}
+
+/** A code just issued and not yet sent. */
+export interface IssuedCode {
+  phone: string;
+  code: string;
+  challengeId: string;
+  expiresAt: Date;
 }
 
 export interface AuthPayloadResult {
@@ -73,13 +82,17 @@ export interface UserSnapshot {
 /**
  * Users, OTP login and sessions. Every check-and-change on OTP codes and rate-limit counters is one SQL
  * statement (a conditional upsert or update), so concurrent requests and replicas cannot race past a
- * limit, reuse a code or spend more attempts than allowed.
+ * limit, reuse a code or spend more attempts than allowed. The OTP rules (resend wait, expiry, rate-limit
+ * windows, failure budget and backoff) read the time from `clock`, passed to SQL as a parameter, so tests
+ * can move it; sessions and the gateway's feed stay on the database clock, as the tokens' expiry is
+ * checked against real time.
  */
 export class AuthService {
   constructor(
     private readonly em: EntityManager,
     private readonly config: Config,
     private readonly client?: InternalClient,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /**
@@ -97,43 +110,7 @@ export class AuthService {
         this.config.OTP_RATE_LIMIT_PER_ADDRESS,
       );
     }
-    const phone = requirePhone(input);
-    const [waiting] = await this.em.execute<{ wait: number }[]>(
-      `select ${WAIT_SECONDS} as wait from otp_failures where phone = ? and retry_at > now()`,
-      [phone],
-    );
-    if (waiting) throw tooManyFailures(waiting.wait);
-    const code = generateOtp();
-    const challengeId = newId();
-    const codeHash = hashOtp(code, phone, challengeId, this.config.JWT_SECRET);
-
-    const expiresAt = await this.em.transactional(async (tx) => {
-      // Replaces the phone's code only when the cool-down since the last one has passed.
-      const replaced = await tx.execute<{ expires_at: Date }[]>(
-        `insert into otp_codes (phone, challenge_id, code_hash, attempts, expires_at, sent_at, consumed_at)
-         values (?, ?, ?, 0, now() + make_interval(secs => ?), now(), null)
-         on conflict (phone) do update set challenge_id = excluded.challenge_id, code_hash = excluded.code_hash,
-           attempts = 0, expires_at = excluded.expires_at, sent_at = excluded.sent_at, consumed_at = null
-         where otp_codes.sent_at <= now() - make_interval(secs => ?)
-         returning expires_at`,
-        [phone, challengeId, codeHash, this.config.OTP_TTL_SECONDS, this.config.OTP_RESEND_SECONDS],
-      );
-      if (!replaced.length) {
-        const [row] = await tx.execute<{ wait: number }[]>(
-          `select greatest(1, ceil(extract(epoch from sent_at + make_interval(secs => ?) - now())))::int as wait
-           from otp_codes where phone = ?`,
-          [this.config.OTP_RESEND_SECONDS, phone],
-        );
-        const wait = row?.wait ?? 1;
-        throw badInput(`A code was sent to this number moments ago: wait ${wait} s before asking for another`, {
-          reason: 'OTP_RESEND_TOO_SOON',
-          retryAfterSeconds: wait,
-        });
-      }
-      // Inside the transaction: over the limit rolls the new code back and the previous one stays valid.
-      await this.hitRateLimit(tx, `phone:${phone}`, PHONE_WINDOW_SECONDS, this.config.OTP_RATE_LIMIT_PER_PHONE);
-      return replaced[0].expires_at;
-    });
+    const { phone, code, challengeId, expiresAt } = await this.issueCode(requirePhone(input));
 
     try {
       await this.requireClient().post(
@@ -158,7 +135,52 @@ export class AuthService {
         'The code could not be sent over WhatsApp right now: try again in a minute',
       );
     }
-    return { phone, expiresAt: new Date(expiresAt), resendAfterSeconds: this.config.OTP_RESEND_SECONDS };
+    return { phone, expiresAt, resendAfterSeconds: this.config.OTP_RESEND_SECONDS };
+  }
+
+  /**
+   * requestOtp's rules for a phone, without sending: refuses while the phone waits after wrong codes or the
+   * resend wait is not over, counts the phone's rate limit, and stores a fresh code, which it answers.
+   */
+  async issueCode(phone: string): Promise<IssuedCode> {
+    const now = this.clock.now();
+    const [waiting] = await this.em.execute<{ wait: number }[]>(
+      `select ${WAIT_SECONDS} as wait from otp_failures where phone = ? and retry_at > ?`,
+      [now, phone, now],
+    );
+    if (waiting) throw tooManyFailures(waiting.wait);
+    const code = generateOtp();
+    const challengeId = newId();
+    const codeHash = hashOtp(code, phone, challengeId, this.config.JWT_SECRET);
+
+    const expiresAt = await this.em.transactional(async (tx) => {
+      // Replaces the phone's code only when the cool-down since the last one has passed.
+      const replaced = await tx.execute<{ expires_at: Date }[]>(
+        `insert into otp_codes (phone, challenge_id, code_hash, attempts, expires_at, sent_at, consumed_at)
+         values (?, ?, ?, 0, ?::timestamptz + make_interval(secs => ?), ?, null)
+         on conflict (phone) do update set challenge_id = excluded.challenge_id, code_hash = excluded.code_hash,
+           attempts = 0, expires_at = excluded.expires_at, sent_at = excluded.sent_at, consumed_at = null
+         where otp_codes.sent_at <= ?::timestamptz - make_interval(secs => ?)
+         returning expires_at`,
+        [phone, challengeId, codeHash, now, this.config.OTP_TTL_SECONDS, now, now, this.config.OTP_RESEND_SECONDS],
+      );
+      if (!replaced.length) {
+        const [row] = await tx.execute<{ wait: number }[]>(
+          `select greatest(1, ceil(extract(epoch from sent_at + make_interval(secs => ?) - ?::timestamptz)))::int as wait
+           from otp_codes where phone = ?`,
+          [this.config.OTP_RESEND_SECONDS, now, phone],
+        );
+        const wait = row?.wait ?? 1;
+        throw badInput(`A code was sent to this number moments ago: wait ${wait} s before asking for another`, {
+          reason: 'OTP_RESEND_TOO_SOON',
+          retryAfterSeconds: wait,
+        });
+      }
+      // Inside the transaction: over the limit rolls the new code back and the previous one stays valid.
+      await this.hitRateLimit(tx, `phone:${phone}`, PHONE_WINDOW_SECONDS, this.config.OTP_RATE_LIMIT_PER_PHONE);
+      return replaced[0].expires_at;
+    });
+    return { phone, code, challengeId, expiresAt: new Date(expiresAt) };
   }
 
   /**
@@ -177,14 +199,15 @@ export class AuthService {
     // is returned, not thrown, so that the attempt and the failure it spent are committed.
     const outcome = await this.em.transactional(
       async (tx): Promise<{ refusal: AppError } | { user: User; session: Session }> => {
+        const now = this.clock.now();
         const [current] = await tx.execute<LockedCode[]>(
-          `select challenge_id, code_hash, attempts, consumed_at is not null as consumed, expires_at <= now() as expired
+          `select challenge_id, code_hash, attempts, consumed_at is not null as consumed, expires_at <= ? as expired
          from otp_codes where phone = ? for update`,
-          [phone],
+          [now, phone],
         );
         const [waiting] = await tx.execute<{ wait: number }[]>(
-          `select ${WAIT_SECONDS} as wait from otp_failures where phone = ? and retry_at > now()`,
-          [phone],
+          `select ${WAIT_SECONDS} as wait from otp_failures where phone = ? and retry_at > ?`,
+          [now, phone, now],
         );
         if (waiting) return { refusal: tooManyFailures(waiting.wait) };
         if (!isLive(current)) return { refusal: whyCodeIsDead(current) };
@@ -194,7 +217,7 @@ export class AuthService {
           return { refusal: wrongCode(OTP_MAX_ATTEMPTS - current.attempts - 1, await this.spendFailure(tx, phone)) };
         }
 
-        await tx.execute('update otp_codes set consumed_at = now() where phone = ?', [phone]);
+        await tx.execute('update otp_codes set consumed_at = ? where phone = ?', [now, phone]);
         // The person holds the phone: earlier typos no longer count against them.
         await tx.execute('delete from otp_failures where phone = ?', [phone]);
         await tx.execute(
@@ -353,14 +376,16 @@ export class AuthService {
 
   /** Drops rate-limit windows, failure budgets, codes and feed entries that no longer matter (background task). */
   async pruneExpired(): Promise<void> {
-    await this.em.execute(`delete from otp_rate_limits where window_start < now() - make_interval(secs => ?)`, [
-      Math.max(PHONE_WINDOW_SECONDS, ADDRESS_WINDOW_SECONDS),
-    ]);
+    const now = this.clock.now();
     await this.em.execute(
-      `delete from otp_failures where window_start < now() - make_interval(secs => ?) and (retry_at is null or retry_at < now())`,
-      [FAILURE_WINDOW_SECONDS],
+      `delete from otp_rate_limits where window_start < ?::timestamptz - make_interval(secs => ?)`,
+      [now, Math.max(PHONE_WINDOW_SECONDS, ADDRESS_WINDOW_SECONDS)],
     );
-    await this.em.execute(`delete from otp_codes where expires_at < now() - interval '1 hour'`);
+    await this.em.execute(
+      `delete from otp_failures where window_start < ?::timestamptz - make_interval(secs => ?) and (retry_at is null or retry_at < ?)`,
+      [now, FAILURE_WINDOW_SECONDS, now],
+    );
+    await this.em.execute(`delete from otp_codes where expires_at < ?::timestamptz - interval '1 hour'`, [now]);
     await this.em.execute('delete from session_changes where expires_at < now()');
   }
 
@@ -376,35 +401,37 @@ export class AuthService {
       OTP_FAILURES_BEFORE_BACKOFF: free,
       OTP_FAILURE_BACKOFF_SECONDS: backoff,
     } = this.config;
+    const now = this.clock.now();
     await tx.execute(
-      `insert into otp_failures (phone, window_start, failures, retry_at) values (?, now(), 0, null)
-       on conflict (phone) do update set window_start = now(), failures = 0, retry_at = null
-       where otp_failures.window_start <= now() - make_interval(secs => ?)`,
-      [phone, FAILURE_WINDOW_SECONDS],
+      `insert into otp_failures (phone, window_start, failures, retry_at) values (?, ?, 0, null)
+       on conflict (phone) do update set window_start = excluded.window_start, failures = 0, retry_at = null
+       where otp_failures.window_start <= ?::timestamptz - make_interval(secs => ?)`,
+      [phone, now, now, FAILURE_WINDOW_SECONDS],
     );
     const [spent] = await tx.execute<{ wait: number }[]>(
       `update otp_failures set
          failures = failures + 1,
          retry_at = case
            when failures + 1 >= ? then window_start + make_interval(secs => ?)
-           when failures + 1 > ? then least(window_start + make_interval(secs => ?), now() + make_interval(secs => ? * power(2, failures - ?)))
+           when failures + 1 > ? then least(window_start + make_interval(secs => ?), ?::timestamptz + make_interval(secs => ? * power(2, failures - ?)))
            else null end
        where phone = ?
-       returning case when retry_at > now() then ${WAIT_SECONDS} else 0 end as wait`,
-      [max, FAILURE_WINDOW_SECONDS, free, FAILURE_WINDOW_SECONDS, backoff, free, phone],
+       returning case when retry_at > ? then ${WAIT_SECONDS} else 0 end as wait`,
+      [max, FAILURE_WINDOW_SECONDS, free, FAILURE_WINDOW_SECONDS, now, backoff, free, phone, now, now],
     );
     return spent.wait;
   }
 
   /** Counts a hit in a fixed window with one upsert; over the limit is BAD_USER_INPUT (RATE_LIMITED). */
   private async hitRateLimit(em: EntityManager, key: string, windowSeconds: number, limit: number): Promise<void> {
+    const now = this.clock.now();
     const [bucket] = await em.execute<{ hits: number; retry_after: number }[]>(
-      `insert into otp_rate_limits (key, window_start, hits) values (?, now(), 1)
+      `insert into otp_rate_limits (key, window_start, hits) values (?, ?, 1)
        on conflict (key) do update set
-         hits = case when otp_rate_limits.window_start <= now() - make_interval(secs => ?) then 1 else otp_rate_limits.hits + 1 end,
-         window_start = case when otp_rate_limits.window_start <= now() - make_interval(secs => ?) then now() else otp_rate_limits.window_start end
-       returning hits, greatest(1, ceil(extract(epoch from window_start + make_interval(secs => ?) - now())))::int as retry_after`,
-      [key, windowSeconds, windowSeconds, windowSeconds],
+         hits = case when otp_rate_limits.window_start <= ?::timestamptz - make_interval(secs => ?) then 1 else otp_rate_limits.hits + 1 end,
+         window_start = case when otp_rate_limits.window_start <= ?::timestamptz - make_interval(secs => ?) then excluded.window_start else otp_rate_limits.window_start end
+       returning hits, greatest(1, ceil(extract(epoch from window_start + make_interval(secs => ?) - ?::timestamptz)))::int as retry_after`,
+      [key, now, now, windowSeconds, now, windowSeconds, windowSeconds, now],
     );
     if (bucket.hits > limit) {
       const scope = key.startsWith('phone:') ? 'for this number' : 'from your network';
@@ -475,8 +502,8 @@ function whyCodeIsDead(code: LockedCode | undefined): AppError {
   return badInput('This code has expired: request a new one', { reason: 'OTP_EXPIRED' });
 }
 
-/** Seconds until `retry_at` (at least 1 while it is ahead), in SQL over otp_failures. */
-const WAIT_SECONDS = `greatest(1, ceil(extract(epoch from retry_at - now())))::int`;
+/** Seconds until `retry_at` (at least 1 while it is ahead), in SQL over otp_failures; its `?` is the clock's now. */
+const WAIT_SECONDS = `greatest(1, ceil(extract(epoch from retry_at - ?::timestamptz)))::int`;
 
 function tooManyFailures(waitSeconds: number): AppError {
   return badInput(`Too many wrong codes for this number: try again in ${formatWait(waitSeconds)}`, {
