@@ -2,7 +2,7 @@ import { withFilter } from 'graphql-subscriptions';
 import type { Resolvers } from './generated/graphql';
 import { GroupBuyingService } from './service';
 import { createLoaders, type GroupBuyingContext, participationKey } from './loaders';
-import { progressPercent } from './state';
+import { progressPercent } from './states';
 import { SESSION_PROGRESS, type SessionProgressEvent, progressEvent, sessionFromEvent } from './session-store';
 import { requireCaller } from '../../lib/context';
 import { DateTime } from '../../lib/scalars';

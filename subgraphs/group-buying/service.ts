@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { GroupBuyingSession } from './entities/group-buying-session.entity';
 import { GroupParticipant } from './entities/group-participant.entity';
@@ -6,7 +7,7 @@ import { AppError, badInput, conflict, forbidden, isAppError, isUniqueViolation,
 import { idSchema, parseInput, rupiah } from '../../lib/validation';
 import { assertRepresentableAmount } from '../../lib/money';
 import { paginate, type PageArgs } from '../../lib/pagination';
-import { assertTransition, statesLeadingTo } from '../../lib/state-machine';
+import { assertTransition, claimed, statesLeadingTo, transition } from '../../lib/state-machine';
 import { abandonPaymentOf } from '../../lib/abandoned-payment';
 import type { Caller } from '../../lib/internal-auth';
 import type { Config } from '../../lib/config';
@@ -21,8 +22,8 @@ import {
   SESSION_STATUSES,
   SESSION_TRANSITIONS,
   type SessionStatus,
-} from './state';
-import { publishProgress, updateSession } from './session-store';
+} from './states';
+import { addPaid, giveRoomBack, publishProgress, takeRoom } from './session-store';
 import { SessionSettlement } from './settlement';
 
 const YEAR_MS = 366 * 24 * 3600 * 1000;
@@ -86,6 +87,9 @@ interface EscrowPayment {
 
 /** Unpaid places one hold sweep gives back at a time. */
 const UNPAID_SWEEP_BATCH = 500;
+
+/** The participant states whose hold can run out. */
+const EXPIRABLE = statesLeadingTo(PARTICIPANT_TRANSITIONS, 'EXPIRED');
 
 /** Sessions and joins: the rules of API.md "Group buying" over this subgraph's database. */
 export class GroupBuyingService {
@@ -223,15 +227,12 @@ export class GroupBuyingService {
       throw conflict('The bulk orders of this session are still being placed; try again in a moment');
     }
     return this.em.transactional(async (tx) => {
-      const updated = await updateSession(
-        tx,
-        `status = 'IN_PRODUCTION'`,
-        `id = ? and status = 'MOQ_REACHED' and settlement_state = 'SETTLED'`,
-        [sessionId],
-      );
-      if (!updated) throw conflict('The session changed meanwhile; reload it');
-      await publishProgress(tx, updated);
-      return updated;
+      const updated = await transition(tx, GroupBuyingSession, sessionId, 'IN_PRODUCTION', {
+        table: SESSION_TRANSITIONS,
+        where: { settlementState: 'SETTLED' },
+        effects: publishProgress,
+      });
+      return claimed(updated, 'The session changed meanwhile; reload it');
     });
   }
 
@@ -254,11 +255,13 @@ export class GroupBuyingService {
       );
     }
     return this.em.transactional(async (tx) => {
-      const updated = await updateSession(tx, `status = 'COMPLETED'`, `id = ? and status = 'IN_PRODUCTION'`, [
-        sessionId,
-      ]);
-      if (!updated) throw conflict('The session changed meanwhile; reload it');
-      await publishProgress(tx, updated);
+      const updated = claimed(
+        await transition(tx, GroupBuyingSession, sessionId, 'COMPLETED', {
+          table: SESSION_TRANSITIONS,
+          effects: publishProgress,
+        }),
+        'The session changed meanwhile; reload it',
+      );
       const ordered = await tx.find(
         GroupParticipant,
         { sessionId, status: 'ORDERED', orderId: { $ne: null } },
@@ -292,40 +295,28 @@ export class GroupBuyingService {
    */
   async applyPaymentStatus(input: unknown): Promise<{ participantId: string; status: string; changed: boolean }> {
     const { participantId, sessionId, paymentId, status } = parseInput(paymentStatusSchema, input);
-    const from = statesLeadingTo(PARTICIPANT_TRANSITIONS, status);
     return this.em.transactional(async (tx) => {
-      const rows: { quantity: number }[] = await tx.execute(
-        `update group_participants
-            set status = ?, payment_id = coalesce(payment_id, ?), updated_at = now(),
-                paid_at = case when ? = 'PAID' then now() else paid_at end
-          where id = ? and session_id = ? and status in (${from.map(() => '?').join(', ')})
-          returning quantity`,
-        [status, paymentId, status, participantId, sessionId, ...from],
-      );
-      if (!rows.length) {
+      const moved = await transition(tx, GroupParticipant, participantId, status, {
+        table: PARTICIPANT_TRANSITIONS,
+        where: { sessionId },
+        // The payment id joinSession recorded stays; a callback that overtook it records it.
+        set: {
+          paymentId: raw<GroupParticipant, string>('coalesce(payment_id, ?)', [paymentId]),
+          ...(status === 'PAID' && { paidAt: new Date() }),
+        },
+        effects: async (inner, participant) => {
+          if (status === 'PAID') {
+            const session = await addPaid(inner, sessionId, participant.quantity);
+            if (session) await publishProgress(inner, session);
+          } else if (status === 'EXPIRED') {
+            await giveRoomBack(inner, sessionId, { quantity: participant.quantity, places: 1 });
+          }
+        },
+      });
+      if (!moved) {
         const participant = await tx.findOne(GroupParticipant, { id: participantId, sessionId });
         if (!participant) throw notFound('No participant with this id in this session');
         return { participantId, status: participant.status, changed: false };
-      }
-      const quantity = Number(rows[0].quantity);
-      if (status === 'PAID') {
-        // A payment that lands after the session left FORMING reopens its settlement (order or refund it too).
-        const session = await updateSession(
-          tx,
-          `paid_quantity = paid_quantity + ?,
-           settlement_state = case when status = 'FORMING' then settlement_state else 'PENDING' end,
-           settlement_round = settlement_round + case when status = 'FORMING' then 0 else 1 end`,
-          'id = ?',
-          [quantity, sessionId],
-        );
-        if (session) await publishProgress(tx, session);
-      } else if (status === 'EXPIRED') {
-        await updateSession(
-          tx,
-          'joined_quantity = joined_quantity - ?, participants_count = participants_count - 1',
-          'id = ?',
-          [quantity, sessionId],
-        );
       }
       return { participantId, status, changed: true };
     });
@@ -341,16 +332,17 @@ export class GroupBuyingService {
     return this.em.transactional(async (tx) => {
       const expired: { id: string; session_id: string; quantity: number; payment_id: string | null }[] =
         await tx.execute(
+          // Set-based on purpose: a batch of oldest places, skipping those another sweep holds, in one statement.
           `update group_participants set status = 'EXPIRED', updated_at = now()
           where id in (
             select id from group_participants
-             where status = 'PENDING_PAYMENT' and created_at < now() - ?::float8 * interval '1 millisecond'
+             where status in (?) and created_at < now() - ?::float8 * interval '1 millisecond'
              order by created_at
              limit ${UNPAID_SWEEP_BATCH}
              for update skip locked)
-            and status = 'PENDING_PAYMENT'
+            and status in (?)
           returning id, session_id, quantity, payment_id`,
-          [this.holdMs],
+          [EXPIRABLE, this.holdMs, EXPIRABLE],
         );
       const returned = new Map<string, { quantity: number; places: number }>();
       for (const place of expired) {
@@ -363,12 +355,7 @@ export class GroupBuyingService {
         await abandonPaymentOf(tx, this.client, { participantId: place.id }, place.payment_id ? new Date() : undefined);
       }
       for (const [sessionId, { quantity, places }] of [...returned].sort(([a], [b]) => a.localeCompare(b))) {
-        const session = await updateSession(
-          tx,
-          'joined_quantity = joined_quantity - ?, participants_count = participants_count - ?',
-          'id = ?',
-          [quantity, places, sessionId],
-        );
+        const session = await giveRoomBack(tx, sessionId, { quantity, places });
         if (session) await publishProgress(tx, session);
       }
       return expired.length;
@@ -409,12 +396,7 @@ export class GroupBuyingService {
           refundTo: place.refundTo,
         });
         await tx.flush();
-        const updated = await updateSession(
-          tx,
-          'joined_quantity = joined_quantity + ?, participants_count = participants_count + 1',
-          `id = ? and status = 'FORMING' and ends_at > now() and (max_quantity is null or joined_quantity + ? <= max_quantity)`,
-          [place.quantity, session.id, place.quantity],
-        );
+        const updated = await takeRoom(tx, session.id, place.quantity);
         if (!updated) {
           const current = await tx.findOneOrFail(GroupBuyingSession, { id: session.id }, { refresh: true });
           assertOpen(current);
@@ -437,12 +419,7 @@ export class GroupBuyingService {
         [participant.id],
       );
       if (rows.length) {
-        await updateSession(
-          tx,
-          'joined_quantity = joined_quantity - ?, participants_count = participants_count - 1',
-          'id = ?',
-          [participant.quantity, participant.sessionId],
-        );
+        await giveRoomBack(tx, participant.sessionId, { quantity: participant.quantity, places: 1 });
       }
     });
   }

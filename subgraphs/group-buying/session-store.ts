@@ -22,19 +22,62 @@ export interface SessionProgressEvent {
   createdAt: string;
 }
 
-/**
- * `UPDATE group_buying_sessions SET … WHERE … RETURNING *` as an entity, or null when no row matched:
- * the atomic claims and counter changes that must not be read-modify-write.
+/*
+ * The session's counters, each changed in one `UPDATE … RETURNING *` (never read-modify-write); status moves go
+ * through transition() instead. Each answers the session as changed, or null when no row matched.
  */
-export async function updateSession(
+
+/**
+ * Takes room for a new place: only while the session is FORMING, not ended and (with a maximum) has room,
+ * so joined never exceeds the maximum under any concurrency. Null when the session refused.
+ */
+export async function takeRoom(
   em: EntityManager,
-  set: string,
-  where: string,
-  params: unknown[],
+  sessionId: string,
+  quantity: number,
 ): Promise<GroupBuyingSession | null> {
   const rows = await em.execute(
-    `update group_buying_sessions set ${set}, updated_at = now() where ${where} returning *`,
-    params,
+    `update group_buying_sessions
+        set joined_quantity = joined_quantity + ?, participants_count = participants_count + 1, updated_at = now()
+      where id = ? and status = 'FORMING' and ends_at > now()
+        and (max_quantity is null or joined_quantity + ? <= max_quantity)
+      returning *`,
+    [quantity, sessionId, quantity],
+  );
+  return rows.length ? em.map(GroupBuyingSession, rows[0]) : null;
+}
+
+/** Gives back the room of places that expired or were never paid for. */
+export async function giveRoomBack(
+  em: EntityManager,
+  sessionId: string,
+  returned: { quantity: number; places: number },
+): Promise<GroupBuyingSession | null> {
+  const rows = await em.execute(
+    `update group_buying_sessions
+        set joined_quantity = joined_quantity - ?, participants_count = participants_count - ?, updated_at = now()
+      where id = ?
+      returning *`,
+    [returned.quantity, returned.places, sessionId],
+  );
+  return rows.length ? em.map(GroupBuyingSession, rows[0]) : null;
+}
+
+/** Counts a paid place; one paid after the session left FORMING reopens its settlement (order or refund it too). */
+export async function addPaid(
+  em: EntityManager,
+  sessionId: string,
+  quantity: number,
+): Promise<GroupBuyingSession | null> {
+  const rows = await em.execute(
+    `update group_buying_sessions
+        set paid_quantity = paid_quantity + ?,
+            settlement_state = case when status = 'FORMING' then settlement_state else 'PENDING' end,
+            settlement_round = settlement_round + case when status = 'FORMING' then 0 else 1 end,
+            updated_at = now()
+      where id = ?
+      returning *`,
+    [quantity, sessionId],
   );
   return rows.length ? em.map(GroupBuyingSession, rows[0]) : null;
 }

@@ -2,18 +2,20 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { GroupBuyingSession } from './entities/group-buying-session.entity';
 import { GroupParticipant } from './entities/group-participant.entity';
-import { conflict } from '../../lib/errors';
-import { assertTransition } from '../../lib/state-machine';
+import { claimed, statesLeadingTo, transition } from '../../lib/state-machine';
 import type { InternalClient } from '../../lib/internal-client';
 import type { Logger } from '../../lib/logger';
 import { newId } from '../../lib/ids';
 import type { Config } from '../../lib/config';
 import type { BackgroundTask, SubgraphDeps } from '../../lib/subgraph-server';
 import { startPeriodicTask } from '../../lib/periodic';
-import { moqOutcome, SESSION_TRANSITIONS } from './state';
-import { publishProgress, updateSession } from './session-store';
+import { moqOutcome, PARTICIPANT_TRANSITIONS, SESSION_TRANSITIONS } from './states';
+import { publishProgress } from './session-store';
 import { notify } from '../../lib/notify';
 import type { NotificationType } from '../../lib/contracts/notification';
+
+/** The participant states a bulk order is placed for. */
+const ORDERABLE = statesLeadingTo(PARTICIPANT_TRANSITIONS, 'ORDERED');
 
 /** Sessions one sweep claims at a time. */
 const CLAIM_BATCH = 10;
@@ -78,14 +80,15 @@ export class SessionSettlement {
   async cancel(session: GroupBuyingSession): Promise<GroupBuyingSession> {
     const token = newId();
     const cancelled = await this.em.transactional(async (tx) => {
-      const updated = await updateSession(
-        tx,
-        `status = 'CANCELLED', settlement_state = 'PENDING', processing_claim = ?, processing_claimed_at = now()`,
-        `id = ? and status = 'FORMING' and ends_at > now()`,
-        [token, session.id],
+      const updated = claimed(
+        await transition(tx, GroupBuyingSession, session.id, 'CANCELLED', {
+          table: SESSION_TRANSITIONS,
+          set: { settlementState: 'PENDING', processingClaim: token, processingClaimedAt: new Date() },
+          where: { endsAt: { $gt: new Date() } },
+          effects: publishProgress,
+        }),
+        'Only a session that is still forming can be cancelled',
       );
-      if (!updated) throw conflict('Only a session that is still forming can be cancelled');
-      await publishProgress(tx, updated);
       const holders = await tx.find(GroupParticipant, {
         sessionId: session.id,
         status: { $in: ['PENDING_PAYMENT', 'PAID'] },
@@ -125,14 +128,14 @@ export class SessionSettlement {
       );
       if (locked.status !== 'FORMING' || locked.processingClaim !== token) return locked;
       const outcome = moqOutcome(locked.paidQuantity, locked.moq);
-      assertTransition(SESSION_TRANSITIONS, locked.status, outcome, 'session status');
-      const updated = (await updateSession(
-        tx,
-        `status = ?, settlement_state = 'PENDING'`,
-        `id = ? and status = 'FORMING'`,
-        [outcome, locked.id],
-      ))!;
-      await publishProgress(tx, updated);
+      const updated = claimed(
+        await transition(tx, GroupBuyingSession, locked.id, outcome, {
+          table: SESSION_TRANSITIONS,
+          set: { settlementState: 'PENDING' },
+          effects: publishProgress,
+        }),
+        'The session changed meanwhile',
+      );
       if (outcome === 'MOQ_REACHED') {
         const paid = await tx.find(GroupParticipant, { sessionId: locked.id, status: 'PAID' });
         await tellOutcome(tx, updated, paid, {
@@ -253,11 +256,12 @@ export class SessionSettlement {
           })),
         },
       );
+      // Set-based on purpose: a whole chunk, each with its own order id, in one statement.
       await this.em.execute(
         `update group_participants p set status = 'ORDERED', order_id = placed.order_id, updated_at = now()
            from unnest(array[?]::uuid[], array[?]::uuid[]) as placed(participant_id, order_id)
-          where p.id = placed.participant_id and p.session_id = ? and p.status = 'PAID'`,
-        [orders.map((o) => o.participantId), orders.map((o) => o.orderId), session.id],
+          where p.id = placed.participant_id and p.session_id = ? and p.status in (?)`,
+        [orders.map((o) => o.participantId), orders.map((o) => o.orderId), session.id, ORDERABLE],
       );
       after = paid[paid.length - 1].id;
       await renew();

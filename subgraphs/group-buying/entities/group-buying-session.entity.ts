@@ -1,7 +1,7 @@
 import { Check, Entity, Enum, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { newId } from '../../../lib/ids';
 import { moneyType } from '../../../lib/money';
-import { SESSION_STATUSES, type SessionStatus } from '../state';
+import { SESSION_STATUSES, type SessionStatus } from '../states';
 
 /** `PENDING`: the status moved on but its orders/refunds are not all confirmed downstream yet. */
 export type SettlementState = 'PENDING' | 'SETTLED';

@@ -1,7 +1,7 @@
 import { Entity, Enum, Index, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { newId } from '../../../lib/ids';
 import { moneyType } from '../../../lib/money';
-import { PARTICIPANT_STATUSES, type ParticipantStatus, type RefundPreference } from '../state';
+import { PARTICIPANT_STATUSES, type ParticipantStatus, type RefundPreference } from '../states';
 
 /**
  * One buyer's place in a session; the unique (session, user) key over places that are not EXPIRED makes a

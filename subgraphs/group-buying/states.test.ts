@@ -7,7 +7,7 @@ import {
   remainingQuantity,
   SESSION_STATUSES,
   SESSION_TRANSITIONS,
-} from './state';
+} from './states';
 
 describe('session state table', () => {
   it('allows exactly the moves of DESIGN.md §4', () => {
