@@ -34,6 +34,9 @@ import {
   type ShipmentCancelRequest,
   type ShipmentsBulkRequest,
 } from '../../lib/contracts/order';
+import { productByVariantPath, productPath, type ProductSnapshot } from '../../lib/contracts/product';
+import { addressPath, type AddressSnapshot } from '../../lib/contracts/address';
+import { asFieldInput } from '../../lib/downstream';
 import type { Caller } from '../../lib/internal-auth';
 import type { Config } from '../../lib/config';
 import type { InternalClient } from '../../lib/internal-client';
@@ -77,22 +80,6 @@ const paymentStatusSchema = z.object({
 });
 
 const shipmentStatusSchema = z.object({ status: z.enum(['SHIPPED', 'DELIVERED']) });
-
-/** GET product /api/products/… (docs/internal-api.md). */
-interface ProductSnapshot {
-  id: string;
-  name: string;
-  currency: string;
-  factoryId: string;
-  categoryId: string;
-  categoryName: string | null;
-  variants: { id: string; sku: string; name: string; price: number }[];
-}
-
-interface AddressSnapshot {
-  id: string;
-  userId: string;
-}
 
 interface PaymentCreated {
   id: string;
@@ -669,27 +656,23 @@ export class OrderService {
   }
 
   private async address(addressId: string): Promise<AddressSnapshot> {
-    return this.client.get<AddressSnapshot>('address', `/api/addresses/${addressId}`);
+    return this.client.get<AddressSnapshot>('address', addressPath(addressId));
   }
 
-  private async product(productId: string): Promise<ProductSnapshot> {
-    try {
-      return await this.client.get<ProductSnapshot>('product', `/api/products/id/${productId}`);
-    } catch (error) {
-      if (error instanceof AppError && error.code === 'NOT_FOUND') throw badInput('productId: no such product');
-      throw error;
-    }
+  private product(productId: string): Promise<ProductSnapshot> {
+    return asFieldInput(
+      this.client.get<ProductSnapshot>('product', productPath(productId)),
+      'productId: no such product',
+    );
   }
 
   private async productOfVariant(variantId: string, field: string): Promise<ProductSnapshot> {
-    try {
-      const product = await this.client.get<ProductSnapshot>('product', `/api/products/by-variant/${variantId}`);
-      if (!product.variants.some((v) => v.id === variantId)) throw badInput(`${field}: no such variant`);
-      return product;
-    } catch (error) {
-      if (error instanceof AppError && error.code === 'NOT_FOUND') throw badInput(`${field}: no such variant`);
-      throw error;
-    }
+    const product = await asFieldInput(
+      this.client.get<ProductSnapshot>('product', productByVariantPath(variantId)),
+      `${field}: no such variant`,
+    );
+    if (!product.variants.some((v) => v.id === variantId)) throw badInput(`${field}: no such variant`);
+    return product;
   }
 }
 

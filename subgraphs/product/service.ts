@@ -10,6 +10,7 @@ import type { Caller } from '../../lib/internal-auth';
 import type { InternalClient } from '../../lib/internal-client';
 import { FactoryAccess } from '../../lib/factory-access';
 import { factoryPath, type FactorySnapshot } from '../../lib/contracts/seller';
+import type { ProductSnapshot } from '../../lib/contracts/product';
 import { isId } from '../../lib/ids';
 
 const createCategorySchema = z.object({ name: nonEmpty(120), parentId: idSchema.nullish() });
@@ -30,18 +31,6 @@ export interface ProductFilter {
   search?: string | null;
   categoryId?: string | null;
   factoryId?: string | null;
-}
-
-/** The snapshot order takes of a variant (DESIGN.md §2: GET /api/products/id/:id). */
-export interface ProductSnapshot {
-  id: string;
-  name: string;
-  basePrice: number;
-  currency: string;
-  factoryId: string;
-  categoryId: string;
-  categoryName: string | null;
-  variants: { id: string; sku: string; name: string; price: number }[];
 }
 
 export class CatalogService {

@@ -3,13 +3,15 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Warehouse } from './entities/warehouse.entity';
 import { InventoryLevel } from './entities/inventory-level.entity';
 import { Reservation, RESERVATION_TRANSITIONS, type ReservationStatus } from './entities/reservation.entity';
-import { AppError, badInput, conflict, forbidden, notFound } from '../../lib/errors';
+import { badInput, conflict, forbidden, notFound } from '../../lib/errors';
 import { idSchema, nonEmpty, parseInput } from '../../lib/validation';
 import type { Caller } from '../../lib/internal-auth';
 import type { InternalClient } from '../../lib/internal-client';
 import { FactoryAccess } from '../../lib/factory-access';
 import { statesLeadingTo } from '../../lib/state-machine';
 import type { InventoryAnswer } from '../../lib/contracts/warehouse';
+import { productByVariantPath, type ProductSnapshot } from '../../lib/contracts/product';
+import { asFieldInput } from '../../lib/downstream';
 
 const createWarehouseSchema = z.object({ name: nonEmpty(120), city: nonEmpty(120) });
 
@@ -198,14 +200,12 @@ export class InventoryService {
     });
   }
 
-  private async requireVariant(variantId: string): Promise<{ factoryId: string }> {
+  private requireVariant(variantId: string): Promise<ProductSnapshot> {
     if (!this.client) throw new Error('InventoryService needs an InternalClient to check variants');
-    try {
-      return await this.client.get<{ factoryId: string }>('product', `/api/products/by-variant/${variantId}`);
-    } catch (error) {
-      if (error instanceof AppError && error.code === 'NOT_FOUND') throw badInput('variantId: no such variant');
-      throw error;
-    }
+    return asFieldInput(
+      this.client.get<ProductSnapshot>('product', productByVariantPath(variantId)),
+      'variantId: no such variant',
+    );
   }
 
   private get access(): FactoryAccess {
