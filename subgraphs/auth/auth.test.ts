@@ -15,24 +15,21 @@ import {
   type TestStack,
   TEST_INTERNAL_TOKEN,
 } from '../../test/support/e2e';
-import { eventually as eventuallyValue } from '../../test/support/eventually';
+import { eventually } from '../../test/support/eventually';
 
 const JWT_SECRET = 'auth-e2e-jwt-secret-0123456789abcdef';
-const OTP_TTL_SECONDS = 5;
-const OTP_RESEND_SECONDS = 2;
+// The time rules themselves (expiry, resend wait, windows, backoff) are tested with a moved clock in service.test.ts.
+const OTP_TTL_SECONDS = 300;
+const OTP_RESEND_SECONDS = 30;
 const OTP_RATE_LIMIT_PER_PHONE = 3;
 const OTP_RATE_LIMIT_PER_ADDRESS = 40;
-// Five wrong codes (one code's worth) cost nothing extra; the sixth makes the phone wait, the seventh locks it for the day.
+// Five wrong codes (one code's worth) cost nothing extra, so a code can be guessed wrong until it dies.
 const OTP_FAILURES_BEFORE_BACKOFF = 5;
-const OTP_MAX_FAILURES_PER_DAY = 7;
-const OTP_FAILURE_BACKOFF_SECONDS = 2;
 const SESSION_FEED_MAX_STALENESS_MS = 3000;
 
 const REQUEST_OTP = `mutation($phone: String!) { requestOtp(phone: $phone) { phone expiresAt resendAfterSeconds } }`;
 const VERIFY_OTP = `mutation($phone: String!, $code: String!) { verifyOtp(phone: $phone, code: $code) { token user { id phone name role } } }`;
 const ME = `{ me { id phone name role } }`;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let phoneCounter = 0;
 const runTag = String(Math.floor(Math.random() * 900) + 100);
@@ -62,8 +59,6 @@ describe('auth and whatsapp through the gateway', () => {
         OTP_RATE_LIMIT_PER_PHONE: String(OTP_RATE_LIMIT_PER_PHONE),
         OTP_RATE_LIMIT_PER_ADDRESS: String(OTP_RATE_LIMIT_PER_ADDRESS),
         OTP_FAILURES_BEFORE_BACKOFF: String(OTP_FAILURES_BEFORE_BACKOFF),
-        OTP_MAX_FAILURES_PER_DAY: String(OTP_MAX_FAILURES_PER_DAY),
-        OTP_FAILURE_BACKOFF_SECONDS: String(OTP_FAILURE_BACKOFF_SECONDS),
         SESSION_FEED_MAX_STALENESS_MS: String(SESSION_FEED_MAX_STALENESS_MS),
       },
     });
@@ -144,14 +139,11 @@ describe('auth and whatsapp through the gateway', () => {
     return body;
   }
 
-  /** Polls until `check` passes or the deadline; answers how long it took. */
-  async function eventually(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-    const started = Date.now();
-    while (!(await check())) {
-      if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
-      await sleep(100);
-    }
-    return Date.now() - started;
+  /** Ends the phone's resend wait by moving its code's sending back in the database, instead of waiting. */
+  async function pastResendWait(phone: string): Promise<void> {
+    await authDb((db) =>
+      db.query(`update otp_codes set sent_at = sent_at - interval '1 hour' where phone = $1`, [e164(phone)]),
+    );
   }
 
   it('signs a new number in as a BUYER with the code sent over WhatsApp, then serves me and updateMe', async () => {
@@ -208,7 +200,7 @@ describe('auth and whatsapp through the gateway', () => {
   it("logout ends that token within seconds and leaves the same user's other session working", async () => {
     const phone = freshPhone();
     const first = await login(phone);
-    await sleep(OTP_RESEND_SECONDS * 1000 + 100);
+    await pastResendWait(phone);
     const second = await login(phone);
     expect(second.user.id).toBe(first.user.id);
     expect(await sessionsOf(phone)).toEqual(expect.objectContaining({ sessions: 2 }));
@@ -217,11 +209,11 @@ describe('auth and whatsapp through the gateway', () => {
     expect(loggedOut.errors).toBeUndefined();
     expect(loggedOut.data.logout).toBe(true);
 
-    const took = await eventually(
+    await eventually(
+      'the logged-out token to be refused',
       async () => errorCode(await stack.graphql(ME, {}, { token: first.token })) === 'UNAUTHENTICATED',
       3000,
     );
-    expect(took).toBeLessThan(3000);
     // Refused for every operation, not only auth's: the gateway itself rejects the token.
     expect(errorCode(await stack.graphql(`{ categories { id } }`, {}, { token: first.token }))).toBe('UNAUTHENTICATED');
     expect((await stack.graphql(ME, {}, { token: second.token })).data.me.id).toBe(first.user.id);
@@ -312,17 +304,6 @@ describe('auth and whatsapp through the gateway', () => {
     expect(await sessionsOf(phone)).toEqual(expect.objectContaining({ userExists: false, sessions: 0 }));
   });
 
-  it('refuses an expired code without creating a session', async () => {
-    const phone = freshPhone();
-    await requestOtp(phone);
-    const code = await latestCode(phone);
-    await sleep(OTP_TTL_SECONDS * 1000 + 500);
-    const expired = await verifyOtp(phone, code);
-    expect(errorCode(expired)).toBe('BAD_USER_INPUT');
-    expect(reason(expired)).toBe('OTP_EXPIRED');
-    expect(await sessionsOf(phone)).toEqual(expect.objectContaining({ userExists: false, sessions: 0 }));
-  });
-
   it('refuses a resend within the cool-down and keeps the first code valid', async () => {
     const phone = freshPhone();
     expect((await requestOtp(phone)).errors).toBeUndefined();
@@ -336,25 +317,14 @@ describe('auth and whatsapp through the gateway', () => {
     expect((await verifyOtp(phone, code)).errors).toBeUndefined();
   });
 
-  it('a resend after the cool-down replaces the code: the old one stops working', async () => {
-    const phone = freshPhone();
-    await requestOtp(phone);
-    const oldCode = await latestCode(phone);
-    await sleep(OTP_RESEND_SECONDS * 1000 + 100);
-    expect((await requestOtp(phone)).errors).toBeUndefined();
-    const newCode = await latestCode(phone);
-    if (newCode !== oldCode) expect(reason(await verifyOtp(phone, oldCode))).toBe('OTP_WRONG_CODE');
-    expect((await verifyOtp(phone, newCode)).errors).toBeUndefined();
-  });
-
-  it('limits requests per phone', async () => {
+  it('limits requests per phone, and sends nothing for a refused one', async () => {
     const phone = freshPhone();
     for (let i = 0; i < OTP_RATE_LIMIT_PER_PHONE; i += 1) {
-      if (i > 0) await sleep(OTP_RESEND_SECONDS * 1000 + 100);
+      if (i > 0) await pastResendWait(phone);
       expect((await requestOtp(phone)).errors).toBeUndefined();
     }
     const lastCode = await latestCode(phone);
-    await sleep(OTP_RESEND_SECONDS * 1000 + 100);
+    await pastResendWait(phone);
     const limited = await requestOtp(phone);
     expect(errorCode(limited)).toBe('BAD_USER_INPUT');
     expect(reason(limited)).toBe('RATE_LIMITED');
@@ -390,76 +360,6 @@ describe('auth and whatsapp through the gateway', () => {
       const nextPrefix = await requestFrom('2001:db8:7:2::a', freshPhone());
       expect(nextPrefix.errors).toBeUndefined();
     });
-  });
-
-  it('bounds wrong codes per phone across codes: backoff, then locked for the day even with the right code', async () => {
-    const phone = freshPhone();
-    await requestOtp(phone);
-    const firstCode = await latestCode(phone);
-    for (let attempt = 1; attempt <= OTP_FAILURES_BEFORE_BACKOFF; attempt += 1) {
-      const wrong = await verifyOtp(phone, wrongCodeFor(firstCode));
-      expect(reason(wrong)).toBe('OTP_WRONG_CODE');
-      expect(wrong.errors![0].extensions!.retryAfterSeconds).toBeUndefined();
-    }
-    // A new code does not reset the count: its first wrong guess is the phone's sixth, which makes it wait.
-    await sleep(OTP_RESEND_SECONDS * 1000 + 100);
-    expect((await requestOtp(phone)).errors).toBeUndefined();
-    const code = await latestCode(phone);
-    // Guesses in parallel queue behind each other: one is the sixth wrong code, the rest find the phone waiting.
-    const guesses = await Promise.all([1, 2, 3, 4].map(() => verifyOtp(phone, wrongCodeFor(code))));
-    expect(guesses.map(reason).sort()).toEqual([
-      'OTP_TOO_MANY_FAILURES',
-      'OTP_TOO_MANY_FAILURES',
-      'OTP_TOO_MANY_FAILURES',
-      'OTP_WRONG_CODE',
-    ]);
-    const sixth = guesses.find((guess) => reason(guess) === 'OTP_WRONG_CODE')!;
-    expect(sixth.errors![0].extensions).toEqual(
-      expect.objectContaining({ attemptsLeft: 4, retryAfterSeconds: OTP_FAILURE_BACKOFF_SECONDS }),
-    );
-
-    const waiting = await verifyOtp(phone, code);
-    expect(errorCode(waiting)).toBe('BAD_USER_INPUT');
-    expect(reason(waiting)).toBe('OTP_TOO_MANY_FAILURES');
-    expect(waiting.errors![0].extensions!.retryAfterSeconds).toBeGreaterThanOrEqual(1);
-    expect(waiting.errors![0].extensions!.retryAfterSeconds).toBeLessThanOrEqual(OTP_FAILURE_BACKOFF_SECONDS);
-    expect(reason(await requestOtp(phone))).toBe('OTP_TOO_MANY_FAILURES');
-
-    // Once the wait is over, the seventh wrong code spends the day's budget.
-    const seventh = await eventuallyValue('the backoff to pass', async () => {
-      const guess = await verifyOtp(phone, wrongCodeFor(code));
-      return reason(guess) === 'OTP_WRONG_CODE' && guess;
-    });
-    expect(seventh.errors![0].extensions!.attemptsLeft).toBe(3);
-    expect(seventh.errors![0].extensions!.retryAfterSeconds).toBeGreaterThan(23 * 3600);
-    const locked = await verifyOtp(phone, code);
-    expect(reason(locked)).toBe('OTP_TOO_MANY_FAILURES');
-    expect(locked.errors![0].extensions!.retryAfterSeconds).toBeGreaterThan(23 * 3600);
-    expect(locked.errors![0].message).toMatch(/try again in 24 h/);
-    expect(reason(await requestOtp(phone))).toBe('OTP_TOO_MANY_FAILURES');
-    expect(await sessionsOf(phone)).toEqual(expect.objectContaining({ userExists: false, sessions: 0 }));
-    // The refusals spent none of the code's attempts: only the two wrong guesses did.
-    expect(
-      await authDb(
-        async (db) =>
-          (await db.query('select attempts from otp_codes where phone = $1', [e164(phone)])).rows[0].attempts,
-      ),
-    ).toBe(2);
-
-    // A day later (moved back in the database rather than waited for) the phone may sign in again.
-    await authDb((db) =>
-      db.query(
-        `update otp_failures set window_start = window_start - interval '1 day', retry_at = retry_at - interval '1 day' where phone = $1`,
-        [e164(phone)],
-      ),
-    );
-    expect((await requestOtp(phone)).errors).toBeUndefined();
-    expect((await verifyOtp(phone, await latestCode(phone))).errors).toBeUndefined();
-    expect(
-      await authDb(
-        async (db) => (await db.query('select 1 from otp_failures where phone = $1', [e164(phone)])).rowCount,
-      ),
-    ).toBe(0);
   });
 
   it.each([['not-a-phone'], ['12345'], ['+0812345678'], ['0812']])('refuses the malformed phone %p', async (phone) => {
@@ -599,12 +499,17 @@ describe('auth and whatsapp through the gateway', () => {
       expect(raised).toEqual({ status: 200, body: { id: user.id, role: 'FACTORY_OWNER' } });
 
       let attempt = 0;
-      await eventually(async () => {
-        attempt += 1;
-        return (
-          (await stack.graphql(CREATE_CATEGORY, { name: `Batik ${runTag} ${attempt}` }, { token })).errors === undefined
-        );
-      }, 3000);
+      await eventually(
+        'the raised role to be honoured',
+        async () => {
+          attempt += 1;
+          return (
+            (await stack.graphql(CREATE_CATEGORY, { name: `Batik ${runTag} ${attempt}` }, { token })).errors ===
+            undefined
+          );
+        },
+        3000,
+      );
       expect((await stack.graphql(ME, {}, { token })).data.me.role).toBe('FACTORY_OWNER');
     });
 
@@ -679,10 +584,14 @@ describe('auth and whatsapp through the gateway', () => {
       await stack.internal('auth', 'POST', `/api/auth/users/${owner.user.id}/role`, { role: 'FACTORY_OWNER' });
       const leaver = await login(freshPhone());
       expect((await stack.graphql(`mutation { logout }`, {}, { token: leaver.token })).data.logout).toBe(true);
-      await eventually(async () => (await asHolderOf(leaver.token)).status === 401, 3000);
+      await eventually(
+        'the logged-out token to be refused',
+        async () => (await asHolderOf(leaver.token)).status === 401,
+        3000,
+      );
 
       await stack.stack.kill('auth');
-      const refused = await eventuallyValue('tokens to be refused', async () => {
+      const refused = await eventually('tokens to be refused', async () => {
         const answer = await asHolderOf(owner.token);
         return answer.status !== 200 && answer;
       });
@@ -707,7 +616,11 @@ describe('auth and whatsapp through the gateway', () => {
       // Auth comes back (minting short tokens, for the test below): the new gateway loads what still
       // matters, so the revocation and the role change from before its start both hold.
       await stack.stack.startOne('auth', { JWT_TTL_SECONDS: '3' });
-      await eventually(async () => (await asHolderOf(owner.token)).status === 200, 10_000);
+      await eventually(
+        'tokens to be confirmed again',
+        async () => (await asHolderOf(owner.token)).status === 200,
+        10_000,
+      );
       const created = await stack.graphql(CREATE_CATEGORY, { name: `Songket ${runTag}` }, { token: owner.token });
       expect(created.errors).toBeUndefined();
       const revoked = await asHolderOf(leaver.token);
@@ -736,7 +649,7 @@ describe('auth and whatsapp through the gateway', () => {
       // Newest first: the revocation just made leads.
       expect(current.body.revokedSessions[0].sessionId).toBe(sessionId);
 
-      await eventuallyValue(
+      await eventually(
         'the revocation to be forgotten',
         async () => {
           await directory.refresh();
