@@ -57,19 +57,26 @@ export interface BackgroundTask {
   stop(): Promise<void> | void;
 }
 
-export interface SubgraphDefinition<Loaders> {
+export interface SubgraphDefinition<Loaders, Services = undefined> {
   name: SubgraphName;
   typeDefs: DocumentNode;
   /** The subgraph's codegen-typed resolvers (`Resolvers<SubgraphContext<…>>`). */
   resolvers: object;
   entities: EntityDefinition[];
   migrations: MigrationObject[];
-  createLoaders: (em: EntityManager) => Loaders;
+  /** Per-request loaders (and anything else a request shares between its fields). */
+  createLoaders: (em: EntityManager, deps: SubgraphDeps) => Loaders;
+  /**
+   * Builds, once at start, what resolvers, REST and background work share (a Xendit gateway, the outbox worker):
+   * `context.services` in resolvers, the last argument of `rest` and `background`. A test gives another
+   * implementation (say a PaymentGateway) by starting the definition with its own `init`.
+   */
+  init?: (deps: SubgraphDeps) => Services;
   /** Internal REST endpoints, mounted at the app root (paths start with /api). */
-  rest?: (app: express.Express, deps: SubgraphDeps) => void;
+  rest?: (app: express.Express, deps: SubgraphDeps, services: Services) => void;
   /** Idempotent demo data, run on start when SEED_DEMO_DATA is true. */
   seed?: (em: EntityManager, deps: SubgraphDeps) => Promise<void>;
-  background?: (deps: SubgraphDeps) => Promise<BackgroundTask[]> | BackgroundTask[];
+  background?: (deps: SubgraphDeps, services: Services) => Promise<BackgroundTask[]> | BackgroundTask[];
   /** LISTEN channels whose events feed this subgraph's subscriptions (`context.events`). */
   eventChannels?: string[];
 }
@@ -85,7 +92,9 @@ export interface RunningSubgraph {
  * /graphql (HTTP and graphql-ws), internal REST, `/health`, all on one HTTP server that shuts down
  * gracefully. Everything but `/health` needs the internal token: only the gateway is public.
  */
-export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Loaders>): Promise<RunningSubgraph> {
+export async function startSubgraph<Loaders, Services>(
+  definition: SubgraphDefinition<Loaders, Services>,
+): Promise<RunningSubgraph> {
   const config = loadConfig();
   const logger = createLogger(definition.name, config.LOG_LEVEL);
   const server = await resolveDatabaseServer(config, logger);
@@ -102,6 +111,7 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
   const deps: SubgraphDeps = { name: definition.name, config, orm, databaseUrl, logger, client };
 
   if (definition.seed && config.SEED_DEMO_DATA === 'true') await definition.seed(orm.em.fork(), deps);
+  const services = definition.init?.(deps) as Services;
 
   const schema = buildSubgraphSchema({
     typeDefs: definition.typeDefs,
@@ -118,9 +128,13 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
   const events = definition.eventChannels?.length
     ? await new EventListener(databaseUrl, definition.eventChannels, logger, config.EVENTS_RECONNECT_MAX_MS).start()
     : undefined;
-  const contextFor = (caller: Caller | null, clientAddress?: string): SubgraphContext<Loaders> => {
+  const contextFor = (
+    caller: Caller | null,
+    clientAddress?: string,
+  ): SubgraphContext<Loaders> & { services: Services } => {
     const em = orm.em.fork();
-    return { em, caller, clientAddress, loaders: definition.createLoaders(em), config, client, logger, events };
+    const loaders = definition.createLoaders(em, deps);
+    return { em, caller, clientAddress, loaders, config, client, logger, events, services };
   };
 
   const wsCleanup = useServer(
@@ -170,7 +184,8 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
       next();
     });
   });
-  // Lets tests and benchmarks count statements and fetches per operation (entity batching) and open sockets.
+  // Operator metrics, counters since start: GraphQL requests served, SQL statements sent, open subscription
+  // sockets (a stuck batch or a leak of sockets shows here). Tests read them too, to check entity batching.
   app.get('/internal/metrics', (_req, res) => {
     res.json({ sqlStatements: sqlStatementCounter.count, graphqlRequests, wsConnections: wsServer.clients.size });
   });
@@ -186,7 +201,7 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
     }),
   );
   if (definition.entities.includes(OutboxMessage)) mountDeadLetters(app, deps);
-  definition.rest?.(app, deps);
+  definition.rest?.(app, deps, services);
   app.use((_req: Request, res: express.Response) => sendError(res, 404, 'NOT_FOUND', 'No such endpoint'));
   app.use(restErrorHandler(logger));
 
@@ -195,7 +210,7 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
     httpServer.once('error', reject);
     httpServer.listen(port, resolve);
   });
-  const tasks = definition.background ? await definition.background(deps) : [];
+  const tasks = definition.background ? await definition.background(deps, services) : [];
   const url = `http://localhost:${port}`;
   logger.info({ url }, `${definition.name} subgraph ready`);
 
@@ -212,7 +227,7 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
 }
 
 /** Runs a subgraph as a process (lib/process.ts). */
-export function runSubgraphProcess<Loaders>(definition: SubgraphDefinition<Loaders>): void {
+export function runSubgraphProcess<Loaders, Services>(definition: SubgraphDefinition<Loaders, Services>): void {
   runAsProcess(definition.name, () => startSubgraph(definition));
 }
 

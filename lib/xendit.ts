@@ -6,19 +6,12 @@ import { route, sendError } from './rest';
 
 export const CALLBACK_TOKEN_HEADER = 'x-callback-token';
 
-const clients = new WeakMap<Config, Xendit>();
-
 /**
- * The process's xendit-node client, pointed at XENDIT_API_URL (the local sandbox unless configured): one per
- * config, shared by every subgraph that talks to Xendit (payment's invoices and refunds, settlement's payouts).
+ * A xendit-node client pointed at XENDIT_API_URL (the local sandbox unless configured), for the gateway a
+ * subgraph builds once at start (payment's invoices and refunds, settlement's payouts).
  */
 export function xenditClient(config: Config): Xendit {
-  let client = clients.get(config);
-  if (!client) {
-    client = new Xendit({ secretKey: config.XENDIT_SECRET_KEY, xenditURL: config.xenditApiUrl });
-    clients.set(config, client);
-  }
-  return client;
+  return new Xendit({ secretKey: config.XENDIT_SECRET_KEY, xenditURL: config.xenditApiUrl });
 }
 
 /** xendit-node has no timeout of its own; a hung Xendit must not hold a caller (or a row lock) for ever. */

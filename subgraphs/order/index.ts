@@ -3,7 +3,7 @@ import { OutboxMessage } from '../../lib/outbox';
 import { resolvers } from './resolvers';
 import { createLoaders } from './loaders';
 import { mountRest } from './rest';
-import { outboxWorker } from './worker';
+import { type OrderServices, orderServices } from './worker';
 import { migrations } from './migrations';
 import { Order } from './entities/order.entity';
 import { OrderItem } from './entities/order-item.entity';
@@ -11,7 +11,7 @@ import { OrderStatusChange } from './entities/order-status-change.entity';
 import { OrderService } from './service';
 import { startDrainingTask } from '../../lib/periodic';
 
-export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
+export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>, OrderServices> = {
   name: 'order',
   typeDefs: schemaOf(__dirname),
   resolvers,
@@ -19,8 +19,9 @@ export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
   migrations,
   createLoaders,
   rest: mountRest,
-  background: (deps) => [
-    outboxWorker(deps),
+  init: orderServices,
+  background: (deps, { outbox }) => [
+    outbox,
     startDrainingTask(
       'unpaid hold sweep',
       deps.config.UNPAID_SWEEP_MS,

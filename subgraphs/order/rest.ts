@@ -2,18 +2,18 @@ import type express from 'express';
 import { jsonRouter, route } from '../../lib/rest';
 import type { SubgraphDeps } from '../../lib/subgraph-server';
 import { OrderService } from './service';
-import { flushSoon } from './worker';
+import { flushSoon, type OrderServices } from './worker';
 import { orderPath, orderShipmentStatusPath } from '../../lib/contracts/order';
 
 /** Internal REST (docs/internal-api.md): bulk orders, payment and shipment callbacks, order summary. */
-export function mountRest(app: express.Express, deps: SubgraphDeps) {
+export function mountRest(app: express.Express, deps: SubgraphDeps, services: OrderServices) {
   const service = () => new OrderService(deps.orm.em.fork(), deps.client, deps.config, deps.logger);
   const router = jsonRouter();
   router.post(
     '/bulk',
     route(async (req) => {
       const result = await service().createBulkOrders(req.body);
-      flushSoon(deps);
+      flushSoon(services, deps.logger);
       return result;
     }),
   );
@@ -21,7 +21,7 @@ export function mountRest(app: express.Express, deps: SubgraphDeps) {
     '/payment-status',
     route(async (req) => {
       const result = await service().applyPaymentStatus(req.body);
-      flushSoon(deps);
+      flushSoon(services, deps.logger);
       return result;
     }),
   );
@@ -32,7 +32,7 @@ export function mountRest(app: express.Express, deps: SubgraphDeps) {
     orderShipmentStatusPath(':orderId'),
     route(async (req) => {
       const result = await service().applyShipmentStatus(String(req.params.orderId), req.body);
-      flushSoon(deps);
+      flushSoon(services, deps.logger);
       return result;
     }),
   );

@@ -3,8 +3,7 @@ import { OutboxMessage, startOutboxWorker } from '../../lib/outbox';
 import { resolvers } from './resolvers';
 import { createLoaders } from './loaders';
 import { mountRest } from './rest';
-import { completeWalletRefund } from './service';
-import { xenditGateway } from './xendit';
+import { completeWalletRefund, type PaymentDeps, paymentDeps } from './service';
 import { XenditWebhooks } from './webhooks';
 import { startPeriodicTask } from '../../lib/periodic';
 import { migrations } from './migrations';
@@ -16,7 +15,7 @@ import { WebhookEvent } from './entities/webhook-event.entity';
 import { PaymentStatusChange } from './entities/payment-status-change.entity';
 import { RefundStatusChange } from './entities/refund-status-change.entity';
 
-export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
+export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>, PaymentDeps> = {
   name: 'payment',
   typeDefs: schemaOf(__dirname),
   resolvers,
@@ -32,23 +31,21 @@ export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
   ],
   migrations,
   createLoaders,
-  rest: (app, deps) => mountRest(app, deps),
-  background: (deps) => {
-    const gateway = xenditGateway(deps.config);
-    return [
-      startOutboxWorker(deps, { onDelivered: completeWalletRefund }),
-      startPeriodicTask(
-        'refund reconciliation',
-        deps.config.REFUND_RECONCILE_MS,
-        () =>
-          new XenditWebhooks(deps.orm.em.fork(), deps.logger).reconcileOverdueRefunds(
-            gateway,
-            deps.config.REFUND_CALLBACK_GRACE_MS,
-          ),
-        deps.logger,
-      ),
-    ];
-  },
+  init: (deps) => paymentDeps(deps.config, deps.logger),
+  rest: mountRest,
+  background: (deps, { gateway }) => [
+    startOutboxWorker(deps, { onDelivered: completeWalletRefund }),
+    startPeriodicTask(
+      'refund reconciliation',
+      deps.config.REFUND_RECONCILE_MS,
+      () =>
+        new XenditWebhooks(deps.orm.em.fork(), deps.logger).reconcileOverdueRefunds(
+          gateway,
+          deps.config.REFUND_CALLBACK_GRACE_MS,
+        ),
+      deps.logger,
+    ),
+  ],
 };
 
 if (require.main === module) runSubgraphProcess(subgraph);

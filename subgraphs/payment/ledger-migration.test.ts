@@ -6,7 +6,8 @@ import { newId } from '../../lib/ids';
 import { capturingLogger } from '../../test/support/logs';
 import { subgraph } from './index';
 import { migrations } from './migrations';
-import { PaymentService } from './service';
+import { PaymentService, paymentDeps } from './service';
+import { loadConfig } from '../../lib/config';
 import { FactoryMoneyService } from './factory-money';
 
 /**
@@ -78,11 +79,13 @@ describe('payment migration: factory_payable to the seller accounts', () => {
     expect((await db.query('select earnings_status from payments where id = $1', [regular])).rows).toEqual([
       { earnings_status: 'PENDING' },
     ]);
-    expect(await new PaymentService(orm.em.fork()).ledgerInvariants()).toMatchObject({
-      ok: true,
-      factoryMismatches: [],
-      factories: [{ factoryId, released: 90000, commission: 0, available: 90000, inPayout: 0, paidOut: 0 }],
-    });
+    expect(await new PaymentService(orm.em.fork(), paymentDeps(loadConfig(), logger)).ledgerInvariants()).toMatchObject(
+      {
+        ok: true,
+        factoryMismatches: [],
+        factories: [{ factoryId, released: 90000, commission: 0, available: 90000, inPayout: 0, paidOut: 0 }],
+      },
+    );
     expect(await new FactoryMoneyService(orm.em.fork()).balance(factoryId)).toMatchObject({
       pending: 150000,
       available: 90000,

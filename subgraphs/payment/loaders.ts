@@ -4,6 +4,7 @@ import { childrenLoader, entityLoader } from '../../lib/loaders';
 import type { SubgraphContext } from '../../lib/context';
 import { Payment } from './entities/payment.entity';
 import { Refund } from './entities/refund.entity';
+import type { PaymentDeps } from './service';
 
 export function createLoaders(em: EntityManager) {
   return {
@@ -17,4 +18,4 @@ export function createLoaders(em: EntityManager) {
   };
 }
 
-export type PaymentContext = SubgraphContext<ReturnType<typeof createLoaders>>;
+export type PaymentContext = SubgraphContext<ReturnType<typeof createLoaders>> & { services: PaymentDeps };

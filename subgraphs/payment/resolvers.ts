@@ -7,9 +7,10 @@ import { isId } from '../../lib/ids';
 export const resolvers: Resolvers = {
   DateTime,
   Query: {
-    myPayments: (_root, args, { em, caller }) =>
-      new PaymentService(em).myPayments(requireCaller(caller), { first: args.first, after: args.after }),
-    payment: (_root, { id }, { em, caller }) => new PaymentService(em).payment(requireCaller(caller), id),
+    myPayments: (_root, args, { em, caller, services }) =>
+      new PaymentService(em, services).myPayments(requireCaller(caller), { first: args.first, after: args.after }),
+    payment: (_root, { id }, { em, caller, services }) =>
+      new PaymentService(em, services).payment(requireCaller(caller), id),
   },
   Payment: {
     // References come from other subgraphs' fields (e.g. a join's payment); only the buyer or an admin sees one.

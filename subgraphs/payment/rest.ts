@@ -2,7 +2,7 @@ import express from 'express';
 import { route } from '../../lib/rest';
 import { xenditCallback } from '../../lib/xendit';
 import type { SubgraphDeps } from '../../lib/subgraph-server';
-import { PaymentService } from './service';
+import { type PaymentDeps, PaymentService } from './service';
 import { FactoryMoneyService } from './factory-money';
 import {
   factoryBalancePath,
@@ -12,27 +12,15 @@ import {
   REFUND_ORDER_PATH,
 } from '../../lib/contracts/seller';
 import { XenditWebhooks } from './webhooks';
-import { type PaymentGateway, xenditGateway } from './xendit';
 
 /** Internal REST (docs/internal-api.md, payment) and the Xendit callbacks the gateway forwards. */
-export function mountRest(
-  app: express.Express,
-  deps: SubgraphDeps,
-  gateway: PaymentGateway = xenditGateway(deps.config),
-) {
-  const { orm, config, logger } = deps;
-  const regularInvoiceSeconds = Math.max(1, Math.round(config.UNPAID_HOLD_MINUTES * 60));
-  const service = () =>
-    new PaymentService(orm.em.fork(), gateway, logger, { regularInvoiceSeconds, feeBps: config.PLATFORM_FEE_BPS });
+export function mountRest(app: express.Express, { orm, config, logger }: SubgraphDeps, payment: PaymentDeps) {
+  const service = () => new PaymentService(orm.em.fork(), payment);
   const factoryMoney = () => new FactoryMoneyService(orm.em.fork());
 
   const webhooks = () => new XenditWebhooks(orm.em.fork(), logger);
   app.post('/api/webhooks/xendit/invoice', ...xenditCallback(config, (body) => webhooks().invoice(body)));
   app.post('/api/webhooks/xendit/refund', ...xenditCallback(config, (body) => webhooks().refund(body)));
-  // The benchmark's baseline: the same process and middleware, no work.
-  app.post('/api/webhooks/noop', express.raw({ type: () => true, limit: '1mb' }), (_req, res) => {
-    res.json({ ok: true });
-  });
 
   const json = express.json({ limit: '1mb' });
   app.post(

@@ -30,10 +30,8 @@ import {
 } from './effects';
 import { factoryFigures, type FactoryFiguresRow } from './factory-money';
 import type { OrderEarnings, RefundOrderAnswer, RefundView } from '../../lib/contracts/seller';
-import { type PaymentGateway, REFUND_REASONS, type RefundReason } from './xendit';
-
-/** Regular invoices stay payable for a day (Xendit's default) unless the service is given the unpaid hold. */
-const REGULAR_INVOICE_SECONDS = 24 * 3600;
+import { type PaymentGateway, REFUND_REASONS, type RefundReason, xenditGateway } from './xendit';
+import type { Config } from '../../lib/config';
 
 /** The reason of the automatic refund of money paid after its payment expired (webhooks.ts). */
 export const LATE_PAYMENT_REASON = 'LATE_PAYMENT';
@@ -174,24 +172,31 @@ export async function completeWalletRefund(tx: EntityManager, message: OutboxMes
   await notifyBuyer(tx, 'REFUND_COMPLETED', payment, { refundId: refund.id });
 }
 
-export interface PaymentServiceOptions {
+/** What payment's services are given once at start (index.ts): the gateway to Xendit and the settings they apply. */
+export interface PaymentDeps {
+  gateway: PaymentGateway;
+  logger: Logger;
   /** How long a regular order's invoice stays payable: the order's unpaid hold (UNPAID_HOLD_MINUTES). */
-  regularInvoiceSeconds?: number;
+  regularInvoiceSeconds: number;
   /** The platform's commission on every release to a factory (PLATFORM_FEE_BPS). */
-  feeBps?: number;
+  feeBps: number;
+}
+
+/** Payment's dependencies as production has them: Xendit (XENDIT_API_URL) and the configured hold and fee. */
+export function paymentDeps(config: Config, logger: Logger): PaymentDeps {
+  return {
+    gateway: xenditGateway(config),
+    logger,
+    regularInvoiceSeconds: Math.max(1, Math.round(config.UNPAID_HOLD_MINUTES * 60)),
+    feeBps: config.PLATFORM_FEE_BPS,
+  };
 }
 
 export class PaymentService {
-  private readonly regularInvoiceSeconds: number;
-
   constructor(
     private readonly em: EntityManager,
-    private readonly gateway?: PaymentGateway,
-    private readonly logger?: Logger,
-    private readonly options: PaymentServiceOptions = {},
-  ) {
-    this.regularInvoiceSeconds = options.regularInvoiceSeconds ?? REGULAR_INVOICE_SECONDS;
-  }
+    private readonly deps: PaymentDeps,
+  ) {}
 
   /** POST /api/payments — one payment per order; a retry answers the same payment and invoice. */
   async createRegular(input: unknown): Promise<PaymentCreated> {
@@ -248,7 +253,7 @@ export class PaymentService {
     where: { orderId: string } | { participantId: string },
     expected: { userId: string; amount: number },
   ): Promise<Payment> {
-    const gateway = this.requireGateway();
+    const { gateway } = this.deps;
     const payment = await this.em.fork().findOneOrFail(Payment, where);
     if (payment.userId !== expected.userId || payment.amount !== expected.amount) {
       throw conflict('A payment with this key already exists for a different buyer or amount');
@@ -256,7 +261,7 @@ export class PaymentService {
     if (payment.invoiceUrl || payment.status !== 'PENDING') return payment;
     const seconds = payment.expiresAt
       ? Math.floor((payment.expiresAt.getTime() - Date.now()) / 1000)
-      : this.regularInvoiceSeconds;
+      : this.deps.regularInvoiceSeconds;
     if (seconds < 1) throw badInput('expiresAt: the session has already ended');
     const invoice =
       (await gateway.findPendingInvoice(payment.id, payment.amount)) ??
@@ -292,7 +297,7 @@ export class PaymentService {
    */
   async expireSession(input: unknown): Promise<{ expired: number; next?: string }> {
     const { sessionId, after, limit } = parseInput(expireSessionSchema, input);
-    const gateway = this.requireGateway();
+    const { gateway } = this.deps;
     const pending = await this.em.find(
       Payment,
       { sessionId, isInEscrow: true, status: 'PENDING', ...(after ? { id: { $gt: after } } : {}) },
@@ -324,7 +329,7 @@ export class PaymentService {
    */
   async abandon(input: unknown): Promise<{ status: string }> {
     const where = parseInput(abandonSchema, input);
-    const gateway = this.requireGateway();
+    const { gateway } = this.deps;
     const payment = await this.em.fork().findOne(Payment, where);
     if (!payment) return { status: 'NONE' };
     const claimed =
@@ -337,7 +342,7 @@ export class PaymentService {
       current.invoiceId &&
       (await gateway.expireInvoice(current.invoiceId)) === 'PAID'
     ) {
-      this.logger?.warn(
+      this.deps.logger.warn(
         { paymentId: current.id, ...where },
         'an abandoned payment was paid; its PAID callback will refund it',
       );
@@ -352,7 +357,7 @@ export class PaymentService {
    */
   async releaseEscrow(input: unknown): Promise<{ released: number }> {
     const { sessionId } = parseInput(sessionSchema, input);
-    const feeBps = this.requireFee();
+    const { feeBps } = this.deps;
     return this.em.transactional(async (tx) => {
       const rows = await tx.execute(
         `update payments set escrow_status = 'RELEASED', released_at = now(), updated_at = now()
@@ -380,7 +385,7 @@ export class PaymentService {
    */
   async refundSession(input: unknown): Promise<{ refunds: RefundView[]; more?: true }> {
     const { sessionId, reason, limit } = parseInput(refundSessionSchema, input);
-    const gateway = this.requireGateway();
+    const { gateway } = this.deps;
     const refundable = statesLeadingTo(ESCROW_TRANSITIONS, 'REFUNDED');
     await this.em.fork().transactional(async (tx) => {
       const rows = await tx.execute(
@@ -440,7 +445,7 @@ export class PaymentService {
    */
   async sendRefund(input: unknown): Promise<RefundView> {
     const { refundId } = parseInput(refundIdSchema, input);
-    const gateway = this.requireGateway();
+    const { gateway } = this.deps;
     const refund = await this.em.fork().findOne(Refund, { id: refundId });
     if (!refund) throw notFound('No refund with this id');
     if (refund.destination === 'ORIGINAL_METHOD' && refund.status === 'PENDING' && !refund.xenditRefundId)
@@ -472,7 +477,7 @@ export class PaymentService {
       if (!(status >= 400 && status < 500 && status !== 409 && status !== 429)) throw error;
       // Xendit refused this refund for good: the money stays in buyer_refunds for an operator.
       const code = String((error as { errorCode?: unknown }).errorCode ?? status);
-      this.logger?.error({ refundId: refund.id, code }, 'Xendit refused a refund');
+      this.deps.logger.error({ refundId: refund.id, code }, 'Xendit refused a refund');
       await transition(this.em.fork(), Refund, refund.id, 'FAILED', {
         table: REFUND_TRANSITIONS,
         set: { failureCode: code },
@@ -488,7 +493,7 @@ export class PaymentService {
    */
   async orderDelivered(orderId: string): Promise<OrderEarnings> {
     if (!isId(orderId)) throw notFound('No payment for this order');
-    const feeBps = this.requireFee();
+    const { feeBps } = this.deps;
     return this.em.fork().transactional(async (tx) => {
       const payment = await tx.findOne(Payment, { orderId });
       if (!payment) throw notFound('No payment for this order');
@@ -659,16 +664,6 @@ export class PaymentService {
       [account],
     );
     return { account, balance: Number(rows[0]?.total ?? 0) };
-  }
-
-  private requireFee(): number {
-    if (this.options.feeBps === undefined) throw new Error('PaymentService needs the platform fee for this operation');
-    return this.options.feeBps;
-  }
-
-  private requireGateway(): PaymentGateway {
-    if (!this.gateway) throw new Error('PaymentService needs a PaymentGateway for this operation');
-    return this.gateway;
   }
 
   // GraphQL reads.

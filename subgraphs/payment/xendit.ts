@@ -41,19 +41,8 @@ export interface GatewayRefund {
 export const REFUND_REASONS = ['FRAUDULENT', 'DUPLICATE', 'REQUESTED_BY_CUSTOMER', 'CANCELLATION', 'OTHERS'] as const;
 export type RefundReason = (typeof REFUND_REASONS)[number];
 
-const gateways = new WeakMap<Config, PaymentGateway>();
-
-/** The process's Xendit client (one per config: REST handlers and background work share it). */
+/** Payment's gateway to Xendit, built once at start (index.ts) and shared by REST handlers and background work. */
 export function xenditGateway(config: Config): PaymentGateway {
-  let gateway = gateways.get(config);
-  if (!gateway) {
-    gateway = createXenditGateway(config);
-    gateways.set(config, gateway);
-  }
-  return gateway;
-}
-
-function createXenditGateway(config: Config): PaymentGateway {
   const xendit = xenditClient(config);
   const ms = config.HTTP_TIMEOUT_MS;
   const toInvoice = (invoice: { id?: string; invoiceUrl: string; status: string; amount: number }): GatewayInvoice => ({

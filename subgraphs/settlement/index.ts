@@ -9,12 +9,13 @@ import { SettlementService } from './service';
 import { PayoutWebhooks } from './webhooks';
 import { payoutGateway } from './xendit';
 import { PAYOUT_UPDATED } from './payouts';
+import type { SettlementServices } from './loaders';
 import { PayoutAccount } from './entities/payout-account.entity';
 import { Payout } from './entities/payout.entity';
 import { PayoutStatusChange } from './entities/payout-status-change.entity';
 import { WebhookEvent } from './entities/webhook-event.entity';
 
-export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
+export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>, SettlementServices> = {
   name: 'settlement',
   typeDefs: schemaOf(__dirname),
   resolvers,
@@ -23,8 +24,8 @@ export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>> = {
   createLoaders,
   rest: mountRest,
   eventChannels: [PAYOUT_UPDATED],
-  background: (deps) => {
-    const gateway = payoutGateway(deps.config);
+  init: ({ config }) => ({ gateway: payoutGateway(config) }),
+  background: (deps, { gateway }) => {
     const { client, config, logger } = deps;
     return [
       startOutboxWorker(deps),

@@ -5,33 +5,20 @@ import { SettlementService } from './service';
 import { PAYOUT_CHANNELS, maskAccountNumber } from './channels';
 import { PAYOUT_UPDATED, type PayoutUpdatedEvent } from './payouts';
 import { Payout } from './entities/payout.entity';
-import { payoutGateway } from './xendit';
 import { requireCaller } from '../../lib/context';
 import { DateTime } from '../../lib/scalars';
-import { FactoryAccess } from '../../lib/factory-access';
 
 const service = (ctx: SettlementContext) =>
   new SettlementService(ctx.em, {
     client: ctx.client,
     config: ctx.config,
-    gateway: payoutGateway(ctx.config),
+    gateway: ctx.services.gateway,
     logger: ctx.logger,
   });
 
-/** One ownership lookup per request, however many factory fields ask. */
-const accesses = new WeakMap<SettlementContext, FactoryAccess>();
-function access(ctx: SettlementContext): FactoryAccess {
-  let found = accesses.get(ctx);
-  if (!found) {
-    found = new FactoryAccess(ctx.client);
-    accesses.set(ctx, found);
-  }
-  return found;
-}
-
 /** Whether the caller may see the factory's money: its owner or an admin; anyone else (or nobody) may not. */
 const mayManage = (ctx: SettlementContext, factoryId: string) =>
-  ctx.caller ? access(ctx).canManage(ctx.caller, factoryId) : Promise.resolve(false);
+  ctx.caller ? ctx.loaders.factoryAccess.canManage(ctx.caller, factoryId) : Promise.resolve(false);
 
 export const resolvers: Resolvers = {
   DateTime,
@@ -41,19 +28,19 @@ export const resolvers: Resolvers = {
   Mutation: {
     setPayoutAccount: async (_root, { input }, ctx) => {
       const caller = requireCaller(ctx.caller);
-      await access(ctx).assertCanManage(caller, input.factoryId, 'this factory');
+      await ctx.loaders.factoryAccess.assertCanManage(caller, input.factoryId, 'this factory');
       return service(ctx).setPayoutAccount(caller.userId, input);
     },
     requestPayout: async (_root, { input }, ctx) => {
       const caller = requireCaller(ctx.caller);
-      await access(ctx).assertCanManage(caller, input.factoryId, 'this factory');
+      await ctx.loaders.factoryAccess.assertCanManage(caller, input.factoryId, 'this factory');
       return service(ctx).requestPayout(caller.userId, input);
     },
   },
   Subscription: {
     payoutUpdated: {
       subscribe: async (root, args, ctx, info) => {
-        await access(ctx).assertCanManage(requireCaller(ctx.caller), args.factoryId, 'this factory');
+        await ctx.loaders.factoryAccess.assertCanManage(requireCaller(ctx.caller), args.factoryId, 'this factory');
         return withFilter(
           () => ctx.events!.subscribe(PAYOUT_UPDATED),
           (event?: Record<string, unknown>, vars?: { factoryId: string }) => event?.factoryId === vars?.factoryId,
@@ -71,7 +58,7 @@ export const resolvers: Resolvers = {
     balance: async (factory, _args, ctx) =>
       (await mayManage(ctx, factory.id!)) ? service(ctx).balanceOf(factory.id!) : null,
     payouts: async (factory, args, ctx) => {
-      await access(ctx).assertCanManage(requireCaller(ctx.caller), factory.id!, 'this factory');
+      await ctx.loaders.factoryAccess.assertCanManage(requireCaller(ctx.caller), factory.id!, 'this factory');
       return service(ctx).payouts(factory.id!, { first: args.first, after: args.after });
     },
   },

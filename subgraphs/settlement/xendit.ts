@@ -47,19 +47,8 @@ export class PayoutRefused extends Error {
  */
 const REFUSING_STATUSES = new Set([400, 403, 404, 422]);
 
-const gateways = new WeakMap<Config, PayoutGateway>();
-
-/** The process's Xendit Payouts client (one per config: mutations and background work share it). */
+/** Settlement's gateway to Xendit Payouts, built once at start (index.ts) for mutations and background work. */
 export function payoutGateway(config: Config): PayoutGateway {
-  let gateway = gateways.get(config);
-  if (!gateway) {
-    gateway = createPayoutGateway(config);
-    gateways.set(config, gateway);
-  }
-  return gateway;
-}
-
-function createPayoutGateway(config: Config): PayoutGateway {
   const payouts = xenditClient(config).Payout;
   const ms = config.HTTP_TIMEOUT_MS;
   const toRemote = (payout: {
