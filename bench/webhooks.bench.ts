@@ -1,4 +1,6 @@
+import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { Client, Pool } from 'pg';
 import { withDatabase } from '../lib/database';
 import { startBenchStack } from './bench-stack';
@@ -8,11 +10,12 @@ import { SANDBOX_BUSINESS_ID } from '../sandbox/xendit-account';
 import type { PayoutCallbackBody } from '../sandbox/xendit-payouts';
 
 /**
- * `npm run bench:webhooks`: Xendit callbacks per second through the gateway shim, next to a bare POST to a
- * do-nothing endpoint of the payment process. PAID invoice callbacks into payment (token check, dedupe insert,
- * claim, ledger group, outbox rows in one transaction); then payout.succeeded callbacks into settlement (token
- * check, dedupe by webhook-id, claim ACCEPTED → SUCCEEDED, outbox message to payment and owner notice in one
- * transaction), each payout made from one of those payments' money. Loopback only; bounded in count and time.
+ * `npm run bench:webhooks`: Xendit callbacks per second through the gateway shim, next to a baseline: the same
+ * POSTs to a do-nothing Express route with the callbacks' raw body parsing, in a process of its own
+ * (bench/baseline-server.ts), so the rows say what the callbacks' work costs beyond HTTP and Express. PAID
+ * invoice callbacks into payment (token check, dedupe insert, claim, ledger group, outbox rows in one
+ * transaction); then payout.succeeded callbacks into settlement (token check, dedupe by webhook-id, claim
+ * ACCEPTED → SUCCEEDED, outbox message to payment and owner notice in one transaction), each payout made from one of those payments' money. Loopback only; bounded in count and time.
  * BENCH_CALLBACKS (distinct invoices and payouts, default 500), BENCH_DUPLICATES (default 200),
  * BENCH_CONCURRENCY (default 16).
  */
@@ -83,7 +86,18 @@ function payoutSucceeded(payout: { id: string; xenditPayoutId: string }): string
   return JSON.stringify(body);
 }
 
+/** Starts bench/baseline-server.ts and answers its URL. */
+async function startBaseline(): Promise<{ url: string; child: ChildProcess }> {
+  const child = fork(path.join(__dirname, 'baseline-server.ts'), { execArgv: ['--import', 'tsx'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (message: { port: number }) => resolve(message.port));
+    child.once('exit', (code) => reject(new Error(`the baseline server exited (${code})`)));
+  });
+  return { url: `http://127.0.0.1:${port}/`, child };
+}
+
 async function main() {
+  const baseline = await startBaseline();
   const bench = await startBenchStack({
     subgraphs: ['payment', 'notification', 'settlement'],
     gateway: true,
@@ -125,11 +139,10 @@ async function main() {
     );
     const webhook = `${stack.urlOf('gateway')}/api/webhooks/xendit/invoice`;
     const callbackHeaders = { 'x-callback-token': CALLBACK_TOKEN };
-    const noop = `${stack.urlOf('payment')}/api/webhooks/noop`;
-    const noopHeaders = { 'x-internal-token': INTERNAL_TOKEN };
+    const internalHeaders = { 'x-internal-token': INTERNAL_TOKEN };
 
-    await runBounded(50, () => post(noop, '{}', noopHeaders)); // warm-up
-    const noopRate = await runBounded(DISTINCT, () => post(noop, bodies[0], noopHeaders));
+    await runBounded(50, () => post(baseline.url, '{}', {})); // warm-up
+    const baselineRate = await runBounded(DISTINCT, () => post(baseline.url, bodies[0], callbackHeaders));
     const callbackRate = await runBounded(DISTINCT, (i) => post(webhook, bodies[i], callbackHeaders));
     const duplicateRate = await runBounded(DUPLICATES, (i) => post(webhook, bodies[i % DISTINCT], callbackHeaders));
 
@@ -137,7 +150,7 @@ async function main() {
     const [{ groups }] = (await db.query('select count(distinct group_id)::int as groups from transaction_ledger'))
       .rows;
     const invariants = (await (
-      await fetch(`${stack.urlOf('payment')}/api/payments/ledger/invariants`, { headers: noopHeaders })
+      await fetch(`${stack.urlOf('payment')}/api/payments/ledger/invariants`, { headers: internalHeaders })
     ).json()) as { ok: boolean };
     if (paid !== DISTINCT || groups !== DISTINCT || !invariants.ok) {
       throw new Error(`wrong effect: ${paid} paid, ${groups} ledger groups, invariants ${JSON.stringify(invariants)}`);
@@ -148,7 +161,7 @@ async function main() {
     const internal = async (path: string, body?: unknown) => {
       const response = await fetch(`${stack.urlOf('payment')}${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...noopHeaders },
+        headers: { 'content-type': 'application/json', ...internalHeaders },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       if (response.status !== 200) throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
@@ -195,10 +208,10 @@ async function main() {
       return rows[0].waiting === 0;
     }, 'settlement to book every payout at payment');
     const balance = (await (
-      await fetch(`${stack.urlOf('payment')}${factoryBalancePath(payouts[0].factoryId)}`, { headers: noopHeaders })
+      await fetch(`${stack.urlOf('payment')}${factoryBalancePath(payouts[0].factoryId)}`, { headers: internalHeaders })
     ).json()) as { paidOut: number; inPayout: number };
     const payoutInvariants = (await (
-      await fetch(`${stack.urlOf('payment')}/api/payments/ledger/invariants`, { headers: noopHeaders })
+      await fetch(`${stack.urlOf('payment')}/api/payments/ledger/invariants`, { headers: internalHeaders })
     ).json()) as { ok: boolean };
     if (balance.paidOut !== PAYOUT_AMOUNT || balance.inPayout !== 0 || !payoutInvariants.ok) {
       throw new Error(
@@ -207,11 +220,11 @@ async function main() {
     }
 
     const row = (name: string, rate: number) =>
-      `${name.padEnd(44)} ${rate.toFixed(0).padStart(7)} /s   ${(rate / noopRate).toFixed(3)}× no-op`;
+      `${name.padEnd(44)} ${rate.toFixed(0).padStart(7)} /s   ${(rate / baselineRate).toFixed(3)}× baseline`;
     console.log(
       `webhooks benchmark: ${DISTINCT} distinct + ${DUPLICATES} duplicate PAID and payout.succeeded callbacks, concurrency ${CONCURRENCY}`,
     );
-    console.log(row('no-op POST on payment (baseline)', noopRate));
+    console.log(row('baseline: do-nothing Express POST, raw body', baselineRate));
     console.log(row('PAID callbacks via gateway (first delivery)', callbackRate));
     console.log(row('PAID callbacks via gateway (duplicates)', duplicateRate));
     console.log(row('payout.succeeded via gateway (first delivery)', payoutRate));
@@ -222,6 +235,7 @@ async function main() {
     await settlementDb.end().catch(() => undefined);
     await db.end().catch(() => undefined);
     await bench.stop();
+    baseline.child.kill();
   }
 }
 
