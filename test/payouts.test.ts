@@ -4,7 +4,7 @@ import {
   subgraphSocket,
   type TestStack,
   errorCode,
-  type GraphQLResponse,
+  ok,
   TEST_CALLBACK_TOKEN,
   TEST_INTERNAL_TOKEN,
 } from './support/e2e';
@@ -22,7 +22,6 @@ const OWNER: Caller = { userId: DEMO_OWNERS[0].id, role: 'FACTORY_OWNER' };
 const OTHER_FACTORY = DEMO_FACTORIES[1];
 const OTHER_OWNER: Caller = { userId: DEMO_OWNERS[1].id, role: 'FACTORY_OWNER' };
 const PRODUCT = DEMO_PRODUCTS.find((product) => product.factoryId === FACTORY.id)!;
-const XENDIT_KEY = 'xnd_development_sandbox_key';
 const SALE = 10 * 50_000;
 
 const REQUEST_PAYOUT = `mutation ($input: RequestPayoutInput!) {
@@ -57,24 +56,8 @@ describe('payouts', () => {
   let stack: TestStack;
   let settlementDb: PgClient;
 
-  const ok = <T = any>(result: GraphQLResponse<T>): T => {
-    if (result.errors?.length) throw new Error(JSON.stringify(result.errors));
-    return result.data as T;
-  };
   const gql = (query: string, variables: Record<string, unknown>, caller?: Caller) =>
     stack.graphql(query, variables, caller ? { caller } : undefined);
-  const sandbox = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${stack.sandboxUrl}${path}`, {
-      method,
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Basic ${Buffer.from(`${XENDIT_KEY}:`).toString('base64')}`,
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
-  };
   /** A callback as Xendit posts it, at the public gateway. */
   const postCallback = async (body: unknown, token = TEST_CALLBACK_TOKEN, headers: Record<string, string> = {}) => {
     const response = await fetch(`${stack.gatewayUrl}/api/webhooks/xendit/payout`, {
@@ -105,7 +88,7 @@ describe('payouts', () => {
   const setAccount = (input: Record<string, unknown>, caller = OWNER) =>
     gql(SET_ACCOUNT, { input: { factoryId: FACTORY.id, accountHolderName: 'Budi Santoso', ...input } }, caller);
   const sandboxPayouts = async (filter: string) =>
-    (await sandbox('GET', `/__sandbox/xendit/payouts?${filter}`)).body.payouts as {
+    (await stack.sandbox('GET', `/__sandbox/xendit/payouts?${filter}`)).body.payouts as {
       payout: { id: string; status: string; amount: number };
     }[];
   /** The types of the owner's in-app notices whose text mentions `fragment`. */
@@ -343,7 +326,7 @@ describe('payouts', () => {
     expect(await sandboxPayouts(`reference_id=${payout.id}`)).toHaveLength(1);
 
     // Xendit delivering the same event again (same webhook-id) is a duplicate: nothing moves.
-    const redelivered = await sandbox(
+    const redelivered = await stack.sandbox(
       'POST',
       `/__sandbox/xendit/payouts/${encodeURIComponent(
         (await sandboxPayouts(`reference_id=${payout.id}`))[0].payout.id,
@@ -365,7 +348,7 @@ describe('payouts', () => {
     expect(await balance()).toMatchObject({ available: before.available - 20_000, paidOut: before.paidOut + 20_000 });
 
     // The bank returns it (REVERSED after SUCCEEDED is legal): the money is available again.
-    await sandbox('POST', `/__sandbox/xendit/payouts/${encodeURIComponent(xenditId)}/reverse`);
+    await stack.sandbox('POST', `/__sandbox/xendit/payouts/${encodeURIComponent(xenditId)}/reverse`);
     await waitStatus(payout.id, 'REVERSED');
     await eventually('reversal booked', async () => (await balance()).available === before.available);
     expect(await balance()).toEqual(before);
@@ -417,9 +400,10 @@ describe('payouts', () => {
     ok(await setAccount({ channelCode: 'ID_BCA', accountNumber: '1234567890' }));
     const before = await balance();
     // Xendit makes the payout at once but its answer is late; its outcome's callback waits.
-    expect((await sandbox('POST', '/__sandbox/xendit/payout-callbacks/hold')).status).toBeLessThan(300);
+    expect((await stack.sandbox('POST', '/__sandbox/xendit/payout-callbacks/hold')).status).toBeLessThan(300);
     expect(
-      (await sandbox('POST', '/__sandbox/xendit/slowdowns', { delayMs: 5000, path: 'payouts', when: 'after' })).status,
+      (await stack.sandbox('POST', '/__sandbox/xendit/slowdowns', { delayMs: 5000, path: 'payouts', when: 'after' }))
+        .status,
     ).toBe(204);
     const answer = requestPayout(12_000, 'crash-payout');
     await eventually('the payout made at Xendit', async () =>
@@ -435,7 +419,7 @@ describe('payouts', () => {
     expect((await sandboxPayouts('')).filter((record) => record.payout.amount === 12_000)).toHaveLength(1);
     expect(ok(await requestPayout(12_000, 'crash-payout')).requestPayout.id).toBe(row.id);
 
-    expect((await sandbox('POST', '/__sandbox/xendit/payout-callbacks/release')).status).toBe(200);
+    expect((await stack.sandbox('POST', '/__sandbox/xendit/payout-callbacks/release')).status).toBe(200);
     await waitStatus(row.id, 'SUCCEEDED');
     await eventually('paid out once', async () => (await balance()).paidOut === before.paidOut + 12_000);
     expect(await balance()).toEqual({
@@ -449,12 +433,12 @@ describe('payouts', () => {
   it('fails a payout Xendit refuses, and resumes one Xendit could not answer', async () => {
     ok(await setAccount({ channelCode: 'ID_BCA', accountNumber: '1234567890' }));
     const before = await balance();
-    await sandbox('POST', '/__sandbox/xendit/faults', { status: 400, path: 'payouts' });
+    await stack.sandbox('POST', '/__sandbox/xendit/faults', { status: 400, path: 'payouts' });
     const refused = ok(await requestPayout(13_000)).requestPayout;
     expect(refused).toMatchObject({ status: 'FAILED', failureCode: 'API_VALIDATION_ERROR' });
     await eventually('money back', async () => (await balance()).available === before.available);
 
-    await sandbox('POST', '/__sandbox/xendit/faults', { status: 503, path: 'payouts' });
+    await stack.sandbox('POST', '/__sandbox/xendit/faults', { status: 503, path: 'payouts' });
     const pending = ok(await requestPayout(14_000)).requestPayout;
     expect(pending.status).toBe('REQUESTED');
     expect(await balance()).toMatchObject({ available: before.available - 14_000, inPayout: 14_000 });
@@ -467,7 +451,7 @@ describe('payouts', () => {
   it('settles a payout whose callback never comes from Xendit (poll fallback)', async () => {
     ok(await setAccount({ channelCode: 'ID_BCA', accountNumber: '1234567890' }));
     const before = await balance();
-    expect((await sandbox('POST', '/__sandbox/xendit/payout-callbacks/lose', { count: 1 })).status).toBe(204);
+    expect((await stack.sandbox('POST', '/__sandbox/xendit/payout-callbacks/lose', { count: 1 })).status).toBe(204);
     const payout = ok(await requestPayout(11_000)).requestPayout;
     await waitStatus(payout.id, 'SUCCEEDED', 30_000);
     const events = await settlementRows(`select outcome, payload from webhook_events where payout_id = $1`, [
@@ -486,9 +470,9 @@ describe('payouts', () => {
     const payout = ok(await requestPayout(16_000)).requestPayout;
     expect(payout.status).toBe('ACCEPTED');
     const [remote] = await sandboxPayouts(`reference_id=${payout.id}`);
-    expect((await sandbox('POST', `/v2/payouts/${encodeURIComponent(remote.payout.id)}/cancel`)).body.status).toBe(
-      'CANCELLED',
-    );
+    expect(
+      (await stack.sandbox('POST', `/v2/payouts/${encodeURIComponent(remote.payout.id)}/cancel`)).body.status,
+    ).toBe('CANCELLED');
     await waitStatus(payout.id, 'CANCELLED', 30_000);
     await eventually('money back', async () => (await balance()).available === before.available);
     expect(await balance()).toEqual(before);
@@ -497,15 +481,15 @@ describe('payouts', () => {
   it('books a reversal that reaches payment before its success (payment down in between): no dead letter', async () => {
     ok(await setAccount({ channelCode: 'ID_BCA', accountNumber: '1234567890' }));
     const before = await balance();
-    expect((await sandbox('POST', '/__sandbox/xendit/payout-callbacks/hold')).status).toBeLessThan(300);
+    expect((await stack.sandbox('POST', '/__sandbox/xendit/payout-callbacks/hold')).status).toBeLessThan(300);
     const payout = ok(await requestPayout(13_000)).requestPayout;
     await stack.stack.kill('payment');
 
     // SUCCEEDED, then REVERSED at settlement while payment is down: both wait in settlement's outbox.
-    expect((await sandbox('POST', '/__sandbox/xendit/payout-callbacks/release')).status).toBe(200);
+    expect((await stack.sandbox('POST', '/__sandbox/xendit/payout-callbacks/release')).status).toBe(200);
     await waitStatus(payout.id, 'SUCCEEDED');
     const [remote] = await sandboxPayouts(`reference_id=${payout.id}`);
-    await sandbox('POST', `/__sandbox/xendit/payouts/${encodeURIComponent(remote.payout.id)}/reverse`);
+    await stack.sandbox('POST', `/__sandbox/xendit/payouts/${encodeURIComponent(remote.payout.id)}/reverse`);
     await waitStatus(payout.id, 'REVERSED');
     const settleMessages = () =>
       settlementRows(
