@@ -24,6 +24,9 @@ import {
   type SessionStatus,
 } from './states';
 import { addPaid, giveRoomBack, publishProgress, takeRoom } from './session-store';
+import { productPath, type ProductSnapshot } from '../../lib/contracts/product';
+import { addressPath, type AddressSnapshot } from '../../lib/contracts/address';
+import { asFieldInput } from '../../lib/downstream';
 import { SessionSettlement } from './settlement';
 
 const YEAR_MS = 366 * 24 * 3600 * 1000;
@@ -69,13 +72,6 @@ export interface JoinResult {
   participant: GroupParticipant;
   payment: { id: string };
   paymentUrl: string;
-}
-
-interface ProductSnapshot {
-  id: string;
-  factoryId: string;
-  name: string;
-  variants: { id: string; name: string }[];
 }
 
 interface EscrowPayment {
@@ -125,12 +121,10 @@ export class GroupBuyingService {
   /** Opens a session in FORMING; only the owner of the product's factory (or an admin) may. */
   async createSession(caller: Caller, input: unknown): Promise<GroupBuyingSession> {
     const parsed = parseInput(createSessionSchema, input);
-    const product = await this.client
-      .get<ProductSnapshot>('product', `/api/products/id/${parsed.productId}`)
-      .catch((error: unknown) => {
-        if (isAppError(error) && error.code === 'NOT_FOUND') throw badInput('productId: no such product');
-        throw error;
-      });
+    const product = await asFieldInput(
+      this.client.get<ProductSnapshot>('product', productPath(parsed.productId)),
+      'productId: no such product',
+    );
     if (!product.variants.some((variant) => variant.id === parsed.variantId)) {
       throw badInput('variantId: not a variant of this product');
     }
@@ -425,13 +419,9 @@ export class GroupBuyingService {
   }
 
   private async requireOwnAddress(caller: Caller, addressId: string): Promise<void> {
-    const address = await this.client
-      .get<{ id: string; userId: string }>('address', `/api/addresses/${addressId}`)
-      .catch((error: unknown) => {
-        if (isAppError(error) && error.code === 'NOT_FOUND') return null;
-        throw error;
-      });
-    if (!address || address.userId !== caller.userId) throw badInput('addressId: not one of your addresses');
+    const notYours = 'addressId: not one of your addresses';
+    const address = await asFieldInput(this.client.get<AddressSnapshot>('address', addressPath(addressId)), notYours);
+    if (address.userId !== caller.userId) throw badInput(notYours);
   }
 
   /** The factory's owner (per the factory subgraph, not the caller's role), or an admin. */
