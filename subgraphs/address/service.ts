@@ -5,20 +5,7 @@ import { parseInput } from '../../lib/validation';
 import type { Caller } from '../../lib/internal-auth';
 import { isId } from '../../lib/ids';
 import { createAddressSchema, updateAddressSchema } from './validation';
-
-/** What other services need of an address (docs/internal-api.md: GET /api/addresses/:addressId). */
-export interface AddressSnapshot {
-  id: string;
-  userId: string;
-  label: string | null;
-  recipientName: string;
-  phone: string;
-  line1: string;
-  line2: string | null;
-  city: string;
-  province: string;
-  postalCode: string;
-}
+import type { AddressSnapshot } from '../../lib/contracts/address';
 
 /**
  * Who may see an address: its owner and admins; a call without a user is another subgraph resolving

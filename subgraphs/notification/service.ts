@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Notification } from './entities/notification.entity';
-import { badInput, isAppError, notFound } from '../../lib/errors';
+import { isAppError, notFound } from '../../lib/errors';
 import { idSchema, nonEmpty, parseInput } from '../../lib/validation';
 import { paginate, type PageArgs } from '../../lib/pagination';
 import { publishOnCommit } from '../../lib/events';
 import type { Caller } from '../../lib/internal-auth';
 import { isId, newId } from '../../lib/ids';
+import { asFieldInput } from '../../lib/downstream';
 import type { InternalClient } from '../../lib/internal-client';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
@@ -142,12 +143,8 @@ export class NotificationService {
   }
 
   private async ownerOf(factoryId: string): Promise<string> {
-    try {
-      return (await this.requireDeps().client.get<FactorySnapshot>('factory', factoryPath(factoryId))).ownerId;
-    } catch (error) {
-      if (isAppError(error) && error.code === 'NOT_FOUND') throw badInput('factoryId: no such factory');
-      throw error;
-    }
+    const factory = this.requireDeps().client.get<FactorySnapshot>('factory', factoryPath(factoryId));
+    return (await asFieldInput(factory, 'factoryId: no such factory')).ownerId;
   }
 
   private async phoneOf(userId: string): Promise<string | null> {
