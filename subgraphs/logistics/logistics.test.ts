@@ -6,7 +6,7 @@ import {
   statusHistoryOf,
   TEST_INTERNAL_TOKEN,
 } from '../../test/support/e2e';
-import { settled } from '../../test/support/eventually';
+import { eventually, settled } from '../../test/support/eventually';
 import { DEMO_FACTORIES, DEMO_OWNERS, DEMO_PRODUCTS } from '../../lib/demo-data';
 import { type Caller, identityHeaders, INTERNAL_TOKEN_HEADER } from '../../lib/internal-auth';
 import { withDatabase } from '../../lib/database';
@@ -302,7 +302,7 @@ describe('logistics: shipments and their tracking', () => {
     ]);
   });
 
-  it('refuses the pick-up of a parcel whose order was refunded meanwhile; the shipment stays PENDING', async () => {
+  it('refuses the pick-up of a parcel whose order was refunded meanwhile; the shipment is cancelled, never picked up', async () => {
     const [{ orderId, shipmentId }] = await shipTo([buyer()]);
     const refunded = await stack.internal('order', 'POST', '/api/orders/payment-status', {
       orderId,
@@ -311,7 +311,15 @@ describe('logistics: shipments and their tracking', () => {
     });
     expect(refunded.body.status).toBe('REFUNDED');
     expect(errorCode(await update(OWNER, { shipmentId, status: 'PICKED_UP' }))).toBe('CONFLICT');
-    expect(await shipmentAs(OWNER, shipmentId)).toMatchObject({ status: 'PENDING', events: [{ status: 'PENDING' }] });
+    // The refunded order cancels its shipment through the outbox: whichever came first, no pick-up was recorded.
+    await eventually(
+      'the shipment cancelled',
+      async () => (await shipmentAs(OWNER, shipmentId)).status === 'CANCELLED',
+    );
+    expect(await historyOf(shipmentId)).toEqual([
+      [null, 'PENDING'],
+      ['PENDING', 'CANCELLED'],
+    ]);
     expect((await stack.internal('order', 'GET', `/api/orders/${orderId}`)).body.status).toBe('REFUNDED');
   });
 
