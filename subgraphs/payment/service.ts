@@ -398,20 +398,7 @@ export class PaymentService {
         [sessionId, refundable, limit, refundable],
       );
       for (const row of rows) {
-        const payment = tx.map(Payment, row);
-        const refund = tx.create(Refund, {
-          paymentId: payment.id,
-          sessionId,
-          userId: payment.userId,
-          amount: payment.amount,
-          destination: payment.refundTo,
-          reason,
-        });
-        postLedger(tx, 'REFUND_RESERVED', refundReservePostings(payment), {
-          paymentId: payment.id,
-          refundId: refund.id,
-        });
-        if (payment.refundTo === 'WALLET') await creditWallet(tx, refund, payment);
+        await reserveRefund(tx, tx.map(Payment, row), reason, sessionId);
       }
     });
 
@@ -562,20 +549,8 @@ export class PaymentService {
           `The order's payment is ${current.status}${money ? ` (${money})` : ''}; it cannot be refunded from here`,
         );
       }
-      const claimed = tx.map(Payment, rows[0]);
-      const created = tx.create(Refund, {
-        paymentId: claimed.id,
-        userId: claimed.userId,
-        amount: claimed.amount,
-        destination: claimed.refundTo,
-        reason,
-      });
-      postLedger(tx, 'REFUND_RESERVED', refundReservePostings(claimed), {
-        paymentId: claimed.id,
-        refundId: created.id,
-      });
-      if (claimed.refundTo === 'WALLET') await creditWallet(tx, created, claimed);
-      else await submitRefundAfterCommit(tx, created);
+      const created = await reserveRefund(tx, tx.map(Payment, rows[0]), reason);
+      if (created.destination === 'ORIGINAL_METHOD') await submitRefundAfterCommit(tx, created);
       return created;
     });
     return { refund: refundView(refund) };
@@ -682,6 +657,25 @@ export class PaymentService {
 }
 
 /** What a delivered order made available, from its ORDER_DELIVERED legs (the same answer on every call). */
+/**
+ * A full refund of a claimed payment, in the claim's transaction: its money reserved into buyer_refunds (from
+ * escrow, or the factory's pending money for a regular order), and a WALLET refund's credit enqueued. Sending an
+ * ORIGINAL_METHOD refund to Xendit is the caller's: one at once, a session's in batches after the commit.
+ */
+async function reserveRefund(tx: EntityManager, payment: Payment, reason: string, sessionId?: string): Promise<Refund> {
+  const refund = tx.create(Refund, {
+    paymentId: payment.id,
+    sessionId,
+    userId: payment.userId,
+    amount: payment.amount,
+    destination: payment.refundTo,
+    reason,
+  });
+  postLedger(tx, 'REFUND_RESERVED', refundReservePostings(payment), { paymentId: payment.id, refundId: refund.id });
+  if (payment.refundTo === 'WALLET') await creditWallet(tx, refund, payment);
+  return refund;
+}
+
 async function earningsOf(tx: EntityManager, payment: Payment): Promise<OrderEarnings> {
   const [legs] = await tx.execute<{ available: string; commission: string }[]>(
     `select coalesce(-sum(amount) filter (where account = ?), 0) as available,
