@@ -176,7 +176,7 @@ export class SessionSettlement {
       await this.backOff(session.id, token, error);
       return false;
     }
-    await this.release(session.id, token);
+    await this.letGoOfClaim(session.id, token);
     return settled;
   }
 
@@ -295,7 +295,8 @@ export class SessionSettlement {
     );
   }
 
-  private async release(id: string, token: string): Promise<void> {
+  /** Gives up the sweep's claim on the session (not the escrow: that is released in payment). */
+  private async letGoOfClaim(id: string, token: string): Promise<void> {
     await this.em.execute(
       `update group_buying_sessions set processing_claim = null, processing_claimed_at = null where id = ? and processing_claim = ?`,
       [id, token],
