@@ -106,3 +106,43 @@ describe('loadConfig in development and test', () => {
     expect(config.SEED_DEMO_DATA).toBe('true');
   });
 });
+
+describe('database settings', () => {
+  it('gives a subgraph its own database URL when <NAME>_DATABASE_URL is set, and none otherwise', () => {
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      GROUP_BUYING_DATABASE_URL: 'postgres://gb:secret@gb.db.internal:5432/group_buying',
+    });
+    expect(config.ownDatabaseUrl('group-buying')).toBe('postgres://gb:secret@gb.db.internal:5432/group_buying');
+    expect(config.ownDatabaseUrl('order')).toBeUndefined();
+  });
+
+  it('refuses a <NAME>_DATABASE_URL that is not a URL', () => {
+    expect(refusal({ NODE_ENV: 'test', ORDER_DATABASE_URL: 'order-db' })).toEqual({
+      ORDER_DATABASE_URL: 'ORDER_DATABASE_URL: Invalid url',
+    });
+  });
+
+  it('sizes each pool at 5 connections unless DB_POOL_MAX says otherwise, at least 2', () => {
+    expect(loadConfig({ NODE_ENV: 'test' }).DB_POOL_MAX).toBe(5);
+    expect(loadConfig({ NODE_ENV: 'test', DB_POOL_MAX: '12' }).DB_POOL_MAX).toBe(12);
+    expect(Object.keys(refusal({ NODE_ENV: 'test', DB_POOL_MAX: '1' }))).toEqual(['DB_POOL_MAX']);
+  });
+
+  it('migrates at start unless MIGRATE_ON_START is false', () => {
+    expect(loadConfig(strong).MIGRATE_ON_START).toBe('true');
+    expect(loadConfig({ ...strong, MIGRATE_ON_START: 'false' }).MIGRATE_ON_START).toBe('false');
+    expect(Object.keys(refusal({ ...strong, MIGRATE_ON_START: 'no' }))).toEqual(['MIGRATE_ON_START']);
+  });
+
+  it('lets a migration-only process run in production without the secrets, but not with a bad database URL', () => {
+    const config = loadConfig(
+      { NODE_ENV: 'production', DATABASE_URL: 'postgres://db:5432/postgres' },
+      { databaseOnly: true },
+    );
+    expect(config.NODE_ENV).toBe('production');
+    expect(() => loadConfig({ NODE_ENV: 'production', PAYMENT_DATABASE_URL: 'nope' }, { databaseOnly: true })).toThrow(
+      /PAYMENT_DATABASE_URL: Invalid url/,
+    );
+  });
+});

@@ -21,6 +21,17 @@ const schema = z.object({
     .string()
     .regex(/^[a-z][a-z0-9_]*$/, 'lowercase letters, digits and _')
     .default('groupbuy'),
+  /**
+   * Connections each process's pool may open. 5 × 14 subgraphs plus their LISTEN connections stays under
+   * PostgreSQL's default max_connections of 100 (test/connection-budget.test.ts); raise it with the server's limit.
+   */
+  DB_POOL_MAX: z.coerce.number().int().min(2).max(100).default(5),
+  /**
+   * Whether a subgraph applies its pending migrations at start (under an advisory lock, so replicas migrate once).
+   * `false` where `npm run migrate` runs as its own step first (docker-compose.yml, deploy/k8s): the process then
+   * refuses to start while a migration is pending instead of running on an older schema.
+   */
+  MIGRATE_ON_START: z.enum(['true', 'false']).default('true'),
   EMBEDDED_PG_PORT: z.coerce.number().int().positive().default(5433),
   EMBEDDED_PG_DIR: z.string().default('.data/postgres'),
   INTERNAL_TOKEN: z.string().min(8).default('dev-internal-token-change-me'),
@@ -127,6 +138,8 @@ export interface Config extends Env {
   /** The port this process listens on when it is the named subgraph. */
   portOf(name: SubgraphName): number;
   serviceUrl(name: SubgraphName): string;
+  /** `<NAME>_DATABASE_URL`: the subgraph's own database, already created (a managed PostgreSQL); else unset. */
+  ownDatabaseUrl(name: SubgraphName): string | undefined;
   gatewayPort: number;
   gatewayUrl: string;
   sandboxPort: number;
@@ -145,7 +158,14 @@ export class ConfigError extends Error {
   }
 }
 
-export function loadConfig(rawEnv: Record<string, string | undefined> = process.env): Config {
+/**
+ * `databaseOnly`: for a process that only migrates (scripts/migrate.ts). It holds no secret and calls no
+ * provider, so production's rules for those do not apply; its database settings are checked all the same.
+ */
+export function loadConfig(
+  rawEnv: Record<string, string | undefined> = process.env,
+  options: { databaseOnly?: boolean } = {},
+): Config {
   // A blank variable is an unset one (docker compose passes `${VAR}` of an unset VAR as ""), so it gets the
   // default in development and "not set" in production rather than a confusing validation message.
   const env = Object.fromEntries(Object.entries(rawEnv).filter(([, value]) => value !== ''));
@@ -155,11 +175,15 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
     const name = issue.path.join('.');
     if (!problems.has(name)) problems.set(name, `${name}: ${issue.message}`);
   }
+  for (const name of Object.keys(SUBGRAPHS) as SubgraphName[]) {
+    const variable = databaseUrlVariable(name);
+    if (env[variable] !== undefined && !URL.canParse(env[variable])) problems.set(variable, `${variable}: Invalid url`);
+  }
   const production = (parsed.data?.NODE_ENV ?? env.NODE_ENV ?? 'production') === 'production';
   const offset = parsed.data?.PORT_OFFSET ?? 0;
   const sandboxPort = SANDBOX_PORT + offset;
   const sandboxUrl = env.SANDBOX_URL ?? `http://localhost:${sandboxPort}`;
-  if (production) {
+  if (production && !options.databaseOnly) {
     for (const [name, problem] of productionProblems(env, { sandboxUrl, sandboxPort })) {
       if (!problems.has(name)) problems.set(name, `${name}: ${problem}`);
     }
@@ -174,6 +198,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
     SEED_DEMO_DATA: values.SEED_DEMO_DATA ?? (production ? 'false' : 'true'),
     portOf,
     serviceUrl: (name) => env[`${envPrefix(name)}_SERVICE_URL`] ?? `http://localhost:${portOf(name)}`,
+    ownDatabaseUrl: (name) => env[databaseUrlVariable(name)],
     gatewayPort,
     gatewayUrl,
     sandboxPort,
@@ -183,6 +208,11 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
     xenditWebhookBaseUrl: (values.XENDIT_WEBHOOK_BASE_URL ?? gatewayUrl).replace(/\/+$/, ''),
     env,
   };
+}
+
+/** `order` → `ORDER_DATABASE_URL`: a subgraph's own database, used as it is instead of `DATABASE_URL` + prefix. */
+export function databaseUrlVariable(name: SubgraphName): string {
+  return `${envPrefix(name)}_DATABASE_URL`;
 }
 
 /** Secrets production must be given: not a development value, and at least MIN_SECRET_LENGTH characters. */

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
 import { Client } from 'pg';
-import { type Config, ConfigError } from './config';
+import { type Config, ConfigError, databaseUrlVariable } from './config';
 import type { Logger } from './logger';
 import type { SubgraphName } from './services';
 
@@ -23,12 +23,14 @@ const EMBEDDED_PASSWORD = 'postgres';
 export async function resolveDatabaseServer(
   config: Config,
   logger: Logger,
-  options: { dataDir?: string; port?: number; persistent?: boolean } = {},
+  options: { dataDir?: string; port?: number; persistent?: boolean; or?: string } = {},
 ): Promise<DatabaseServer> {
   if (config.DATABASE_URL) return { url: config.DATABASE_URL, stop: async () => {} };
   // Real money needs a real, backed-up server; the embedded one lives in a local folder.
   if (config.NODE_ENV === 'production')
-    throw new ConfigError(['DATABASE_URL: not set; production does not start an embedded PostgreSQL']);
+    throw new ConfigError([
+      `DATABASE_URL: not set; production does not start an embedded PostgreSQL${options.or ?? ''}`,
+    ]);
   const port = options.port ?? config.EMBEDDED_PG_PORT;
   const url = `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/postgres`;
   if (await isListening(port)) {
@@ -56,6 +58,31 @@ export async function resolveDatabaseServer(
   await server.start();
   logger.info({ port, dataDir }, 'embedded PostgreSQL started');
   return { url, stop: () => server.stop() };
+}
+
+export interface SubgraphDatabase {
+  /** The subgraph's own database. */
+  url: string;
+  /** Stops the embedded server when this process started it; a no-op otherwise. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A subgraph's database: `<NAME>_DATABASE_URL` as it is when set (a database provisioned for it, say on its own
+ * managed PostgreSQL, where the service has no CREATE DATABASE right), otherwise `<DB_PREFIX>_<name>` on the
+ * `DATABASE_URL` server (or the embedded one), created when missing.
+ */
+export async function openSubgraphDatabase(
+  config: Config,
+  name: SubgraphName,
+  logger: Logger,
+): Promise<SubgraphDatabase> {
+  const own = config.ownDatabaseUrl(name);
+  if (own) return { url: own, stop: async () => {} };
+  const server = await resolveDatabaseServer(config, logger, { or: ` (nor ${databaseUrlVariable(name)})` });
+  const database = databaseName(config, name);
+  await ensureDatabase(server.url, database);
+  return { url: withDatabase(server.url, database), stop: () => server.stop() };
 }
 
 export function databaseName(config: Config, domain: SubgraphName): string {

@@ -9,6 +9,7 @@ import {
 import { PostgreSqlDriver, type EntityManager } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import type { Logger } from './logger';
+import { ConfigError } from './config';
 
 export type { EntityManager };
 export type Orm = MikroORM<PostgreSqlDriver>;
@@ -22,13 +23,17 @@ export const sqlStatementCounter = { count: 0 };
 /**
  * One MikroORM per subgraph, on its own database. Migrations are committed classes listed by each
  * subgraph and run on start under an advisory lock, so replicas starting together migrate once.
+ * `migrate: false` (MIGRATE_ON_START=false, where `npm run migrate` is its own step) applies none and
+ * refuses a database that still has one pending.
  */
 export async function initOrm(options: {
   clientUrl: string;
   entities: EntityDefinition[];
   migrations: MigrationObject[];
   logger: Logger;
+  /** Connections this pool may open (DB_POOL_MAX for services). */
   poolMax?: number;
+  migrate?: boolean;
 }): Promise<Orm> {
   const orm = await MikroORM.init<PostgreSqlDriver>({
     driver: PostgreSqlDriver,
@@ -49,8 +54,18 @@ export async function initOrm(options: {
     .on('query', () => {
       sqlStatementCounter.count += 1;
     });
-  await migrate(orm, options.logger);
+  if (options.migrate ?? true) await migrate(orm, options.logger);
+  else await refusePendingMigrations(orm);
   return orm;
+}
+
+async function refusePendingMigrations(orm: Orm): Promise<void> {
+  const pending = await orm.getMigrator().getPendingMigrations();
+  if (!pending.length) return;
+  await orm.close();
+  throw new ConfigError([
+    `MIGRATE_ON_START: false, and ${pending.length} migration(s) are not applied (${pending.map((m) => m.name).join(', ')}): run \`npm run migrate\` first`,
+  ]);
 }
 
 async function migrate(orm: Orm, logger: Logger): Promise<void> {

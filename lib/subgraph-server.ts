@@ -20,7 +20,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Config, loadConfig } from './config';
 import { createLogger, type Logger, REQUEST_ID_HEADER, withRequestId } from './logger';
 import type { SubgraphName } from './services';
-import { databaseName, ensureDatabase, resolveDatabaseServer, withDatabase } from './database';
+import { openSubgraphDatabase } from './database';
 import { type EntityDefinition, initOrm, type Orm, sqlStatementCounter } from './orm';
 import { InternalClient } from './internal-client';
 import {
@@ -97,15 +97,15 @@ export async function startSubgraph<Loaders, Services>(
 ): Promise<RunningSubgraph> {
   const config = loadConfig();
   const logger = createLogger(definition.name, config.LOG_LEVEL);
-  const server = await resolveDatabaseServer(config, logger);
-  const database = databaseName(config, definition.name);
-  await ensureDatabase(server.url, database);
-  const databaseUrl = withDatabase(server.url, database);
+  const server = await openSubgraphDatabase(config, definition.name, logger);
+  const databaseUrl = server.url;
   const orm = await initOrm({
     clientUrl: databaseUrl,
     entities: definition.entities,
     migrations: definition.migrations,
     logger,
+    poolMax: config.DB_POOL_MAX,
+    migrate: config.MIGRATE_ON_START === 'true',
   });
   const client = new InternalClient(config);
   const deps: SubgraphDeps = { name: definition.name, config, orm, databaseUrl, logger, client };
