@@ -844,6 +844,117 @@ async function eventuallyStatus(payoutId: string, status: string): Promise<void>
   }
 }
 
+describe('Xendit lists through xendit-node, paged as Xendit pages them', () => {
+  const get = async (path: string) => {
+    const response = await fetch(`${sandbox.url}${path}`, { headers: { authorization: basicAuth } });
+    return { status: response.status, body: await response.json() };
+  };
+
+  it('lists paid invoices in a paid-at window, newest first, a page at a time by last_invoice', async () => {
+    const from = new Date(Date.now() - 1000);
+    const first = await paidInvoice(11000);
+    const unpaid = await createInvoice({ amount: 12000 });
+    const second = await paidInvoice(13000);
+    const to = new Date(Date.now() + 1000);
+
+    const window = { statuses: ['PAID', 'SETTLED'] as ('PAID' | 'SETTLED')[], paidAfter: from, paidBefore: to };
+    const page1 = await xendit.Invoice.getInvoices({ ...window, limit: 1 });
+    expect(page1.map((i) => i.id)).toEqual([second.id]);
+    const page2 = await xendit.Invoice.getInvoices({ ...window, limit: 1, lastInvoice: page1[0].id });
+    expect(page2.map((i) => [i.id, i.status, i.amount])).toEqual([[first.id, 'PAID', 11000]]);
+    expect(await xendit.Invoice.getInvoices({ ...window, limit: 1, lastInvoice: page2[0].id })).toEqual([]);
+
+    // A window that closed before they were paid has none; one end alone filters nothing, as at Xendit.
+    expect(await xendit.Invoice.getInvoices({ ...window, paidBefore: from })).toEqual([]);
+    expect((await xendit.Invoice.getInvoices({ paidBefore: from })).map((i) => i.id)).toEqual([
+      second.id,
+      unpaid.id,
+      first.id,
+    ]);
+    // Statuses as Xendit documents them too: a JSON array.
+    const documented = await get(`/v2/invoices?statuses=${encodeURIComponent('["PENDING"]')}`);
+    expect(documented.body.map((i: { id: string }) => i.id)).toEqual([unpaid.id]);
+
+    expect((await get('/v2/invoices?statuses=REFUNDED')).status).toBe(400);
+    expect((await get('/v2/invoices?limit=101')).body.error_code).toBe('API_VALIDATION_ERROR');
+    expect((await get('/v2/invoices?last_invoice=nope')).status).toBe(400);
+    expect((await fetch(`${sandbox.url}/v2/invoices`)).status).toBe(401);
+  });
+
+  it('lists refunds newest first with their status, has_more and after_id / before_id', async () => {
+    const invoice = await paidInvoice(90000);
+    const other = await paidInvoice(50000);
+    const refunds = [];
+    for (const [invoiceId, amount] of [
+      [invoice.id!, 10000],
+      [other.id!, 20000],
+      [invoice.id!, 30000],
+    ] as const) {
+      refunds.push(
+        await xendit.Refund.createRefund({ data: { invoiceId, amount, currency: 'IDR', reason: 'CANCELLATION' } }),
+      );
+    }
+    await waitFor(() => receiver.at(REFUND_WEBHOOK).length === 3, 'the refund callbacks');
+    const newestFirst = refunds.map((r) => r.id).reverse();
+
+    const page1 = await xendit.Refund.getAllRefunds({ limit: 2 });
+    expect(page1.data.map((r) => r.id)).toEqual(newestFirst.slice(0, 2));
+    expect(page1.hasMore).toBe(true);
+    const page2 = await xendit.Refund.getAllRefunds({ limit: 2, afterId: page1.data[1].id });
+    expect(page2.data.map((r) => [r.id, r.amount])).toEqual([[newestFirst[2], 10000]]);
+    expect(page2.hasMore).toBe(false);
+    const back = await xendit.Refund.getAllRefunds({ limit: 2, beforeId: newestFirst[2] });
+    expect(back.data.map((r) => r.id)).toEqual(newestFirst.slice(0, 2));
+
+    // The SDK's model drops `status` and `invoice_id`; the wire has them.
+    const raw = await get(`/refunds?invoice_id=${invoice.id}`);
+    expect(raw.body).toEqual({
+      data: [
+        expect.objectContaining({ id: newestFirst[0], invoice_id: invoice.id, amount: 30000, status: 'SUCCEEDED' }),
+        expect.objectContaining({ id: newestFirst[2], invoice_id: invoice.id, amount: 10000, status: 'SUCCEEDED' }),
+      ],
+      has_more: false,
+    });
+    expect((await get('/refunds?after_id=rfd-unknown')).status).toBe(400);
+    expect((await get('/refunds?limit=0')).status).toBe(400);
+  });
+
+  it('lists the payouts of a reference id newest first, with a link to the next page', async () => {
+    const made = [];
+    for (const key of ['p1', 'p2', 'p3'])
+      made.push(await xendit.Payout.createPayout(payoutRequest({ key, referenceId: 'ref-list' })));
+    await xendit.Payout.createPayout(payoutRequest({ key: 'p4', referenceId: 'another' }));
+    const newestFirst = made.map((p) => p.id).reverse();
+
+    const page1 = await xendit.Payout.getPayouts({ referenceId: 'ref-list', limit: 2 });
+    expect(page1.data!.map((p) => p.id)).toEqual(newestFirst.slice(0, 2));
+    expect(page1.hasMore).toBe(true);
+    expect(page1.links).toEqual({
+      href: `/v2/payouts?reference_id=ref-list&limit=2&after_id=${newestFirst[1]}`,
+      rel: 'next',
+      method: 'GET',
+    });
+    const page2 = await xendit.Payout.getPayouts({ referenceId: 'ref-list', limit: 2, afterId: newestFirst[1] });
+    expect(page2.data!.map((p) => [p.id, p.status, p.amount])).toEqual([[newestFirst[2], expect.any(String), 250000]]);
+    expect(page2.hasMore).toBe(false);
+    expect(page2.links).toBeUndefined();
+    expect((await get('/v2/payouts')).body.error_code).toBe('API_VALIDATION_ERROR');
+  });
+
+  it('pays an invoice whose callback is lost: PAID at Xendit, nothing delivered', async () => {
+    const invoice = await createInvoice({ amount: 70000 });
+    expect((await post('/__sandbox/xendit/invoice-callbacks/lose', { count: 1 })).status).toBe(204);
+    const paid = await post(`/__sandbox/xendit/invoices/${invoice.id}/pay`);
+    expect(paid.body).toMatchObject({ invoice: { status: 'PAID' }, callback: { status: null } });
+    expect((await xendit.Invoice.getInvoiceById({ invoiceId: invoice.id! })).status).toBe('PAID');
+
+    // Only the next one was lost.
+    const next = await createInvoice();
+    expect((await post(`/__sandbox/xendit/invoices/${next.id}/pay`)).body.callback.status).toBe(200);
+    expect(receiver.at(INVOICE_WEBHOOK).map((c) => c.body.id)).toEqual([next.id]);
+  });
+});
+
 describe('Xendit fault injection', () => {
   it('fails the next calls of the chosen endpoints only', async () => {
     expect((await post('/__sandbox/xendit/faults', { status: 503, count: 1, path: 'refunds' })).status).toBe(204);

@@ -129,6 +129,34 @@ export const createRefundSchema = z
   });
 
 export type CreateInvoiceInput = z.infer<typeof createInvoiceSchema>;
+
+/** A time range of a list filter; Xendit applies one only when both ends are given. */
+export interface TimeRange {
+  after: Date;
+  before: Date;
+}
+
+export interface InvoiceListFilter {
+  externalId?: string;
+  statuses?: InvoiceStatus[];
+  limit: number;
+  created?: TimeRange;
+  paid?: TimeRange;
+  expired?: TimeRange;
+  lastInvoiceId?: string;
+}
+
+/** Xendit's cursor paging (refunds, payouts): newest first, after or before an item's id. */
+export interface CursorPage {
+  limit: number;
+  afterId?: string;
+  beforeId?: string;
+}
+
+export interface RefundListFilter extends CursorPage {
+  invoiceId?: string;
+  paymentRequestId?: string;
+}
 export type CreateRefundInput = z.infer<typeof createRefundSchema>;
 
 export interface XenditAccountSettings {
@@ -154,11 +182,17 @@ export class XenditAccount {
   private readonly refundIdempotency = new Map<string, { refundId: string; fingerprint: string }>();
   /** Refunds still to complete without any callback, as when Xendit gave up on delivering it. */
   private refundCallbacksToLose = 0;
+  /** Invoices still to be paid without any callback reaching us (reconciliation finds them). */
+  private invoiceCallbacksToLose = 0;
 
   constructor(private readonly settings: XenditAccountSettings) {}
 
   loseRefundCallbacks(count: number): void {
     this.refundCallbacksToLose += count;
+  }
+
+  loseInvoiceCallbacks(count: number): void {
+    this.invoiceCallbacksToLose += count;
   }
 
   createInvoice(input: CreateInvoiceInput): XenditInvoice {
@@ -203,12 +237,22 @@ export class XenditAccount {
     return this.invoices.has(invoiceId) ? this.findInvoice(invoiceId).invoice : undefined;
   }
 
-  listInvoices(filter: { externalId?: string; limit: number }): XenditInvoice[] {
+  /**
+   * `GET /v2/invoices` as Xendit lists: newest created first, `limit` at a time; the next page starts after the
+   * previous page's last invoice (`last_invoice_id`).
+   */
+  listInvoices(filter: InvoiceListFilter): XenditInvoice[] {
     const newestFirst = [...this.invoices.values()].map((record) => record.invoice).reverse();
     newestFirst.forEach(expireWhenDue);
-    return newestFirst
-      .filter((invoice) => filter.externalId === undefined || invoice.external_id === filter.externalId)
-      .slice(0, filter.limit);
+    const matching = newestFirst.filter(
+      (invoice) =>
+        (filter.externalId === undefined || invoice.external_id === filter.externalId) &&
+        (filter.statuses === undefined || filter.statuses.includes(invoice.status)) &&
+        within(invoice.created, filter.created) &&
+        within(invoice.paid_at, filter.paid) &&
+        within(invoice.expiry_date, filter.expired),
+    );
+    return afterCursor(matching, (invoice) => invoice.id, filter.lastInvoiceId).slice(0, filter.limit);
   }
 
   /**
@@ -234,6 +278,10 @@ export class XenditAccount {
   async payInvoice(invoiceId: string): Promise<{ invoice: XenditInvoice; callback: CallbackAttempt }> {
     const record = this.findPendingInvoice(invoiceId, 'paid');
     markPaid(record.invoice);
+    if (this.invoiceCallbacksToLose > 0) {
+      this.invoiceCallbacksToLose -= 1;
+      return { invoice: record.invoice, callback: { status: null, body: null, error: 'callback lost (sandbox)' } };
+    }
     return {
       invoice: record.invoice,
       callback: await this.sendInvoiceCallback(record, invoiceCallbackBody(record.invoice)),
@@ -378,11 +426,26 @@ export class XenditAccount {
     return [...this.refunds.values()].filter((r) => invoiceId === undefined || r.refund.invoice_id === invoiceId);
   }
 
+  /**
+   * `GET /refunds` as Xendit lists: newest first, `limit` at a time, `has_more` when older ones follow;
+   * `after_id` continues after the refund it names, `before_id` gives the ones just newer than it.
+   */
+  listRefunds(filter: RefundListFilter): { data: XenditRefund[]; has_more: boolean } {
+    const newestFirst = this.refundsOf(filter.invoiceId)
+      .map((record) => record.refund)
+      .filter(
+        (refund) => filter.paymentRequestId === undefined || refund.payment_request_id === filter.paymentRequestId,
+      )
+      .reverse();
+    return pageOf(newestFirst, (refund) => refund.id, filter);
+  }
+
   reset(): void {
     this.invoices.clear();
     this.refunds.clear();
     this.refundIdempotency.clear();
     this.refundCallbacksToLose = 0;
+    this.invoiceCallbacksToLose = 0;
     this.clearFaults();
   }
 
@@ -436,6 +499,37 @@ function markPaid(invoice: XenditInvoice): void {
     payment_id: randomBytes(12).toString('hex'),
     updated: now,
   } satisfies Partial<XenditInvoice>);
+}
+
+function within(timestamp: string | undefined, range: TimeRange | undefined): boolean {
+  if (!range) return true;
+  if (timestamp === undefined) return false;
+  const at = Date.parse(timestamp);
+  return at > range.after.getTime() && at < range.before.getTime();
+}
+
+/** The items after the one with id `cursor` (all of them without one); an unknown cursor is refused. */
+function afterCursor<T>(items: T[], idOf: (item: T) => string, cursor: string | undefined): T[] {
+  if (cursor === undefined) return items;
+  const at = items.findIndex((item) => idOf(item) === cursor);
+  if (at < 0) throw new XenditError(400, 'API_VALIDATION_ERROR', `No item with id ${cursor} to continue from`);
+  return items.slice(at + 1);
+}
+
+/** One page of a newest-first list by `after_id` / `before_id`, and whether older items follow it. */
+export function pageOf<T>(
+  newestFirst: T[],
+  idOf: (item: T) => string,
+  page: CursorPage,
+): { data: T[]; has_more: boolean } {
+  if (page.beforeId !== undefined) {
+    const at = newestFirst.findIndex((item) => idOf(item) === page.beforeId);
+    if (at < 0) throw new XenditError(400, 'API_VALIDATION_ERROR', `No item with id ${page.beforeId} to page from`);
+    // Paging towards newer items: has_more says whether still newer ones are left.
+    return { data: newestFirst.slice(Math.max(0, at - page.limit), at), has_more: at > page.limit };
+  }
+  const rest = afterCursor(newestFirst, idOf, page.afterId);
+  return { data: rest.slice(0, page.limit), has_more: rest.length > page.limit };
 }
 
 /** Xendit expires an unpaid invoice at its expiry date; checked whenever the invoice is looked at. */

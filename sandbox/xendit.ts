@@ -3,7 +3,14 @@ import { z } from 'zod';
 import { secretsEqual } from '../lib/internal-auth';
 import type { Logger } from '../lib/logger';
 import { faultRequestSchema, slowdownRequestSchema } from './faults';
-import { createInvoiceSchema, createRefundSchema, type XenditAccount, XenditError } from './xendit-account';
+import {
+  createInvoiceSchema,
+  createRefundSchema,
+  pageOf,
+  type TimeRange,
+  type XenditAccount,
+  XenditError,
+} from './xendit-account';
 import { completePayoutSchema, createPayoutSchema, type XenditPayouts } from './xendit-payouts';
 
 type EndpointGroup = 'invoices' | 'refunds' | 'payouts';
@@ -97,10 +104,20 @@ export function xenditRouter(
   router.post('/v2/invoices', ...api('invoices'), (req, res) => {
     res.json(account.createInvoice(parseBody(createInvoiceSchema, req.body)));
   });
+  // xendit-node's getInvoices: a bare array, newest first, paged by `last_invoice_id` (the SDK sends `last_invoice`).
   router.get('/v2/invoices', ...api('invoices'), (req, res) => {
-    const externalId = typeof req.query.external_id === 'string' ? req.query.external_id : undefined;
-    const limit = Math.min(Math.max(Number(req.query.limit) || 10, 1), 100);
-    res.json(account.listInvoices({ externalId, limit }));
+    const query = parseBody(invoiceListQuerySchema, req.query);
+    res.json(
+      account.listInvoices({
+        externalId: query.external_id,
+        statuses: query.statuses,
+        limit: query.limit,
+        created: range(query.created_after, query.created_before),
+        paid: range(query.paid_after, query.paid_before),
+        expired: range(query.expired_after, query.expired_before),
+        lastInvoiceId: query.last_invoice_id ?? query.last_invoice,
+      }),
+    );
   });
   router.get('/v2/invoices/:invoiceId', ...api('invoices'), (req: Request<{ invoiceId: string }>, res: Response) => {
     res.json(account.findInvoice(req.params.invoiceId).invoice);
@@ -124,6 +141,19 @@ export function xenditRouter(
         .catch((error) => options.logger.error({ err: error }, 'refund completion failed'));
     }
   });
+  // xendit-node's getAllRefunds: `{ data, has_more }`, newest first, paged by `after_id` / `before_id`.
+  router.get('/refunds', ...api('refunds'), (req, res) => {
+    const query = parseBody(refundListQuerySchema, req.query);
+    res.json(
+      account.listRefunds({
+        invoiceId: query.invoice_id,
+        paymentRequestId: query.payment_request_id,
+        limit: query.limit,
+        afterId: query.after_id,
+        beforeId: query.before_id,
+      }),
+    );
+  });
   router.get('/refunds/:refundId', ...api('refunds'), (req: Request<{ refundId: string }>, res: Response) => {
     res.json(account.findRefund(req.params.refundId).refund);
   });
@@ -137,17 +167,29 @@ export function xenditRouter(
     }
     res.json(payouts.create(parseBody(createPayoutSchema, req.body), idempotencyKey));
   });
-  // xendit-node's getPayouts: by reference_id (required, as at Xendit), newest first; no cursor paging here.
+  // xendit-node's getPayouts: by reference_id (required, as at Xendit), newest first, paged by `after_id` /
+  // `before_id`; `links` names the next page while there is one.
   router.get('/v2/payouts', ...api('payouts'), (req, res) => {
-    const referenceId = typeof req.query.reference_id === 'string' ? req.query.reference_id : '';
-    if (!referenceId) {
-      throw new XenditError(400, 'API_VALIDATION_ERROR', 'reference_id is required', [
-        { path: 'reference_id', message: 'Required' },
-      ]);
-    }
-    const limit = Math.min(Math.max(Number(req.query.limit) || 10, 1), 100);
-    const matching = payouts.list({ referenceId }).reverse();
-    res.json({ data: matching.slice(0, limit).map((r) => r.payout), has_more: matching.length > limit });
+    const query = parseBody(payoutListQuerySchema, req.query);
+    const newestFirst = payouts
+      .list({ referenceId: query.reference_id })
+      .map((r) => r.payout)
+      .reverse();
+    const page = pageOf(newestFirst, (payout) => payout.id, {
+      limit: query.limit,
+      afterId: query.after_id,
+      beforeId: query.before_id,
+    });
+    const last = page.data.at(-1);
+    const next = new URLSearchParams({
+      reference_id: query.reference_id,
+      limit: String(query.limit),
+      ...(last ? { after_id: last.id } : {}),
+    });
+    res.json({
+      ...page,
+      ...(page.has_more && last ? { links: { href: `/v2/payouts?${next}`, rel: 'next', method: 'GET' } } : {}),
+    });
   });
   router.get('/v2/payouts/:payoutId', ...api('payouts'), (req: Request<{ payoutId: string }>, res: Response) => {
     res.json(payouts.find(req.params.payoutId).payout);
@@ -193,6 +235,11 @@ export function xenditRouter(
     const slowdown = parseBody(xenditSlowdownSchema, req.body);
     const plan = slowdown.when === 'after' ? account.lateSlowdowns : account.slowdowns;
     plan.add(slowdown.delayMs, slowdown.count, slowdown.path);
+    res.status(204).end();
+  });
+  // The next `count` invoices paid through the hooks are PAID at Xendit but their callbacks never arrive.
+  router.post('/__sandbox/xendit/invoice-callbacks/lose', json, (req, res) => {
+    account.loseInvoiceCallbacks(parseBody(countSchema, req.body).count);
     res.status(204).end();
   });
   // The next `count` refunds succeed at Xendit but their callbacks never arrive.
@@ -262,6 +309,51 @@ export function xenditRouter(
     next(error);
   });
   return router;
+}
+
+/** `limit` as Xendit takes it: 1 to 100, 10 when absent. */
+const listLimit = z.coerce.number().int().min(1).max(100).default(10);
+const isoDate = z.string().datetime({ offset: true }).pipe(z.coerce.date());
+const INVOICE_STATUSES = ['PENDING', 'PAID', 'SETTLED', 'EXPIRED'] as const;
+
+const invoiceListQuerySchema = z.object({
+  external_id: z.string().optional(),
+  // Repeated (`statuses=PAID&statuses=SETTLED`, as xendit-node sends it) or a JSON array, as Xendit documents it.
+  statuses: z
+    .union([z.string(), z.array(z.string())])
+    .transform((value) => (Array.isArray(value) ? value : value.startsWith('[') ? jsonArray(value) : [value]))
+    .pipe(z.array(z.enum(INVOICE_STATUSES)))
+    .optional(),
+  limit: listLimit,
+  created_after: isoDate.optional(),
+  created_before: isoDate.optional(),
+  paid_after: isoDate.optional(),
+  paid_before: isoDate.optional(),
+  expired_after: isoDate.optional(),
+  expired_before: isoDate.optional(),
+  last_invoice_id: z.string().optional(),
+  last_invoice: z.string().optional(),
+});
+
+const cursorQuery = { limit: listLimit, after_id: z.string().optional(), before_id: z.string().optional() };
+const refundListQuerySchema = z.object({
+  invoice_id: z.string().optional(),
+  payment_request_id: z.string().optional(),
+  ...cursorQuery,
+});
+const payoutListQuerySchema = z.object({ reference_id: z.string().min(1, 'Required'), ...cursorQuery });
+
+function jsonArray(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+/** Xendit filters by a time range only when both of its ends are given. */
+function range(after: Date | undefined, before: Date | undefined): TimeRange | undefined {
+  return after && before ? { after, before } : undefined;
 }
 
 function parseBody<Schema extends z.ZodTypeAny>(schema: Schema, body: unknown): z.infer<Schema> {
