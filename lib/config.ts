@@ -124,6 +124,11 @@ const schema = z.object({
   /** How often settlement asks Xendit about payouts whose callback is overdue, and after how long it is overdue. */
   PAYOUT_RECONCILE_MS: z.coerce.number().int().positive().default(60_000),
   PAYOUT_CALLBACK_GRACE_MS: z.coerce.number().int().nonnegative().default(600_000),
+  /**
+   * How often payment reconciles Xendit's invoices, refunds and payouts against the ledger (daily); each run covers
+   * the interval before it, ending where callbacks and their overdue-callback sweeps may still be on their way.
+   */
+  RECONCILIATION_MS: z.coerce.number().int().positive().max(2_147_483_647).default(86_400_000),
   /** The approved WhatsApp utility template that carries a factory owner's notices (new order, session outcome, payout). */
   WHATSAPP_NOTICE_TEMPLATE: z.string().min(1).default('seller_notice'),
   /** The language code that template was approved in. */
