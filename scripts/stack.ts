@@ -3,7 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type SubgraphName, SUBGRAPHS, GATEWAY_PORT, SANDBOX_PORT } from '../lib/services';
 
-const ROOT = path.join(__dirname, '..');
+/** True when this file runs compiled from dist/ (`npm run build`), so the services' compiled entries are beside it. */
+const RUNS_COMPILED = path.extname(__filename) === '.js';
+const ROOT = path.join(__dirname, RUNS_COMPILED ? '../..' : '..');
+const DIST = path.join(ROOT, 'dist');
 
 export type ProcessName = SubgraphName | 'gateway' | 'sandbox';
 
@@ -16,10 +19,15 @@ export interface StackOptions {
   /** Where each process's output goes; inherits the terminal when unset. */
   logDir?: string;
   readyTimeoutMs?: number;
+  /**
+   * Run the compiled JavaScript in dist/ with plain node (a faster start) instead of the TypeScript through tsx;
+   * the default is how this launcher itself runs. The caller builds dist/ first (scripts/build.ts).
+   */
+  compiled?: boolean;
 }
 
 /**
- * Runs every service in its own OS process (`node --import tsx`), waits for each `/health`, and can
+ * Runs every service in its own OS process (`node --import tsx`, or plain node on dist/), waits for each `/health`, and can
  * kill or restart one — what `npm start` does and what end-to-end tests need for crash scenarios.
  */
 export class Stack {
@@ -89,14 +97,16 @@ export class Stack {
 
   private spawnService(name: ProcessName, logName: string, extraEnv: Record<string, string>): ChildProcess {
     const entry =
-      name === 'gateway' ? 'gateway/index.ts' : name === 'sandbox' ? 'sandbox/index.ts' : `subgraphs/${name}/index.ts`;
+      name === 'gateway' ? 'gateway/index' : name === 'sandbox' ? 'sandbox/index' : `subgraphs/${name}/index`;
+    const compiled = this.options.compiled ?? RUNS_COMPILED;
+    const program = compiled ? [path.join(DIST, `${entry}.js`)] : ['--import', 'tsx', path.join(ROOT, `${entry}.ts`)];
     const out = this.options.logDir ? fs.openSync(path.join(this.options.logDir, `${logName}.log`), 'a') : 'inherit';
     // STACK_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") reaches every service, for profiling.
     const nodeFlags = (process.env.STACK_NODE_FLAGS ?? '').split(' ').filter(Boolean);
     const env = Object.fromEntries(
       Object.entries({ ...process.env, ...this.options.env, ...extraEnv }).filter(([, value]) => value !== undefined),
     );
-    return spawn(process.execPath, [...nodeFlags, '--import', 'tsx', path.join(ROOT, entry)], {
+    return spawn(process.execPath, [...nodeFlags, ...program], {
       cwd: ROOT,
       env,
       // The IPC channel lets a child notice when the launcher dies, however it dies (lib/process.ts).
