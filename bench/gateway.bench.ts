@@ -16,6 +16,7 @@ import { newId } from '../lib/ids';
 import { DEMO_PRODUCTS } from '../lib/demo-data';
 import { SUPERGRAPH_SDL } from '../gateway/compose';
 import { freePort } from '../test/support/ports';
+import { scrapeMetrics, sumOf } from '../test/support/metrics';
 import { BENCH_NODE_ENV, startBenchStack } from './bench-stack';
 
 const INTERNAL_TOKEN = 'bench-internal-token-0123456789';
@@ -359,10 +360,11 @@ async function main() {
     const totals = async () => {
       const all = await Promise.all(
         SUBGRAPHS_USED.map(async (name) => {
-          const response = await fetch(`${stack.urlOf(name)}/internal/metrics`, {
-            headers: { [INTERNAL_TOKEN_HEADER]: INTERNAL_TOKEN },
-          });
-          return (await response.json()) as { sqlStatements: number; graphqlRequests: number };
+          const samples = await scrapeMetrics(stack.urlOf(name), INTERNAL_TOKEN);
+          return {
+            sqlStatements: sumOf(samples, 'sql_statements_total'),
+            graphqlRequests: sumOf(samples, 'graphql_operation_duration_seconds_count'),
+          };
         }),
       );
       return {

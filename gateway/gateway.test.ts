@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startTestStack, type TestStack, TEST_INTERNAL_TOKEN } from '../test/support/e2e';
+import { metricValue } from '../test/support/metrics';
 import { DEMO_CATEGORIES, DEMO_FACTORIES } from '../lib/demo-data';
 import { newId } from '../lib/ids';
 import { DEFAULT_PAGE_SIZE } from '../lib/pagination';
@@ -81,8 +82,7 @@ describe('gateway', () => {
   });
 
   it('sends identical reads one caller has in flight together to the subgraph once, and never shares across callers', async () => {
-    const fetchesOfProduct = async () =>
-      (await stack.internal('product', 'GET', '/internal/metrics')).body.graphqlRequests as number;
+    const fetchesOfProduct = () => metricValue(stack, 'product', 'graphql_operation_duration_seconds_count');
     const query = `{ products(first: 3) { edges { node { id name factory { name } } } } }`;
     const buyer = { userId: newId(), role: 'BUYER' as const };
     const before = await fetchesOfProduct();
@@ -109,8 +109,8 @@ describe('gateway', () => {
     /** The worst case of NESTED for a page size: each object 1, edges × page, variants × MAX_LIST_SIZE. */
     const nestedCost = (page: number) => 1 + page * (1 + 1 + 1 + (1 + page * (1 + 1 + MAX_LIST_SIZE)));
     const subgraphCalls = async () =>
-      (await stack.internal('product', 'GET', '/internal/metrics')).body.graphqlRequests +
-      (await stack.internal('factory', 'GET', '/internal/metrics')).body.graphqlRequests;
+      (await metricValue(stack, 'product', 'graphql_operation_duration_seconds_count')) +
+      (await metricValue(stack, 'factory', 'graphql_operation_duration_seconds_count'));
     const post = async (query: string, variables?: Record<string, unknown>) => {
       const response = await fetch(`${stack.gatewayUrl}/graphql`, {
         method: 'POST',

@@ -28,6 +28,7 @@ import { mountWebhookShim } from './webhook-shim';
 import { mountDemo } from './demo';
 import { type FormatError, mountSubscriptions } from './subscriptions';
 import { InflightFetches, OPERATION_KIND_HEADER } from './inflight-fetches';
+import { graphqlMetricsPlugin, httpMetrics, mountMetrics, subgraphFetchDuration } from '../lib/metrics';
 
 export interface GatewayContext {
   caller: Caller | null;
@@ -42,12 +43,23 @@ const inflightFetches = new InflightFetches();
 /** Passes the caller and request id to subgraphs, always together with the internal token. */
 class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(
+    name: string,
     url: string,
     private readonly internalToken: string,
   ) {
     super({
       url,
-      fetcher: (input, init) => inflightFetches.fetch(input, init as RequestInit),
+      fetcher: async (input, init) => {
+        const end = subgraphFetchDuration.startTimer({ subgraph: name });
+        try {
+          const response = await inflightFetches.fetch(input, init as RequestInit);
+          end({ outcome: response.ok ? 'ok' : 'error' });
+          return response;
+        } catch (error) {
+          end({ outcome: 'error' });
+          throw error;
+        }
+      },
       // Subgraphs send no cache hints; parsing Cache-Control on every fetch is work for nothing.
       honorSubgraphCacheControlHeader: false,
     });
@@ -90,7 +102,11 @@ export async function startGateway(
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name }) =>
-      new SubgraphDataSource(`${isSubgraphName(name) ? config.serviceUrl(name) : ''}/graphql`, config.INTERNAL_TOKEN),
+      new SubgraphDataSource(
+        name,
+        `${isSubgraphName(name) ? config.serviceUrl(name) : ''}/graphql`,
+        config.INTERNAL_TOKEN,
+      ),
     // The gateway reads process.env.NODE_ENV for this, and an unset one would show query plans to anyone asking.
     __exposeQueryPlanExperimental: config.NODE_ENV !== 'production',
     // Each fetch carries the planner's parsed operation, so sharing reads in flight knows a query from a mutation.
@@ -141,6 +157,7 @@ export async function startGateway(
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginCacheControlDisabled(),
       operationLimitsPlugin(limits),
+      graphqlMetricsPlugin(),
       { serverWillStart: async () => ({ drainServer: () => subscriptions.stop() }) },
       config.NODE_ENV === 'production'
         ? ApolloServerPluginLandingPageProductionDefault()
@@ -149,6 +166,10 @@ export async function startGateway(
   });
   await apollo.start();
 
+  app.use(httpMetrics());
+  // Behind the internal token like the subgraphs' (docs/operations.md): operation names and error rates are
+  // not for the public.
+  mountMetrics(app, config.INTERNAL_TOKEN);
   app.get('/health', async (_req, res) => {
     const checks = await Promise.all(
       subgraphs.map(async (name) => {

@@ -2,6 +2,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startTestStack, type TestStack } from '../test/support/e2e';
 import { eventually } from '../test/support/eventually';
+import { metricValue } from '../test/support/metrics';
 import { freshPhone, logIn } from '../test/support/users';
 import { signSessionToken } from '../lib/tokens';
 import { newId } from '../lib/ids';
@@ -155,8 +156,7 @@ describe('gateway subscriptions', () => {
       body: 'Payment received.',
     });
 
-  const upstreamSockets = async () =>
-    (await stack.internal('notification', 'GET', '/internal/metrics')).body.wsConnections as number;
+  const upstreamSockets = () => metricValue(stack, 'notification', 'graphql_ws_connections');
 
   it('delivers the signed-in user’s own new notifications and nobody else’s', async () => {
     const alice = newId();

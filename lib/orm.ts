@@ -9,6 +9,7 @@ import {
 import { PostgreSqlDriver, type EntityManager } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import type { Logger } from './logger';
+import { sqlStatements } from './metrics';
 import { ConfigError } from './config';
 
 export type { EntityManager };
@@ -16,9 +17,6 @@ export type Orm = MikroORM<PostgreSqlDriver>;
 
 /** A decorated entity class, or a schema built in code (lib/status-history.ts). */
 export type EntityDefinition = Constructor | EntitySchema<any, never>;
-
-/** Counts SQL statements a process sends, so batching can be measured from outside (tests, bench). */
-export const sqlStatementCounter = { count: 0 };
 
 /**
  * One MikroORM per subgraph, on its own database. Migrations are committed classes listed by each
@@ -48,12 +46,11 @@ export async function initOrm(options: {
     debug: false,
     discovery: { warnWhenNoEntities: false },
   });
+  // sql_statements_total: batching is measured from outside by it (tests, bench).
   orm.em
     .getConnection()
     .getKnex()
-    .on('query', () => {
-      sqlStatementCounter.count += 1;
-    });
+    .on('query', () => sqlStatements.inc());
   if (options.migrate ?? true) await migrate(orm, options.logger);
   else await refusePendingMigrations(orm);
   return orm;

@@ -8,6 +8,7 @@ import { conflict, notFound } from './errors';
 import { answerStatusOf } from './internal-client';
 import { EventListener, publishOnCommit } from './events';
 import { route } from './rest';
+import { outboxBacklog, outboxDeadLetters, outboxDeliveries, outboxOldestAge } from './metrics';
 
 /**
  * A call to another service that must happen after this transaction commits, even if the callee is
@@ -206,6 +207,7 @@ export function startOutboxWorker(
         [status, answer, message.id],
       );
       deps.logger.error(where, 'outbox message refused by its destination: dead letter (GET /internal/outbox/dead)');
+      outboxDeliveries.inc({ destination: message.service, outcome: 'dead' });
       return;
     }
     const backoffMs = Math.min(MAX_BACKOFF_MS, 250 * 2 ** attempts);
@@ -216,6 +218,7 @@ export function startOutboxWorker(
       [backoffMs, status, answer, message.id],
     );
     deps.logger.warn({ ...where, retryInMs: backoffMs }, 'outbox delivery failed; will retry');
+    outboxDeliveries.inc({ destination: message.service, outcome: 'retry' });
   };
 
   /** Delivers one message and records the outcome; false when the destination is in trouble (no answer, 5xx, 408, 429). */
@@ -229,6 +232,7 @@ export function startOutboxWorker(
     }
     try {
       await recordDelivered(message);
+      outboxDeliveries.inc({ destination: message.service, outcome: 'delivered' });
     } catch (error) {
       deps.logger.error(
         {
@@ -341,6 +345,40 @@ export function startOutboxWorker(
       await unclaim([...claimedHere]).catch(() => undefined);
     },
   };
+}
+
+/**
+ * The outbox gauges (backlog, oldest undelivered age, dead letters per destination), read from the table when
+ * scraped, on a connection of its own so a scrape is not counted in sql_statements_total; answers the unwatch.
+ */
+export function watchOutbox(deps: SubgraphDeps): () => void {
+  type Row = { service: string; backlog: number; dead: number; age: number | null };
+  let pending: Promise<Row[]> | undefined;
+  // One query serves the three gauges of a scrape.
+  const read = () =>
+    (pending ??= (async () => {
+      const knex = deps.orm.em.getConnection().getKnex();
+      const connection = await knex.client.acquireConnection();
+      try {
+        const { rows } = (await connection.query(
+          `select service, count(*) filter (where dead_at is null)::int as backlog,
+                  count(*) filter (where dead_at is not null)::int as dead,
+                  extract(epoch from now() - min(created_at) filter (where dead_at is null))::float8 as age
+             from outbox where delivered_at is null group by service`,
+        )) as { rows: Row[] };
+        return rows;
+      } finally {
+        await knex.client.releaseConnection(connection);
+      }
+    })().finally(() => setImmediate(() => (pending = undefined))));
+  const unwatch = [
+    outboxBacklog.add(async () => (await read()).map((row) => [{ destination: row.service }, row.backlog])),
+    outboxDeadLetters.add(async () => (await read()).map((row) => [{ destination: row.service }, row.dead])),
+    outboxOldestAge.add(async () =>
+      (await read()).filter((row) => row.age !== null).map((row) => [{ destination: row.service }, row.age!]),
+    ),
+  ];
+  return () => unwatch.forEach((stop) => stop());
 }
 
 /** What operators see of a dead letter. */

@@ -21,7 +21,7 @@ import { type Config, loadConfig } from './config';
 import { createLogger, type Logger, REQUEST_ID_HEADER, withRequestId } from './logger';
 import type { SubgraphName } from './services';
 import { openSubgraphDatabase } from './database';
-import { type EntityDefinition, initOrm, type Orm, sqlStatementCounter } from './orm';
+import { type EntityDefinition, initOrm, type Orm } from './orm';
 import { InternalClient } from './internal-client';
 import {
   type Caller,
@@ -34,7 +34,16 @@ import type { SubgraphContext } from './context';
 import { restErrorHandler, sendError } from './rest';
 import { isAppError } from './errors';
 import { EventListener } from './events';
-import { mountDeadLetters, OutboxMessage } from './outbox';
+import { mountDeadLetters, OutboxMessage, watchOutbox } from './outbox';
+import {
+  dbPoolConnections,
+  dbPoolMax,
+  graphqlMetricsPlugin,
+  httpMetrics,
+  mountMetrics,
+  subscriptionsActive,
+  wsConnections,
+} from './metrics';
 import { runAsProcess } from './process';
 
 /** The subgraph's SDL from the `schema.graphql` beside its index.ts. */
@@ -124,6 +133,8 @@ export async function startSubgraph<Loaders, Services>(
   httpServer.keepAliveTimeout = 65_000;
   httpServer.headersTimeout = 66_000;
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  // graphql-ws keeps each socket's open operations in its context's `subscriptions`.
+  const sockets = new Set<{ subscriptions: Record<string, unknown> }>();
 
   const events = definition.eventChannels?.length
     ? await new EventListener(databaseUrl, definition.eventChannels, logger, config.EVENTS_RECONNECT_MAX_MS).start()
@@ -140,8 +151,15 @@ export async function startSubgraph<Loaders, Services>(
   const wsCleanup = useServer(
     {
       schema,
-      onConnect: (ctx) =>
-        secretsEqual(ctx.connectionParams?.internalToken as string | undefined, config.INTERNAL_TOKEN),
+      onConnect: (ctx) => {
+        if (!secretsEqual(ctx.connectionParams?.internalToken as string | undefined, config.INTERNAL_TOKEN))
+          return false;
+        sockets.add(ctx);
+        return true;
+      },
+      onClose: (ctx) => {
+        sockets.delete(ctx);
+      },
       context: (ctx) => contextFor(callerFromHeaders((ctx.connectionParams ?? {}) as Record<string, string>)),
     },
     wsServer,
@@ -160,12 +178,27 @@ export async function startSubgraph<Loaders, Services>(
       // the gateway ignores them, and computing them wraps every field resolver.
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginCacheControlDisabled(),
+      graphqlMetricsPlugin(),
       drainWebSockets(wsCleanup),
     ],
   });
   await apollo.start();
 
-  let graphqlRequests = 0;
+  const pool = orm.em.getConnection().getKnex().client.pool as KnexPool;
+  const unwatch = [
+    dbPoolConnections.add(() => [
+      [{ state: 'used' }, pool.numUsed()],
+      [{ state: 'idle' }, pool.numFree()],
+      [{ state: 'pending' }, pool.numPendingAcquires()],
+    ]),
+    dbPoolMax.add(() => [[{}, pool.max]]),
+    wsConnections.add(() => [[{}, wsServer.clients.size]]),
+    subscriptionsActive.add(() => [
+      [{}, [...sockets].reduce((n, socket) => n + Object.keys(socket.subscriptions).length, 0)],
+    ]),
+    ...(definition.entities.includes(OutboxMessage) ? [watchOutbox(deps)] : []),
+  ];
+  app.use(httpMetrics());
   app.get('/health', async (_req, res) => {
     try {
       await orm.em.getConnection().execute('select 1');
@@ -174,6 +207,7 @@ export async function startSubgraph<Loaders, Services>(
       res.status(503).json({ status: 'unavailable', service: definition.name });
     }
   });
+  mountMetrics(app, config.INTERNAL_TOKEN);
   app.use((req, res, next) => {
     withRequestId(req.header(REQUEST_ID_HEADER), () => {
       logger.debug({ method: req.method, path: req.path }, 'request');
@@ -184,17 +218,8 @@ export async function startSubgraph<Loaders, Services>(
       next();
     });
   });
-  // Operator metrics, counters since start: GraphQL requests served, SQL statements sent, open subscription
-  // sockets (a stuck batch or a leak of sockets shows here). Tests read them too, to check entity batching.
-  app.get('/internal/metrics', (_req, res) => {
-    res.json({ sqlStatements: sqlStatementCounter.count, graphqlRequests, wsConnections: wsServer.clients.size });
-  });
   app.use(
     '/graphql',
-    (req, _res, next) => {
-      if (req.method === 'POST') graphqlRequests += 1;
-      next();
-    },
     express.json({ limit: '2mb' }),
     expressMiddleware(apollo, {
       context: async ({ req }) => contextFor(callerFromHeaders(req.headers), req.header(CLIENT_ADDRESS_HEADER)),
@@ -218,6 +243,7 @@ export async function startSubgraph<Loaders, Services>(
   const stop = () =>
     (stopping ??= (async () => {
       for (const task of tasks) await task.stop();
+      unwatch.forEach((stopWatching) => stopWatching());
       await events?.stop();
       await apollo.stop();
       await orm.close();
@@ -241,6 +267,14 @@ export function formatErrorFor(logger: Logger) {
     logger.error({ err: original ?? error }, 'unexpected GraphQL failure');
     return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   };
+}
+
+/** What the metrics read of knex's connection pool (tarn). */
+interface KnexPool {
+  max: number;
+  numUsed(): number;
+  numFree(): number;
+  numPendingAcquires(): number;
 }
 
 function drainWebSockets(cleanup: { dispose(): void | Promise<void> }): ApolloServerPlugin {

@@ -1,4 +1,5 @@
-import { startTestStack, type TestStack, errorCode, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
+import { startTestStack, type TestStack, errorCode } from '../../test/support/e2e';
+import { scrapeMetrics, sumOf } from '../../test/support/metrics';
 import { DEMO_CATEGORIES, DEMO_FACTORIES, DEMO_PRODUCTS } from '../../lib/demo-data';
 import { INTERNAL_TOKEN_HEADER, type Role } from '../../lib/internal-auth';
 import type { SubgraphName } from '../../lib/services';
@@ -202,11 +203,11 @@ describe('catalog across product, factory and address', () => {
 
   describe('entity batching', () => {
     const metrics = async (name: SubgraphName) => {
-      const response = await fetch(`${stack.serviceUrl(name)}/internal/metrics`, {
-        headers: { [INTERNAL_TOKEN_HEADER]: TEST_INTERNAL_TOKEN },
-      });
-      expect(response.status).toBe(200);
-      return (await response.json()) as { sqlStatements: number; graphqlRequests: number };
+      const samples = await scrapeMetrics(stack.serviceUrl(name));
+      return {
+        sqlStatements: sumOf(samples, 'sql_statements_total'),
+        graphqlRequests: sumOf(samples, 'graphql_operation_duration_seconds_count'),
+      };
     };
 
     /** SQL statements and GraphQL requests each subgraph served for one gateway query. */

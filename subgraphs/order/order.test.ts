@@ -1,8 +1,9 @@
-import { startTestStack, type TestStack, errorCode, TEST_INTERNAL_TOKEN } from '../../test/support/e2e';
+import { startTestStack, type TestStack, errorCode } from '../../test/support/e2e';
+import { scrapeMetrics, sumOf } from '../../test/support/metrics';
 import { IMPLEMENTED_SUBGRAPHS } from '../registry';
 import { DEMO_PRODUCTS } from '../../lib/demo-data';
 import { newId } from '../../lib/ids';
-import { type Caller, INTERNAL_TOKEN_HEADER } from '../../lib/internal-auth';
+import type { Caller } from '../../lib/internal-auth';
 import type { SubgraphName } from '../../lib/services';
 import { DEMO_WAREHOUSE_ID } from '../warehouse/seed';
 import { countRows, createAddress, CREATE_ORDER, footprint, stockOf } from './test-support';
@@ -42,10 +43,11 @@ const ORDER_VIEW = `id status total
 
   const order = (caller: Caller, input: Record<string, unknown>) => stack.graphql(CREATE_ORDER, { input }, { caller });
   const metrics = async (name: SubgraphName) => {
-    const response = await fetch(`${stack.serviceUrl(name)}/internal/metrics`, {
-      headers: { [INTERNAL_TOKEN_HEADER]: TEST_INTERNAL_TOKEN },
-    });
-    return (await response.json()) as { sqlStatements: number; graphqlRequests: number };
+    const samples = await scrapeMetrics(stack.serviceUrl(name));
+    return {
+      sqlStatements: sumOf(samples, 'sql_statements_total'),
+      graphqlRequests: sumOf(samples, 'graphql_operation_duration_seconds_count'),
+    };
   };
 
   it('checks out, is paid in the sandbox, and reads back in one federated query', async () => {

@@ -1,4 +1,5 @@
 import { startTestStack, type TestStack, errorCode } from '../../test/support/e2e';
+import { metricValue } from '../../test/support/metrics';
 import { DEMO_OWNERS, DEMO_PRODUCTS } from '../../lib/demo-data';
 import { newId } from '../../lib/ids';
 import type { Caller } from '../../lib/internal-auth';
@@ -41,8 +42,7 @@ describe('warehouse subgraph', () => {
     stack.internal('warehouse', 'POST', '/api/inventory/reserve', { orderId, items });
 
   it('extends Variant with the stock across warehouses, in one statement for all variants', async () => {
-    const statements = async () =>
-      (await stack.internal('warehouse', 'GET', '/internal/metrics')).body.sqlStatements as number;
+    const statements = () => metricValue(stack, 'warehouse', 'sql_statements_total');
     const before = await statements();
     const result = await stack.graphql(`{ products(first: 10) { edges { node { variants { id stock } } } } }`);
     expect(result.errors).toBeUndefined();
