@@ -5,6 +5,7 @@ import { createLoaders } from './loaders';
 import { mountRest } from './rest';
 import { completeWalletRefund, type PaymentDeps, paymentDeps } from './service';
 import { XenditWebhooks } from './webhooks';
+import { periodicWindow, ReconciliationService } from './reconciliation';
 import { startPeriodicTask } from '../../lib/periodic';
 import { migrations } from './migrations';
 import { Payment } from './entities/payment.entity';
@@ -33,7 +34,7 @@ export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>, Paym
   createLoaders,
   init: (deps) => paymentDeps(deps.config, deps.logger),
   rest: mountRest,
-  background: (deps, { gateway }) => [
+  background: (deps, { gateway, xenditRecords }) => [
     startOutboxWorker(deps, { onDelivered: completeWalletRefund }),
     startPeriodicTask(
       'refund reconciliation',
@@ -43,6 +44,19 @@ export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>, Paym
           gateway,
           deps.config.REFUND_CALLBACK_GRACE_MS,
         ),
+      deps.logger,
+    ),
+    startPeriodicTask(
+      'reconciliation',
+      deps.config.RECONCILIATION_MS,
+      () => {
+        const { from, to } = periodicWindow(new Date(), deps.config);
+        return new ReconciliationService(deps.orm.em.fork(), {
+          xendit: xenditRecords,
+          client: deps.client,
+          logger: deps.logger,
+        }).run({ from: from.toISOString(), to: to.toISOString() });
+      },
       deps.logger,
     ),
   ],

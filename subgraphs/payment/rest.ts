@@ -12,9 +12,11 @@ import {
   REFUND_ORDER_PATH,
 } from '../../lib/contracts/seller';
 import { XenditWebhooks } from './webhooks';
+import { ReconciliationService } from './reconciliation';
+import { RECONCILIATION_PATH } from '../../lib/contracts/reconciliation';
 
 /** Internal REST (docs/internal-api.md, payment) and the Xendit callbacks the gateway forwards. */
-export function mountRest(app: express.Express, { orm, config, logger }: SubgraphDeps, payment: PaymentDeps) {
+export function mountRest(app: express.Express, { orm, config, logger, client }: SubgraphDeps, payment: PaymentDeps) {
   const service = () => new PaymentService(orm.em.fork(), payment);
   const factoryMoney = () => new FactoryMoneyService(orm.em.fork());
 
@@ -85,6 +87,12 @@ export function mountRest(app: express.Express, { orm, config, logger }: Subgrap
   app.get(
     factoryBalancePath(':factoryId'),
     route((req) => factoryMoney().balance(String(req.params.factoryId))),
+  );
+  app.get(
+    RECONCILIATION_PATH,
+    route((req) =>
+      new ReconciliationService(orm.em.fork(), { xendit: payment.xenditRecords, client, logger }).run(req.query),
+    ),
   );
   app.get(
     '/api/payments/ledger/invariants',

@@ -32,6 +32,7 @@ import { factoryFigures, type FactoryFiguresRow } from './factory-money';
 import type { OrderEarnings, RefundOrderAnswer, RefundView } from '../../lib/contracts/seller';
 import { type PaymentGateway, REFUND_REASONS, type RefundReason, xenditGateway } from './xendit';
 import type { Config } from '../../lib/config';
+import { type XenditRecords, xenditRecords } from './reconciliation';
 
 /** The reason of the automatic refund of money paid after its payment expired (webhooks.ts). */
 export const LATE_PAYMENT_REASON = 'LATE_PAYMENT';
@@ -180,6 +181,8 @@ export interface PaymentDeps {
   regularInvoiceSeconds: number;
   /** The platform's commission on every release to a factory (PLATFORM_FEE_BPS). */
   feeBps: number;
+  /** Xendit's invoices and refunds as reconciliation reads them (reconciliation.ts). */
+  xenditRecords: XenditRecords;
 }
 
 /** Payment's dependencies as production has them: Xendit (XENDIT_API_URL) and the configured hold and fee. */
@@ -189,6 +192,7 @@ export function paymentDeps(config: Config, logger: Logger): PaymentDeps {
     logger,
     regularInvoiceSeconds: Math.max(1, Math.round(config.UNPAID_HOLD_MINUTES * 60)),
     feeBps: config.PLATFORM_FEE_BPS,
+    xenditRecords: xenditRecords(config),
   };
 }
 
@@ -347,7 +351,24 @@ export class PaymentService {
         'an abandoned payment was paid; its PAID callback will refund it',
       );
     }
+    if (current.status === 'PAID') await this.refundAbandoned(current);
     return { status: current.status };
+  }
+
+  /**
+   * Money captured in the moment before its owner gave up (the PAID callback beat the cancel or the hold's
+   * end): no order or place will use it and the owner refuses the PAID notice, so it goes back to the buyer as
+   * they chose, once (a payment has one refund).
+   */
+  private async refundAbandoned(payment: Payment): Promise<void> {
+    await this.em.fork().transactional(async (tx) => {
+      if (await tx.findOne(Refund, { paymentId: payment.id })) return;
+      const claimed = await claimForRefund(tx, payment);
+      if (!claimed) return;
+      const refund = await reserveRefund(tx, claimed, 'CANCELLATION');
+      if (refund.destination === 'ORIGINAL_METHOD') await submitRefundAfterCommit(tx, refund);
+      this.deps.logger.warn({ paymentId: payment.id, refundId: refund.id }, 'paid as its owner gave up; refunding it');
+    });
   }
 
   /**
@@ -526,18 +547,8 @@ export class PaymentService {
       if (!payment) throw notFound('No payment for this order');
       const earlier = await tx.findOne(Refund, { paymentId: payment.id });
       if (earlier) return earlier;
-      const rows = payment.isInEscrow
-        ? await tx.execute(
-            `update payments set escrow_status = 'REFUNDED', updated_at = now()
-              where id = ? and status = 'PAID' and escrow_status in (?) returning *`,
-            [payment.id, statesLeadingTo(ESCROW_TRANSITIONS, 'REFUNDED')],
-          )
-        : await tx.execute(
-            `update payments set earnings_status = 'REFUNDED', updated_at = now()
-              where id = ? and status = 'PAID' and earnings_status in (?) returning *`,
-            [payment.id, statesLeadingTo(EARNINGS_TRANSITIONS, 'REFUNDED')],
-          );
-      if (!rows.length) {
+      const claimed = await claimForRefund(tx, payment);
+      if (!claimed) {
         // A concurrent refund of this order may have claimed it first: its refund is the answer.
         const raced = await tx.findOne(Refund, { paymentId: payment.id });
         if (raced) return raced;
@@ -549,7 +560,7 @@ export class PaymentService {
           `The order's payment is ${current.status}${money ? ` (${money})` : ''}; it cannot be refunded from here`,
         );
       }
-      const created = await reserveRefund(tx, tx.map(Payment, rows[0]), reason);
+      const created = await reserveRefund(tx, claimed, reason);
       if (created.destination === 'ORIGINAL_METHOD') await submitRefundAfterCommit(tx, created);
       return created;
     });
@@ -654,6 +665,22 @@ export class PaymentService {
     if (!canSee(caller, payment)) throw forbidden('This payment belongs to someone else');
     return payment;
   }
+}
+
+/** Claims a PAID payment's money for a refund: its held escrow, or a regular order's factory money; null when gone. */
+async function claimForRefund(tx: EntityManager, payment: Payment): Promise<Payment | null> {
+  const rows = payment.isInEscrow
+    ? await tx.execute(
+        `update payments set escrow_status = 'REFUNDED', updated_at = now()
+          where id = ? and status = 'PAID' and escrow_status in (?) returning *`,
+        [payment.id, statesLeadingTo(ESCROW_TRANSITIONS, 'REFUNDED')],
+      )
+    : await tx.execute(
+        `update payments set earnings_status = 'REFUNDED', updated_at = now()
+          where id = ? and status = 'PAID' and earnings_status in (?) returning *`,
+        [payment.id, statesLeadingTo(EARNINGS_TRANSITIONS, 'REFUNDED')],
+      );
+  return rows.length ? tx.map(Payment, rows[0]) : null;
 }
 
 /** What a delivered order made available, from its ORDER_DELIVERED legs (the same answer on every call). */

@@ -8,6 +8,7 @@ import { migrations } from './migrations';
 import { SettlementService } from './service';
 import { PayoutWebhooks } from './webhooks';
 import { payoutGateway } from './xendit';
+import { type XenditPayoutLists, xenditPayoutLists } from './reconciliation';
 import { PAYOUT_UPDATED } from './payouts';
 import type { SettlementServices } from './loaders';
 import { PayoutAccount } from './entities/payout-account.entity';
@@ -15,7 +16,10 @@ import { Payout } from './entities/payout.entity';
 import { PayoutStatusChange } from './entities/payout-status-change.entity';
 import { WebhookEvent } from './entities/webhook-event.entity';
 
-export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>, SettlementServices> = {
+export const subgraph: SubgraphDefinition<
+  ReturnType<typeof createLoaders>,
+  SettlementServices & { payoutLists: XenditPayoutLists }
+> = {
   name: 'settlement',
   typeDefs: schemaOf(__dirname),
   resolvers,
@@ -24,7 +28,7 @@ export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>, Sett
   createLoaders,
   rest: mountRest,
   eventChannels: [PAYOUT_UPDATED],
-  init: ({ config }) => ({ gateway: payoutGateway(config) }),
+  init: ({ config }) => ({ gateway: payoutGateway(config), payoutLists: xenditPayoutLists(config) }),
   background: (deps, { gateway }) => {
     const { client, config, logger } = deps;
     return [
