@@ -713,6 +713,32 @@ describe('payment subgraph', () => {
     ]);
   });
 
+  it('refunds, once, a payment paid just before its owner gave up on it (the PAID callback beat the abandon)', async () => {
+    const orderId = newId();
+    const created = (await createRegular({ orderId })).body;
+    expect((await stack.payInvoice(created.invoiceUrl)).callback.status).toBe(200);
+    expect((await paymentRow(created.id)).status).toBe('PAID');
+    // The order was cancelled (its hold ran out) before the PAID notice reached it: nothing will use this money.
+    const abandons = await Promise.all(
+      [0, 1].map(() => stack.internal('payment', 'POST', '/api/payments/abandon', { orderId })),
+    );
+    expect(abandons.map((a) => a.status)).toEqual([200, 200]);
+    const [refund] = await poll(
+      () => refundsOf(created.id),
+      (rows) => rows[0]?.status === 'SUCCEEDED',
+    );
+    expect(refund).toMatchObject({ destination: 'ORIGINAL_METHOD', amount: 150000 });
+    expect(await refundsOf(created.id)).toHaveLength(1);
+    const atXendit = await sandbox('GET', `/__sandbox/xendit/refunds?invoiceId=${invoiceIdOf(created.invoiceUrl)}`);
+    expect(atXendit.body.refunds).toHaveLength(1);
+    expect((await historyOf('payment', created.id)).map(([, to]) => to)).toEqual(['PENDING', 'PAID', 'REFUNDED']);
+    // A later abandon finds the refund and makes no second one.
+    expect(await stack.internal('payment', 'POST', '/api/payments/abandon', { orderId })).toMatchObject({
+      status: 200,
+    });
+    expect(await refundsOf(created.id)).toHaveLength(1);
+  });
+
   it('keeps a paid payment PAID while notification is down, and delivers the notification once it is back', async () => {
     const userId = newId();
     const created = (await createRegular({ userId })).body;
