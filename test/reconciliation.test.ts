@@ -167,11 +167,16 @@ describe('reconciliation against Xendit', () => {
     expect(sumOf(await scrapeMetrics(stack.serviceUrl('payment')), 'reconciliation_mismatches')).toBe(0);
   });
 
-  it('is internal, and refuses a window that is not one', async () => {
+  it('is internal, clean over a window with nothing in it, and refuses a window that is not one', async () => {
     const anonymous = await fetch(`${stack.serviceUrl('payment')}${RECONCILIATION_PATH}?${window()}`);
     expect(anonymous.status).toBe(401);
     const settlement = await fetch(`${stack.serviceUrl('settlement')}/internal/reconciliation/payouts`);
     expect(settlement.status).toBe(401);
+    // A window before any of it: nothing to compare, and clean.
+    expect((await reconcile('from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z')).body).toMatchObject({
+      ok: true,
+      checked: { invoices: 0, refunds: 0, payouts: 0 },
+    });
     for (const query of ['from=yesterday', `from=${new Date().toISOString()}&to=${started}`]) {
       const refused = await reconcile(query);
       expect(refused.status).toBe(400);

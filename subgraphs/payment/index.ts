@@ -5,7 +5,7 @@ import { createLoaders } from './loaders';
 import { mountRest } from './rest';
 import { completeWalletRefund, type PaymentDeps, paymentDeps } from './service';
 import { XenditWebhooks } from './webhooks';
-import { periodicWindow, ReconciliationService } from './reconciliation';
+import { startPeriodicReconciliation } from './reconciliation';
 import { startPeriodicTask } from '../../lib/periodic';
 import { migrations } from './migrations';
 import { Payment } from './entities/payment.entity';
@@ -46,19 +46,7 @@ export const subgraph: SubgraphDefinition<ReturnType<typeof createLoaders>, Paym
         ),
       deps.logger,
     ),
-    startPeriodicTask(
-      'reconciliation',
-      deps.config.RECONCILIATION_MS,
-      () => {
-        const { from, to } = periodicWindow(new Date(), deps.config);
-        return new ReconciliationService(deps.orm.em.fork(), {
-          xendit: xenditRecords,
-          client: deps.client,
-          logger: deps.logger,
-        }).run({ from: from.toISOString(), to: to.toISOString() });
-      },
-      deps.logger,
-    ),
+    startPeriodicReconciliation(deps, xenditRecords),
   ],
 };
 

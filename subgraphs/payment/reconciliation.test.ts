@@ -2,7 +2,7 @@ import { loadConfig } from '../../lib/config';
 import { windowSchema } from '../../lib/contracts/reconciliation';
 import { parseInput } from '../../lib/validation';
 import { durationMs, windowOf } from '../../scripts/reconcile';
-import { periodicWindow } from './reconciliation';
+import { dueWindow } from './reconciliation';
 import {
   matchInvoices,
   matchPayoutLedger,
@@ -185,16 +185,25 @@ describe('the window', () => {
     expect(() => parseInput(windowSchema, { from: 'yesterday' })).toThrow(/from/);
   });
 
-  it('runs periodically over the interval before now, less the time callbacks and their sweeps may still take', () => {
+  it('runs each whole interval once, the one that ended before callbacks and their sweeps may still come', () => {
     const config = loadConfig({
       NODE_ENV: 'test',
       RECONCILIATION_MS: '3600000',
       REFUND_CALLBACK_GRACE_MS: '600000',
       REFUND_RECONCILE_MS: '60000',
     });
-    const { from, to } = periodicWindow(now, config);
-    expect(to.toISOString()).toBe('2026-12-03T11:49:00.000Z');
-    expect(from.toISOString()).toBe('2026-12-03T10:49:00.000Z');
+    // 12:00 less 11 minutes of settling: the hour 10:00–11:00 is the last one whole.
+    const due = dueWindow(now, config, null)!;
+    expect([due.from.toISOString(), due.to.toISOString()]).toEqual([
+      '2026-12-03T10:00:00.000Z',
+      '2026-12-03T11:00:00.000Z',
+    ]);
+    expect(dueWindow(new Date('2026-12-03T12:10:59.000Z'), config, due.to)).toBeNull();
+    // A process started later (or restarted) owes the last whole one, whenever it started.
+    expect(dueWindow(new Date('2026-12-03T12:11:00.000Z'), config, due.to)).toEqual({
+      from: new Date('2026-12-03T11:00:00.000Z'),
+      to: new Date('2026-12-03T12:00:00.000Z'),
+    });
     expect(loadConfig({ NODE_ENV: 'test' }).RECONCILIATION_MS).toBe(86_400_000);
   });
 

@@ -4,6 +4,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../lib/config';
 import type { InternalClient } from '../../lib/internal-client';
 import type { Logger } from '../../lib/logger';
+import { startPeriodicTask } from '../../lib/periodic';
+import type { BackgroundTask, SubgraphDeps } from '../../lib/subgraph-server';
 import { isId } from '../../lib/ids';
 import { parseInput } from '../../lib/validation';
 import { withTimeout, xenditClient } from '../../lib/xendit';
@@ -286,15 +288,45 @@ export class ReconciliationService {
   }
 }
 
-/**
- * The periodic run's window: the `RECONCILIATION_MS` before now, less the time a callback and its overdue-callback
- * sweep may still take, so what is still on its way is left to the next run instead of reported.
- */
-export function periodicWindow(now: Date, config: Config): { from: Date; to: Date } {
-  const settling = Math.max(
+/** How long callbacks and their overdue-callback sweeps may still be on their way. */
+function settlingMs(config: Config): number {
+  return Math.max(
     config.REFUND_CALLBACK_GRACE_MS + config.REFUND_RECONCILE_MS,
     config.PAYOUT_CALLBACK_GRACE_MS + config.PAYOUT_RECONCILE_MS,
   );
-  const to = new Date(now.getTime() - settling);
-  return { from: new Date(to.getTime() - config.RECONCILIATION_MS), to };
+}
+
+/**
+ * The window the periodic run owes at `now`: the last whole `RECONCILIATION_MS` interval (counted from the epoch, so
+ * daily means UTC days) that ended before what may still be on its way, unless this process has run it already.
+ * Counting from the epoch rather than from the start makes a process restarted more often than the interval still
+ * reconcile every interval.
+ */
+export function dueWindow(now: Date, config: Config, lastTo: Date | null): { from: Date; to: Date } | null {
+  const interval = config.RECONCILIATION_MS;
+  const to = Math.floor((now.getTime() - settlingMs(config)) / interval) * interval;
+  if (lastTo && lastTo.getTime() >= to) return null;
+  return { from: new Date(to - interval), to: new Date(to) };
+}
+
+/** How often the periodic run looks whether a window is due (a comparison, unless one is). */
+const DUE_CHECK_MS = 10 * 60_000;
+
+/** The periodic reconciliation (`background`): each due window once per process; a failed run is tried next check. */
+export function startPeriodicReconciliation(deps: SubgraphDeps, xendit: XenditRecords): BackgroundTask {
+  let lastTo: Date | null = null;
+  return startPeriodicTask(
+    'reconciliation',
+    Math.min(deps.config.RECONCILIATION_MS, DUE_CHECK_MS),
+    async () => {
+      const due = dueWindow(new Date(), deps.config, lastTo);
+      if (!due) return;
+      await new ReconciliationService(deps.orm.em.fork(), { xendit, client: deps.client, logger: deps.logger }).run({
+        from: due.from.toISOString(),
+        to: due.to.toISOString(),
+      });
+      lastTo = due.to;
+    },
+    deps.logger,
+  );
 }
