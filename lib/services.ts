@@ -13,6 +13,7 @@ export const SUBGRAPHS = {
   warehouse: 3011,
   whatsapp: 3012,
   settlement: 3013,
+  reviews: 3014,
 } as const;
 
 export type SubgraphName = keyof typeof SUBGRAPHS;

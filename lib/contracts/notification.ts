@@ -13,6 +13,7 @@ export const NOTIFICATION_TYPES = [
   'ORDER_CANCELLED',
   'PAYOUT_SUCCEEDED',
   'PAYOUT_FAILED',
+  'REVIEW_REQUESTED',
 ] as const;
 export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
 

@@ -20,6 +20,25 @@ export interface OrderSummary {
 }
 
 /**
+ * order `POST`: what reviews needs of orders (createReview, `Order.reviewable`): buyer, factory, status and the
+ * items as bought. Ids order does not know are left out of the answer.
+ */
+export const ORDERS_FOR_REVIEW_PATH = '/api/orders/for-review';
+export interface OrdersForReviewRequest {
+  orderIds: string[];
+}
+export interface OrderForReview {
+  id: string;
+  userId: string;
+  factoryId: string;
+  status: OrderStatus;
+  items: { productId: string; variantId: string; productName: string; variantName: string }[];
+}
+export interface OrdersForReviewAnswer {
+  orders: OrderForReview[];
+}
+
+/**
  * order `POST`: the order follows its shipment (PICKED_UP → SHIPPED, DELIVERED → DELIVERED). Answers the
  * OrderSummary; a repeat answers the same; 409 CONFLICT when the order cannot follow (cancelled meanwhile):
  * logistics asks this before a pick-up and refuses the pick-up then.

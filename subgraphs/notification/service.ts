@@ -36,6 +36,14 @@ export const OWNER_WHATSAPP_TYPES: ReadonlySet<NotificationType> = new Set([
   'PAYOUT_FAILED',
 ]);
 
+/**
+ * Buyer notices that also go out on WhatsApp, each with its own approved template (title and body as its
+ * parameters); every other notice uses WHATSAPP_NOTICE_TEMPLATE.
+ */
+export const BUYER_WHATSAPP_TEMPLATES: Partial<Record<NotificationType, string>> = {
+  REVIEW_REQUESTED: 'review_request',
+};
+
 const createSchema = z
   .object({
     dedupeKey: nonEmpty(200),
@@ -82,7 +90,8 @@ export class NotificationService {
    * factory subgraph before the transaction; an unknown factory is 400, so the sender's outbox gives up).
    * The insert either wins (its event goes out when it commits) or finds the row an earlier call made, and
    * both answer its id. An owner's notice also queues, in the same transaction, its WhatsApp copy on this
-   * service's own outbox (see sendToWhatsApp), so the in-app notice never waits on auth or WhatsApp.
+   * service's own outbox (see sendToWhatsApp), so the in-app notice never waits on auth or WhatsApp; so does a
+   * buyer's notice with its own template (BUYER_WHATSAPP_TEMPLATES).
    */
   async create(input: unknown): Promise<NotificationCreated> {
     const p = parseInput(createSchema, input);
@@ -99,7 +108,7 @@ export class NotificationService {
       if (rows[0]) {
         const row = tx.map(Notification, rows[0]);
         await publishOnCommit(tx, NOTIFICATION_ADDED, notificationEvent(row));
-        if (p.factoryId && OWNER_WHATSAPP_TYPES.has(p.type)) {
+        if (p.factoryId ? OWNER_WHATSAPP_TYPES.has(p.type) : BUYER_WHATSAPP_TEMPLATES[p.type]) {
           await enqueue(tx, {
             dedupeKey: `owner-whatsapp:${row.id}`,
             service: 'notification',
@@ -128,7 +137,7 @@ export class NotificationService {
     const message: SendTemplateRequest = {
       dedupeKey: `notification:${notification.id}`,
       to: phone,
-      template: this.requireDeps().config.WHATSAPP_NOTICE_TEMPLATE,
+      template: BUYER_WHATSAPP_TEMPLATES[notification.type] ?? this.requireDeps().config.WHATSAPP_NOTICE_TEMPLATE,
       parameters: [notification.title, notification.body],
     };
     await this.em.transactional(async (tx) => {
@@ -153,7 +162,7 @@ export class NotificationService {
       return (await client.get<{ phone: string }>('auth', `/api/auth/users/${userId}`)).phone;
     } catch (error) {
       if (!(isAppError(error) && error.code === 'NOT_FOUND')) throw error;
-      logger.warn({ userId }, 'factory owner unknown to auth: notice stored in-app only, not sent on WhatsApp');
+      logger.warn({ userId }, 'recipient unknown to auth: notice stored in-app only, not sent on WhatsApp');
       return null;
     }
   }

@@ -3,9 +3,9 @@ import { jsonRouter, route } from '../../lib/rest';
 import type { SubgraphDeps } from '../../lib/subgraph-server';
 import { OrderService } from './service';
 import { flushSoon, type OrderServices } from './worker';
-import { orderPath, orderShipmentStatusPath } from '../../lib/contracts/order';
+import { ORDERS_FOR_REVIEW_PATH, orderPath, orderShipmentStatusPath } from '../../lib/contracts/order';
 
-/** Internal REST (docs/internal-api.md): bulk orders, payment and shipment callbacks, order summary. */
+/** Internal REST (docs/internal-api.md): bulk orders, payment and shipment callbacks, order summary, orders for review. */
 export function mountRest(app: express.Express, deps: SubgraphDeps, services: OrderServices) {
   const service = () => new OrderService(deps.orm.em.fork(), deps.client, deps.config, deps.logger);
   const router = jsonRouter();
@@ -35,6 +35,10 @@ export function mountRest(app: express.Express, deps: SubgraphDeps, services: Or
       flushSoon(services, deps.logger);
       return result;
     }),
+  );
+  contracts.post(
+    ORDERS_FOR_REVIEW_PATH,
+    route(async (req) => service().forReview(req.body)),
   );
   contracts.get(
     orderPath(':orderId'),

@@ -8,6 +8,7 @@ import { newId } from '../../lib/ids';
 import { orderDeliveredPath, REFUND_ORDER_PATH } from '../../lib/contracts/seller';
 import { SHIPMENT_CANCEL_PATH } from '../../lib/contracts/order';
 import { INVENTORY_RESTOCK_PATH } from '../../lib/contracts/warehouse';
+import { NOTIFICATIONS_PATH } from '../../lib/contracts/notification';
 import { capturingLogger } from '../../test/support/logs';
 import { Order } from './entities/order.entity';
 import { OrderItem } from './entities/order-item.entity';
@@ -89,7 +90,7 @@ describe('order service: transitions and their effects', () => {
     expect(await history(order.id)).toEqual(['→PENDING_PAYMENT', 'PENDING_PAYMENT→PAID']);
   });
 
-  it('follows its shipment step by step; DELIVERED tells payment once (regular orders only)', async () => {
+  it('follows its shipment step by step; DELIVERED tells payment once (regular orders only) and asks for a review once', async () => {
     const regular = await anOrder('PROCESSING');
     const group = await anOrder('PAID', 'GROUP_BUYING');
     for (const order of [regular, group]) {
@@ -98,8 +99,12 @@ describe('order service: transitions and their effects', () => {
       expect((await service().applyShipmentStatus(order.id, { status: 'DELIVERED' })).status).toBe('DELIVERED');
       expect((await service().applyShipmentStatus(order.id, { status: 'DELIVERED' })).status).toBe('DELIVERED');
     }
-    expect(await sent(regular.id)).toEqual([['payment', orderDeliveredPath(regular.id), null]]);
-    expect(await sent(group.id)).toEqual([]);
+    // Both ask their buyer for a review, once.
+    expect(await sent(regular.id)).toEqual([
+      ['payment', orderDeliveredPath(regular.id), null],
+      ['notification', NOTIFICATIONS_PATH, 'REVIEW_REQUESTED'],
+    ]);
+    expect(await sent(group.id)).toEqual([['notification', NOTIFICATIONS_PATH, 'REVIEW_REQUESTED']]);
     expect(await history(group.id)).toEqual(['→PAID', 'PAID→PROCESSING', 'PROCESSING→SHIPPED', 'SHIPPED→DELIVERED']);
   });
 

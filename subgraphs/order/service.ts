@@ -28,6 +28,7 @@ import {
   type InventoryReserveRequest,
 } from '../../lib/contracts/warehouse';
 import {
+  type OrdersForReviewAnswer,
   type OrderSummary,
   SHIPMENT_CANCEL_PATH,
   SHIPMENTS_BULK_PATH,
@@ -78,6 +79,8 @@ const paymentStatusSchema = z.object({
   paymentId: idSchema,
   status: z.enum(['PAID', 'EXPIRED', 'FAILED', 'REFUNDED']),
 });
+
+const forReviewSchema = z.object({ orderIds: z.array(idSchema).max(100) });
 
 const shipmentStatusSchema = z.object({ status: z.enum(['SHIPPED', 'DELIVERED']) });
 
@@ -309,6 +312,32 @@ export class OrderService {
     return summary(order);
   }
 
+  /** POST ORDERS_FOR_REVIEW_PATH (reviews): the orders with their items, in two statements whatever their number. */
+  async forReview(input: unknown): Promise<OrdersForReviewAnswer> {
+    const { orderIds } = parseInput(forReviewSchema, input);
+    if (!orderIds.length) return { orders: [] };
+    const [orders, items] = await Promise.all([
+      this.em.find(Order, { id: { $in: orderIds } }),
+      this.em.find(OrderItem, { orderId: { $in: orderIds } }, { orderBy: { id: 'asc' } }),
+    ]);
+    return {
+      orders: orders.map((o) => ({
+        id: o.id,
+        userId: o.userId,
+        factoryId: o.factoryId,
+        status: o.status,
+        items: items
+          .filter((item) => item.orderId === o.id)
+          .map(({ productId, variantId, productName, variantName }) => ({
+            productId,
+            variantId,
+            productName,
+            variantName,
+          })),
+      })),
+    };
+  }
+
   /** The order if the caller is its buyer, the owner of its factory, or an admin. */
   async visibleOrder(caller: Caller, orderId: string): Promise<Order | null> {
     const order = isId(orderId) ? await this.em.findOne(Order, { id: orderId }) : null;
@@ -538,7 +567,7 @@ export class OrderService {
    * its money follows its session, so of its statuses only REFUNDED causes something (shipment, notice).
    */
   private async effectsOf(tx: EntityManager, order: Order): Promise<void> {
-    if (order.source !== 'REGULAR' && order.status !== 'REFUNDED') return;
+    if (order.source !== 'REGULAR' && order.status !== 'REFUNDED' && order.status !== 'DELIVERED') return;
     switch (order.status) {
       case 'PAID':
         await enqueue(tx, stockMessage(order.id, 'commit'));
@@ -555,12 +584,22 @@ export class OrderService {
         await enqueue(tx, stockMessage(order.id, 'release'));
         return;
       case 'DELIVERED':
-        // The factory's money becomes available, less commission (payment, per order).
-        await enqueue(tx, {
-          dedupeKey: `order-delivered:${order.id}`,
-          service: 'payment',
-          path: orderDeliveredPath(order.id),
-          body: { orderId: order.id },
+        // The factory's money becomes available, less commission (payment, per regular order).
+        if (order.source === 'REGULAR')
+          await enqueue(tx, {
+            dedupeKey: `order-delivered:${order.id}`,
+            service: 'payment',
+            path: orderDeliveredPath(order.id),
+            body: { orderId: order.id },
+          });
+        // Every delivered order, regular or group-buying, asks its buyer for a review once (reviews subgraph).
+        await notify(tx, {
+          dedupeKey: `review-requested:${order.id}`,
+          userId: order.userId,
+          type: 'REVIEW_REQUESTED',
+          title: 'How was your order?',
+          body: `Order ${order.id} was delivered. Rate what you bought in My orders.`,
+          data: { orderId: order.id },
         });
         return;
       case 'REFUNDED': {

@@ -81,6 +81,8 @@ export type NotificationType =
   /** To a factory owner: a payout reached the factory's account. */
   | 'PAYOUT_SUCCEEDED'
   | 'REFUND_COMPLETED'
+  /** To a buyer: an order was delivered; rate what was bought (also sent on WhatsApp). */
+  | 'REVIEW_REQUESTED'
   | 'SESSION_FAILED'
   | 'SESSION_MOQ_REACHED'
   | 'SHIPMENT_UPDATED';
