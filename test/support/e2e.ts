@@ -81,6 +81,8 @@ export async function startTestStack(options: {
     sandbox: options.sandbox ?? false,
     env,
     logDir,
+    // dist/, built for this run by test/global-setup.ts.
+    compiled: true,
   });
   try {
     await stack.start();
