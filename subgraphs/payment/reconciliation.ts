@@ -210,10 +210,11 @@ export class ReconciliationService {
         where payment_id = any(array[?]::uuid[]) and kind in (?) and account = 'gateway_clearing' order by id`,
       [rows.map((r) => r.id), CAPTURE_KINDS],
     );
+    const capturesOf = amountsOf(captures, (c) => c.payment_id);
     const payments: PaymentFact[] = rows.map((row) => ({
       id: row.id,
       invoiceId: row.invoice_id,
-      captures: captures.filter((c) => c.payment_id === row.id).map((c) => Number(c.amount)),
+      captures: capturesOf.get(row.id) ?? [],
     }));
     // A capture whose invoice Xendit did not list paid in the window: paid just outside it, or not at all.
     const listed = new Set(xendit.map((invoice) => invoice.id));
@@ -245,13 +246,14 @@ export class ReconciliationService {
         where refund_id = any(array[?]::uuid[]) and kind = 'REFUND_SETTLED' and account = 'buyer_refunds' order by id`,
       [rows.map((r) => r.id)],
     );
+    const settlementsOf = amountsOf(settled, (s) => s.refund_id);
     const refunds: RefundFact[] = rows.map((row) => ({
       id: row.id,
       xenditRefundId: row.xendit_refund_id,
       amount: Number(row.amount),
       status: row.status,
       destination: row.destination,
-      settlements: settled.filter((s) => s.refund_id === row.id).map((s) => Number(s.amount)),
+      settlements: settlementsOf.get(row.id) ?? [],
     }));
     // A refund of ours Xendit did not list in the window: made at its edge, or not at all.
     const listed = new Set(xendit.map((refund) => refund.id));
@@ -286,6 +288,16 @@ export class ReconciliationService {
       mismatches: [...settlement.mismatches, ...matchPayoutLedger(settlement.payouts, movements)],
     };
   }
+}
+
+/** The amounts of ledger rows by the id `keyOf` names, in row order. */
+function amountsOf<Row extends { amount: string | number }>(
+  rows: Row[],
+  keyOf: (row: Row) => string,
+): Map<string, number[]> {
+  const amounts = new Map<string, number[]>();
+  for (const row of rows) amounts.set(keyOf(row), [...(amounts.get(keyOf(row)) ?? []), Number(row.amount)]);
+  return amounts;
 }
 
 /** How long callbacks and their overdue-callback sweeps may still be on their way. */
