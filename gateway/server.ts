@@ -17,7 +17,7 @@ import { createLogger, currentRequestId, type Logger, REQUEST_ID_HEADER, withReq
 import { type Caller, CLIENT_ADDRESS_HEADER, identityHeaders, INTERNAL_TOKEN_HEADER } from '../lib/internal-auth';
 import { InternalClient } from '../lib/internal-client';
 import { isSubgraphName, type SubgraphName } from '../lib/services';
-import { formatErrorFor } from '../lib/subgraph-server';
+import { formatErrorFor } from '../lib/errors';
 import { LiteralPlacesRule, literalValueError, parseScalarsIn } from '../lib/scalars';
 import { readSupergraphConfig, SUPERGRAPH_SDL } from './compose';
 import { operationLimits, operationLimitsPlugin, parseOptions } from './limits';

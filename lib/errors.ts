@@ -1,4 +1,5 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { Logger } from './logger';
 
 /** The error codes of the public contract (API.md). */
 export type ErrorCode =
@@ -37,6 +38,18 @@ export const unauthenticated = (message = 'Sign in first') => new AppError('UNAU
 
 export function isAppError(error: unknown): error is AppError {
   return error instanceof AppError;
+}
+
+/** Apollo's formatError for subgraphs and the gateway: business refusals keep their code; anything unexpected is logged and hidden. */
+export function formatErrorFor(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = (error as { originalError?: unknown })?.originalError;
+    if (isAppError(original) || isAppError(error)) return formatted;
+    const code = formatted.extensions?.code;
+    if (code && code !== 'INTERNAL_SERVER_ERROR') return formatted;
+    logger.error({ err: original ?? error }, 'unexpected GraphQL failure');
+    return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  };
 }
 
 export function errorCodeFromStatus(status: number): ErrorCode {

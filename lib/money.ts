@@ -1,8 +1,12 @@
-import { BigIntType } from '@mikro-orm/core';
+import type * as MikroOrmCore from '@mikro-orm/core';
 import { badInput } from './errors';
 
 /** IDR amounts: integer rupiah in a bigint column, read back as a JS number (safe far beyond any real sum). */
-export const moneyType = () => new BigIntType('number');
+export const moneyType = () => {
+  // Loaded here, not on import: the gateway reads MAX_AMOUNT, and loading the ORM would only slow its start.
+  const { BigIntType } = require('@mikro-orm/core') as typeof MikroOrmCore;
+  return new BigIntType('number');
+};
 
 /**
  * The largest amount the public API carries: money is GraphQL `Int` (API.md), a 32-bit signed integer. An

@@ -12,7 +12,7 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import type { DocumentNode, GraphQLFormattedError } from 'graphql';
+import type { DocumentNode } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { MigrationObject } from '@mikro-orm/core';
@@ -32,7 +32,7 @@ import {
 } from './internal-auth';
 import type { SubgraphContext } from './context';
 import { restErrorHandler, sendError } from './rest';
-import { isAppError } from './errors';
+import { formatErrorFor } from './errors';
 import { EventListener } from './events';
 import { mountDeadLetters, OutboxMessage, watchOutbox } from './outbox';
 import {
@@ -255,18 +255,6 @@ export async function startSubgraph<Loaders, Services>(
 /** Runs a subgraph as a process (lib/process.ts). */
 export function runSubgraphProcess<Loaders, Services>(definition: SubgraphDefinition<Loaders, Services>): void {
   runAsProcess(definition.name, () => startSubgraph(definition));
-}
-
-/** Business refusals keep their code; anything unexpected is logged and hidden. */
-export function formatErrorFor(logger: Logger) {
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = (error as { originalError?: unknown })?.originalError;
-    if (isAppError(original) || isAppError(error)) return formatted;
-    const code = formatted.extensions?.code;
-    if (code && code !== 'INTERNAL_SERVER_ERROR') return formatted;
-    logger.error({ err: original ?? error }, 'unexpected GraphQL failure');
-    return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
-  };
 }
 
 /** What the metrics read of knex's connection pool (tarn). */
