@@ -1,0 +1,20 @@
+import path from 'node:path';
+import { runSoak, SHORT_SOAK } from '../bench/chaos-soak';
+
+/**
+ * The chaos soak's short version (bench/chaos-soak.ts; `npm run chaos` runs the long one): a minute of mixed
+ * load on the whole stack while processes are SIGKILLed and Xendit misbehaves, then every money check.
+ */
+describe('chaos soak (60 s)', () => {
+  it('keeps the money right through at least three kills and Xendit faults', async () => {
+    // The soak starts its stack on this run's PostgreSQL (bench-stack reads DATABASE_URL).
+    process.env.DATABASE_URL = process.env.TEST_DATABASE_URL;
+    const report = await runSoak({
+      ...SHORT_SOAK,
+      keepLogsIn: path.join(__dirname, '..', 'test-artifacts', 'chaos-logs'),
+    });
+    // The whole report on failure: what ran, what was killed, and which check said what.
+    expect({ passed: report.passed, report: report.text }).toEqual({ passed: true, report: report.text });
+    expect(report.kills).toBeGreaterThanOrEqual(3);
+  }, 300_000);
+});
