@@ -226,7 +226,7 @@ export class ReconciliationService {
     return { checked: xendit.length, mismatches: matchInvoices(xendit, payments) };
   }
 
-  /** Xendit's refunds of the window and our refunds to the original method of the window, each matched. */
+  /** Xendit's refunds of the window and our refunds to the original method made or completed in it, each matched. */
   private async refunds(from: Date, to: Date): Promise<{ checked: number; mismatches: Mismatch[] }> {
     const xendit = await this.deps.xendit.refunds(from, to);
     const rows = await this.sql<{
@@ -237,9 +237,10 @@ export class ReconciliationService {
       destination: string;
     }>(
       `select id, xendit_refund_id, amount, status, destination from refunds
-        where (destination = 'ORIGINAL_METHOD' and created_at >= ? and created_at < ?)
+        where (destination = 'ORIGINAL_METHOD'
+               and ((created_at >= ? and created_at < ?) or (completed_at >= ? and completed_at < ?)))
            or xendit_refund_id = any(array[?]::text[]) or id = any(array[?]::uuid[])`,
-      [from, to, xendit.map((r) => r.id), xendit.map((r) => r.referenceId).filter(isId)],
+      [from, to, from, to, xendit.map((r) => r.id), xendit.map((r) => r.referenceId).filter(isId)],
     );
     const settled = await this.sql<{ refund_id: string; amount: string | number }>(
       `select refund_id, amount from transaction_ledger

@@ -41,8 +41,8 @@ export function xenditPayoutLists(config: Config): XenditPayoutLists {
 }
 
 /**
- * Settlement's half of the reconciliation: its payouts made in the window (once reserved: before that Xendit has
- * never heard of them), each against what Xendit lists under its id. Reads only; nothing is claimed or changed.
+ * Settlement's half of the reconciliation: its payouts made or moved in the window (once reserved: before that
+ * Xendit has never heard of them), each against what Xendit lists under its id. Reads only; nothing is claimed or changed.
  */
 export class PayoutReconciliationService {
   constructor(
@@ -55,9 +55,11 @@ export class PayoutReconciliationService {
     const rows = await this.em
       .getConnection()
       .execute<{ id: string; amount: string | number; status: string; xendit_payout_id: string | null }[]>(
+        // Made in the window, or moved in it: an outcome that came after its payout's window is reconciled too.
         `select id, amount, status, xendit_payout_id from payouts
-        where created_at >= ? and created_at < ? and reserved_at is not null order by id`,
-        [from, to],
+          where reserved_at is not null
+            and ((created_at >= ? and created_at < ?) or (updated_at >= ? and updated_at < ?)) order by id`,
+        [from, to, from, to],
       );
     const payouts: PayoutFact[] = rows.map((row) => ({
       id: row.id,
