@@ -11,12 +11,14 @@ COPY . .
 RUN npm run build
 
 # Runtime: production dependencies only and the compiled code; no TypeScript, no tsx loader, no sources.
+# No optional ones either: they are the embedded PostgreSQL's and esbuild's platform binaries (npm start, tsx),
+# which production never runs.
 FROM node:20-bookworm-slim
 # Said explicitly, though an unset NODE_ENV means production too (lib/config.ts); graphql-js reads it as well.
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # The image's unprivileged user; the code stays root-owned, so the process cannot change it.
 USER node

@@ -222,7 +222,7 @@ describe('Dockerfile', () => {
     expect(stages[0]).toMatch(/^RUN npm ci\b(?!.*--omit)/m);
     expect(stages[0]).toMatch(/^RUN npm run build$/m);
     expect(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.build).toBeDefined();
-    expect(runtime).toMatch(/^RUN npm ci --omit=dev\b/m);
+    expect(runtime).toMatch(/^RUN npm ci --omit=dev --omit=optional\b/m);
     expect(runtime).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
     // Sources stay out of the runtime stage: only package files and the build output are copied in.
     expect(runtime.match(/^COPY .*/gm)).toEqual([
