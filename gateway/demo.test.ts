@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { DEMO_OWNERS, DEMO_PRODUCTS } from '../lib/demo-data';
-import { startTestStack, type TestStack } from '../test/support/e2e';
+import type { Caller } from '../lib/internal-auth';
+import { ok, startTestStack, type TestStack } from '../test/support/e2e';
+import { eventually } from '../test/support/eventually';
 import {
   STOREFRONT_SUBGRAPHS,
   addAddress,
@@ -14,6 +16,8 @@ import {
 
 const SCREENSHOT = path.join(__dirname, '..', 'test-artifacts', 'storefront.png');
 const STEP_MS = 20_000;
+const PRODUCT = DEMO_PRODUCTS[0];
+const OWNER: Caller = { userId: DEMO_OWNERS[0].id, role: 'FACTORY_OWNER' };
 
 describeInChromium('storefront demo in Chromium', () => {
   let stack: TestStack;
@@ -21,7 +25,7 @@ describeInChromium('storefront demo in Chromium', () => {
 
   beforeAll(async () => {
     stack = await startTestStack({ subgraphs: STOREFRONT_SUBGRAPHS, sandbox: true });
-    const product = DEMO_PRODUCTS[0];
+    const product = PRODUCT;
     const created = await stack.graphql(
       `mutation ($productId: ID!, $variantId: ID!, $endsAt: DateTime!) {
         createGroupBuyingSession(input: { productId: $productId, variantId: $variantId, moq: 5, groupPrice: 39000, endsAt: $endsAt }) { id }
@@ -31,7 +35,7 @@ describeInChromium('storefront demo in Chromium', () => {
         variantId: product.variants[0].id,
         endsAt: new Date(Date.now() + 120_000).toISOString(),
       },
-      { caller: { userId: DEMO_OWNERS[0].id, role: 'FACTORY_OWNER' } },
+      { caller: OWNER },
     );
     expect(created.errors).toBeUndefined();
     sessionId = created.data.createGroupBuyingSession.id;
@@ -83,6 +87,57 @@ describeInChromium('storefront demo in Chromium', () => {
     expect(await byTestId(a, 'error').isVisible()).toBe(false);
     await b.goto(`${stack.gatewayUrl}/demo/#/`);
     await waitForText(b, 'view', /Forming/);
+    expect(pageErrors).toEqual([]);
+  }, 150_000);
+
+  it('a buyer reviews a delivered order from My orders; the rating and review show on the product', async () => {
+    const page = await newPage();
+    await logIn(page, `${stack.gatewayUrl}/demo`);
+    // The order itself is placed, paid and delivered through the API as the page's own user and the factory.
+    const token = (await page.evaluate(() => localStorage.getItem('demo.token')))!;
+    const asBuyer = async (query: string, variables: Record<string, unknown> = {}) =>
+      ok(await stack.graphql(query, variables, { token }));
+    const asOwner = async (query: string, variables: Record<string, unknown>) =>
+      ok(await stack.graphql(query, variables, { caller: OWNER }));
+    const { createAddress } =
+      await asBuyer(`mutation { createAddress(input: { recipientName: "Ayu", phone: "081234567890",
+      line1: "Jl. Braga 10", city: "Bandung", province: "Jawa Barat", postalCode: "40111" }) { id } }`);
+    const { createOrder } = await asBuyer(
+      `mutation ($input: CreateOrderInput!) { createOrder(input: $input) { order { id } paymentUrl } }`,
+      { input: { addressId: createAddress.id, items: [{ variantId: PRODUCT.variants[1].id, quantity: 1 }] } },
+    );
+    const orderId: string = createOrder.order.id;
+    const statusOf = async () =>
+      (await asBuyer(`query ($id: ID!) { order(id: $id) { status } }`, { id: orderId })).order.status;
+    await stack.payInvoice(createOrder.paymentUrl);
+    await eventually('the order paid', async () => (await statusOf()) === 'PAID');
+    const { acceptOrder } = await asOwner(`mutation ($id: ID!) { acceptOrder(orderId: $id) { shipment { id } } }`, {
+      id: orderId,
+    });
+    for (const status of ['PICKED_UP', 'IN_TRANSIT', 'DELIVERED'])
+      await asOwner(`mutation ($input: UpdateShipmentStatusInput!) { updateShipmentStatus(input: $input) { id } }`, {
+        input: { shipmentId: acceptOrder.shipment.id, status },
+      });
+    await eventually('the order delivered', async () => (await statusOf()) === 'DELIVERED');
+
+    await byTestId(page, 'nav-orders').click();
+    const order = page.locator(`[data-testid="order"][data-order-id="${orderId}"]`);
+    await waitForText(page, order.locator('[data-testid="review-form"]'), new RegExp(PRODUCT.variants[1].name));
+    await byTestId(order, 'review-rating').selectOption('4');
+    await byTestId(order, 'review-title').fill('Adem dan rapi');
+    await byTestId(order, 'review-body').fill('Jahitannya rapi, ukurannya pas.');
+    await byTestId(order, 'submit-review').click();
+    await waitForText(page, order.locator('[data-testid="reviewed"]'), /Reviewed/);
+    expect(await byTestId(order, 'review-form').count()).toBe(0);
+
+    await byTestId(page, 'nav-sessions').click();
+    const session = page.locator(`li:has([data-session-id="${sessionId}"])`);
+    await waitForText(page, session.locator('[data-testid="session-rating"]'), /★ 4\.0 · 1 review$/);
+    await page.locator(`[data-testid="session-link"][data-session-id="${sessionId}"]`).click();
+    await waitForText(page, 'product-rating', /★ 4\.0 · 1 review$/);
+    await waitForText(page, 'review', /Adem dan rapi[\s\S]*verified purchase/);
+    expect(await byTestId(page, 'review').first().textContent()).toContain(PRODUCT.variants[1].name);
+    expect(await byTestId(page, 'error').isVisible()).toBe(false);
     expect(pageErrors).toEqual([]);
   }, 150_000);
 });

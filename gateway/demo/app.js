@@ -50,7 +50,7 @@ window.addEventListener('hashchange', route);
 async function showSessions(root, current) {
   const { groupBuyingSessions } = await gql(`{
     groupBuyingSessions(status: FORMING, first: 20) {
-      edges { node { id moq groupPrice endsAt paidQuantity product { name basePrice } } }
+      edges { node { id moq groupPrice endsAt paidQuantity product { name basePrice rating { average count } } } }
     } }`);
   if (!current.alive()) return;
   const sessions = groupBuyingSessions.edges.map((edge) => edge.node);
@@ -71,6 +71,7 @@ async function showSessions(root, current) {
               ),
               h('span', { class: 'price' }, money(s.groupPrice), ' ', h('s', {}, money(s.product.basePrice))),
               h('span', { class: 'muted' }, `${s.paidQuantity}/${s.moq} paid · ${timeLeft(s.endsAt)}`),
+              h('span', { class: 'rating', 'data-testid': 'session-rating' }, ratingText(s.product.rating)),
             ),
           ),
         )
@@ -82,7 +83,10 @@ async function showSession(root, id, current, onLeave) {
   const { groupBuyingSession: session } = await gql(
     `query ($id: ID!) { groupBuyingSession(id: $id) {
       id status moq groupPrice endsAt paidQuantity participantsCount progressPercent
-      product { id name basePrice } variant { id sku } factory { id name } myParticipation { id quantity status }
+      product { id name basePrice rating { average count histogram } reviews(first: 5) { edges { node {
+        id rating title body reviewerName createdAt variant { name } reply { body }
+      } } } }
+      variant { id sku } factory { id name } myParticipation { id quantity status }
     } }`,
     { id },
   );
@@ -123,6 +127,7 @@ async function showSession(root, id, current, onLeave) {
       paid,
       participation,
     ),
+    productReviews(session.product),
   );
   showProgress();
   const timer = setInterval(showProgress, 1000);
@@ -220,6 +225,78 @@ async function showParticipation(root, session, current, rerender) {
   root.replaceChildren(join);
 }
 
+/** "★ 4.5 · 3 reviews", or that there is none yet. */
+function ratingText(rating) {
+  if (!rating.count) return 'No reviews yet';
+  return `★ ${rating.average.toFixed(1)} · ${plural(rating.count, 'review')}`;
+}
+
+/** What buyers think of a product: its rating, how the ratings spread, and its newest reviews. */
+function productReviews(product) {
+  const { rating } = product;
+  const reviews = product.reviews.edges.map((edge) => edge.node);
+  return h(
+    'section',
+    { class: 'card reviews' },
+    h('h3', {}, 'Reviews ', h('span', { class: 'rating', 'data-testid': 'product-rating' }, ratingText(rating))),
+    rating.count
+      ? h(
+          'ol',
+          { class: 'histogram', reversed: true },
+          [5, 4, 3, 2, 1].map((stars) => h('li', {}, `${stars}★ ${rating.histogram[stars - 1]}`)),
+        )
+      : null,
+    h(
+      'ul',
+      { class: 'review-list', 'data-testid': 'review-list' },
+      reviews.map((review) =>
+        h(
+          'li',
+          { 'data-testid': 'review' },
+          h('p', {}, h('strong', {}, '★'.repeat(review.rating)), ' ', review.title ?? ''),
+          review.body ? h('p', {}, review.body) : null,
+          h(
+            'p',
+            { class: 'muted' },
+            `${review.reviewerName} · ${review.variant.name} · verified purchase · ${when(review.createdAt)}`,
+          ),
+          review.reply ? h('p', { class: 'reply' }, `Factory: ${review.reply.body}`) : null,
+        ),
+      ),
+    ),
+  );
+}
+
+/** One review form per product of a delivered order the buyer has not reviewed yet. */
+function reviewForms(order, rerender) {
+  return order.reviewable.map((item) => {
+    const form = h(
+      'form',
+      { class: 'review', 'data-testid': 'review-form', 'data-product-id': item.product.id },
+      h('p', {}, `Review ${item.productName} (${item.variantName})`),
+      h(
+        'label',
+        {},
+        'Rating ',
+        h(
+          'select',
+          { name: 'rating', 'data-testid': 'review-rating' },
+          [5, 4, 3, 2, 1].map((stars) => h('option', { value: stars }, `${stars} ★`)),
+        ),
+      ),
+      h('label', {}, 'Title ', h('input', { name: 'title', maxlength: 120, 'data-testid': 'review-title' })),
+      h('label', {}, 'Review ', h('textarea', { name: 'body', maxlength: 2000, 'data-testid': 'review-body' })),
+      h('button', { type: 'submit', 'data-testid': 'submit-review' }, 'Send review'),
+    );
+    return onSubmit(form, async ({ rating, title, body }) => {
+      await gql(`mutation ($input: CreateReviewInput!) { createReview(input: $input) { id } }`, {
+        input: { orderId: order.id, variantId: item.variant.id, rating: Number(rating), title, body },
+      });
+      await rerender();
+    });
+  });
+}
+
 function addressForm(onCreated) {
   const field = (name, label, attrs = {}) => h('label', {}, label, h('input', { name, required: true, ...attrs }));
   const form = h(
@@ -251,9 +328,15 @@ async function showOrders(root, current) {
   const { myOrders } = await gql(`{ myOrders(first: 20) { edges { node {
     id status source total createdAt items { quantity productName }
     payment { status } shipment { status trackingNumber events { status description occurredAt } }
+    reviewable { productName variantName product { id } variant { id } }
   } } } }`);
   if (!current.alive()) return;
   const orders = myOrders.edges.map((edge) => edge.node);
+  const rerender = async () => {
+    if (!current.alive()) return;
+    root.replaceChildren();
+    await showOrders(root, current);
+  };
   root.append(
     h('h2', {}, 'My orders'),
     orders.length
@@ -297,6 +380,10 @@ async function showOrders(root, current) {
                     shipmentEvents(order.shipment.events),
                   )
                 : h('p', { class: 'muted' }, 'Not shipped yet.'),
+              reviewForms(order, rerender),
+              order.status === 'DELIVERED' && !order.reviewable.length
+                ? h('p', { class: 'muted', 'data-testid': 'reviewed' }, 'Reviewed: thank you!')
+                : null,
             ),
           ),
         )

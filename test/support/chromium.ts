@@ -30,6 +30,7 @@ export const STOREFRONT_SUBGRAPHS: SubgraphName[] = [
   'group-buying',
   'warehouse',
   'logistics',
+  'reviews',
 ];
 
 /** `describe` where Chromium is installed; elsewhere the suite is skipped, saying why. */
