@@ -29,6 +29,7 @@ import type { SessionDirectory } from './session-directory';
 import { type SubscriptionPlan, SubscriptionPlanner } from './subscription-plan';
 import type { ClientAddressOf } from './client-address';
 import type { GatewayContext } from './server';
+import { subscriptionsActive, wsConnections } from '../lib/metrics';
 
 /** Runs a query or mutation through the gateway's own request pipeline, the one HTTP requests take. */
 export type FederatedExecutor = (
@@ -229,6 +230,11 @@ export async function mountSubscriptions(options: {
     },
   });
 
+  const unwatch = [
+    subscriptionsActive.add(() => [[{}, [...connections].reduce((n, c) => n + c.subscriptions.size, 0)]]),
+    wsConnections.add(() => [[{}, wsServer.clients.size]]),
+  ];
+
   const server = useServer(
     {
       schema: apiSchema,
@@ -382,6 +388,7 @@ export async function mountSubscriptions(options: {
 
   return {
     stop: async () => {
+      unwatch.forEach((stopWatching) => stopWatching());
       clearInterval(sessionCheck);
       await server.dispose();
       for (const client of upstreams.values()) await client.dispose();

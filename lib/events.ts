@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { PubSub } from 'graphql-subscriptions';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from './logger';
+import { eventListenerReconnects } from './metrics';
 import type { BackgroundTask } from './subgraph-server';
 
 type Event = Record<string, unknown>;
@@ -142,6 +143,7 @@ export class EventListener implements BackgroundTask {
         { attempt, channels: this.channels },
         'event listener reconnected; subscribers re-read their state',
       );
+      eventListenerReconnects.inc();
       for (const listener of this.resyncListeners) listener();
       return;
     }

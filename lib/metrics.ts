@@ -52,7 +52,7 @@ export const outboxDeliveries = new Counter({
 
 export const webhookCallbacks = new Counter({
   name: 'webhook_callbacks_total',
-  help: 'Provider callbacks received, by route and outcome (applied, refused, unauthenticated, malformed, failed)',
+  help: 'Xendit callbacks received, by route and outcome (accepted, unauthenticated, malformed, refused, failed)',
   labelNames: ['route', 'outcome'] as const,
 });
 

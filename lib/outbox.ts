@@ -8,6 +8,8 @@ import { conflict, notFound } from './errors';
 import { answerStatusOf } from './internal-client';
 import { EventListener, publishOnCommit } from './events';
 import { route } from './rest';
+import { inSpanOf, traceCarrier, type TraceCarrier } from './telemetry';
+import { withRequestId } from './logger';
 import { outboxBacklog, outboxDeadLetters, outboxDeliveries, outboxOldestAge } from './metrics';
 
 /**
@@ -28,7 +30,15 @@ import { outboxBacklog, outboxDeadLetters, outboxDeliveries, outboxOldestAge } f
 })
 export class OutboxMessage {
   [OptionalProps]?:
-    'attempts' | 'createdAt' | 'nextAttemptAt' | 'deliveredAt' | 'lastError' | 'lastStatus' | 'deadAt' | 'claimedUntil';
+    | 'attempts'
+    | 'createdAt'
+    | 'nextAttemptAt'
+    | 'deliveredAt'
+    | 'lastError'
+    | 'lastStatus'
+    | 'deadAt'
+    | 'claimedUntil'
+    | 'traceContext';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = newId();
@@ -70,6 +80,10 @@ export class OutboxMessage {
   @Property({ type: 'text', nullable: true })
   lastError?: string | null;
 
+  /** The request id and W3C trace context of the work that wrote it: its delivery continues that trace. */
+  @Property({ type: 'json', nullable: true })
+  traceContext?: TraceCarrier | null;
+
   @Property({ type: 'datetime' })
   createdAt: Date = new Date();
 }
@@ -93,6 +107,12 @@ export const outboxDeadLettersSql = {
   ],
 };
 
+/** The trace-context column, for the migration of every subgraph with an outbox. */
+export const outboxTraceContextSql = {
+  up: [`alter table "outbox" add column "trace_context" jsonb null;`],
+  down: [`alter table "outbox" drop column "trace_context";`],
+};
+
 /** Adds a message in the caller's transaction (call inside `em.transactional`); not sent before `notBefore`. */
 export async function enqueue(
   em: EntityManager,
@@ -108,6 +128,7 @@ export async function enqueue(
       attempts: 0,
       nextAttemptAt: notBefore,
       createdAt: new Date(),
+      traceContext: traceCarrier(),
     })
     .onConflict('dedupe_key')
     .ignore()
@@ -224,7 +245,19 @@ export function startOutboxWorker(
   /** Delivers one message and records the outcome; false when the destination is in trouble (no answer, 5xx, 408, 429). */
   const deliver = async (message: OutboxMessage): Promise<boolean> => {
     try {
-      await deps.client.post(message.service, message.path, message.body, { retries: 0, timeoutMs });
+      // Under the request id and in the trace of the work that wrote the message.
+      await withRequestId(message.traceContext?.requestId, () =>
+        inSpanOf(
+          message.traceContext,
+          `outbox deliver ${message.service}`,
+          {
+            'outbox.destination': message.service,
+            'outbox.path': message.path,
+            'outbox.attempt': message.attempts + 1,
+          },
+          () => deps.client.post(message.service, message.path, message.body, { retries: 0, timeoutMs }),
+        ),
+      );
     } catch (error) {
       await recordFailure(message, error);
       const status = answerStatusOf(error);

@@ -1,4 +1,5 @@
 import { ConfigError } from './config';
+import { flushTraces } from './telemetry';
 
 /**
  * Runs a service as an OS process: stops it cleanly on SIGINT/SIGTERM, and also when the launcher that
@@ -12,6 +13,8 @@ export function runAsProcess(name: string, start: () => Promise<{ stop(): Promis
     stopping = true;
     running
       .then((service) => service.stop())
+      // Spans still waiting for their batch go out before the process ends.
+      .then(() => flushTraces())
       .then(
         () => process.exit(0),
         () => process.exit(1),

@@ -1,3 +1,5 @@
+// First: tracing, when configured, instruments http, express, pg and graphql as they load (lib/telemetry.ts).
+import { nameService } from './telemetry';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -104,6 +106,7 @@ export interface RunningSubgraph {
 export async function startSubgraph<Loaders, Services>(
   definition: SubgraphDefinition<Loaders, Services>,
 ): Promise<RunningSubgraph> {
+  nameService(definition.name);
   const config = loadConfig();
   const logger = createLogger(definition.name, config.LOG_LEVEL);
   const server = await openSubgraphDatabase(config, definition.name, logger);

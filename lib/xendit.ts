@@ -3,6 +3,7 @@ import { Xendit } from 'xendit-node';
 import type { Config } from './config';
 import { secretsEqual } from './internal-auth';
 import { route, sendError } from './rest';
+import { webhookCallbacks } from './metrics';
 
 export const CALLBACK_TOKEN_HEADER = 'x-callback-token';
 
@@ -23,6 +24,28 @@ export function withTimeout<T>(work: Promise<T>, ms: number, what: string): Prom
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** webhook_callbacks_total by the answer: accepted (2xx, a replay included), unauthenticated, malformed, refused, failed. */
+const countOutcome: express.RequestHandler = (req, res, next) => {
+  res.once('finish', () => {
+    const status = res.statusCode;
+    const outcome =
+      status < 300
+        ? 'accepted'
+        : status === 401
+          ? 'unauthenticated'
+          : status === 400
+            ? 'malformed'
+            : status < 500
+              ? 'refused'
+              : 'failed';
+    webhookCallbacks.inc({
+      route: `${req.baseUrl}${(req.route as { path?: string } | undefined)?.path ?? ''}`,
+      outcome,
+    });
+  });
+  next();
+};
+
 /**
  * The handlers of one Xendit callback route: the raw body, so the `x-callback-token` is checked (in constant
  * time; 401 and nothing changes) before anything is parsed, and a malformed body is our own 400; then `apply`
@@ -30,6 +53,7 @@ export function withTimeout<T>(work: Promise<T>, ms: number, what: string): Prom
  */
 export function xenditCallback(config: Config, apply: (body: unknown, req: Request) => Promise<unknown>) {
   return [
+    countOutcome,
     express.raw({ type: () => true, limit: '1mb' }),
     route(async (req: Request, res) => {
       if (!secretsEqual(req.header(CALLBACK_TOKEN_HEADER), config.XENDIT_CALLBACK_TOKEN)) {

@@ -8,6 +8,7 @@ import { paginate, type PageArgs } from '../../lib/pagination';
 import type { Caller } from '../../lib/internal-auth';
 import { isId, newId } from '../../lib/ids';
 import type { Logger } from '../../lib/logger';
+import { traceCarrier } from '../../lib/telemetry';
 import type { OutboxMessage } from '../../lib/outbox';
 import { EARNINGS_TRANSITIONS, ESCROW_TRANSITIONS, PAYMENT_TRANSITIONS, REFUND_TRANSITIONS } from './states';
 import { statesLeadingTo, transition } from '../../lib/state-machine';
@@ -216,6 +217,7 @@ export class PaymentService {
         amount: p.amount,
         description: p.description,
         refundTo: p.refundTo ?? 'ORIGINAL_METHOD',
+        traceContext: traceCarrier(),
       })
       .onConflict('order_id')
       .ignore()
@@ -239,6 +241,7 @@ export class PaymentService {
         amount: p.amount,
         description: p.description,
         refundTo: p.refundTo ?? 'ORIGINAL_METHOD',
+        traceContext: traceCarrier(),
         expiresAt: p.expiresAt,
       })
       .onConflict('participant_id')

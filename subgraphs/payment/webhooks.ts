@@ -4,6 +4,7 @@ import { parseInput } from '../../lib/validation';
 import { conflict } from '../../lib/errors';
 import { isId, newId } from '../../lib/ids';
 import type { Logger } from '../../lib/logger';
+import { linkToTrace } from '../../lib/telemetry';
 import { Payment } from './entities/payment.entity';
 import { Refund } from './entities/refund.entity';
 import { PAYMENT_TRANSITIONS, REFUND_TRANSITIONS } from './states';
@@ -79,6 +80,7 @@ export class XenditWebhooks {
       );
       if (!eventId) return { outcome: 'DUPLICATE' };
       const payment = await findInvoicePayment(tx, event.id, event.external_id);
+      linkToTrace(payment?.traceContext);
       const verdict: Verdict = payment ? await this.applyInvoice(tx, payment, event) : { outcome: 'UNMATCHED' };
       await settleEvent(tx, eventId, verdict.outcome, payment?.id ?? null);
       return verdict;

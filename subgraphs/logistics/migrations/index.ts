@@ -3,6 +3,7 @@ import { Migration20261125124733 } from './Migration20261125124733';
 import { Migration20261125153404 } from './Migration20261125153404';
 import { Migration20261203130000 } from './Migration20261203130000';
 import { Migration20261203144001 } from './Migration20261203144001';
+import { Migration20261203180000 } from './Migration20261203180000';
 
 /** Applied in this order on start; new files come from `npm run migration:create -- logistics`. */
 export const migrations: MigrationObject[] = [
@@ -10,4 +11,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261125153404', class: Migration20261125153404 },
   { name: 'Migration20261203130000', class: Migration20261203130000 },
   { name: 'Migration20261203144001', class: Migration20261203144001 },
+  { name: 'Migration20261203180000', class: Migration20261203180000 },
 ];

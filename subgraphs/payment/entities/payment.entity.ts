@@ -1,6 +1,7 @@
 import { Entity, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { newId } from '../../../lib/ids';
 import { moneyType } from '../../../lib/money';
+import type { TraceCarrier } from '../../../lib/telemetry';
 import type { EarningsStatus, EscrowStatus, PaymentStatus, RefundDestination } from '../states';
 
 /**
@@ -79,6 +80,10 @@ export class Payment {
 
   @Property({ type: 'datetime', defaultRaw: 'now()' })
   createdAt: Date = new Date();
+
+  /** The request id and trace context it was created under: its callbacks' work links to that trace. */
+  @Property({ type: 'json', nullable: true })
+  traceContext?: TraceCarrier | null;
 
   @Property({ type: 'datetime', defaultRaw: 'now()', onUpdate: () => new Date() })
   updatedAt: Date = new Date();
