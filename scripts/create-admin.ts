@@ -1,6 +1,6 @@
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
-import { databaseName, ensureDatabase, resolveDatabaseServer, withDatabase } from '../lib/database';
+import { openSubgraphDatabase } from '../lib/database';
 import { initOrm } from '../lib/orm';
 import { AUTH_ENTITIES } from '../subgraphs/auth';
 import { migrations } from '../subgraphs/auth/migrations';
@@ -16,12 +16,11 @@ async function main() {
   if (!phone) throw new Error('Usage: npm run create-admin -- <phone, e.g. +6281234567890>');
   const config = loadConfig();
   const logger = createLogger('create-admin', config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
-  const server = await resolveDatabaseServer(config, logger);
+  // AUTH_DATABASE_URL when auth has a database of its own, as the auth service itself finds it.
+  const database = await openSubgraphDatabase(config, 'auth', logger);
   try {
-    const database = databaseName(config, 'auth');
-    await ensureDatabase(server.url, database);
     const orm = await initOrm({
-      clientUrl: withDatabase(server.url, database),
+      clientUrl: database.url,
       entities: AUTH_ENTITIES,
       migrations,
       logger,
@@ -34,7 +33,7 @@ async function main() {
       await orm.close();
     }
   } finally {
-    await server.stop();
+    await database.stop();
   }
 }
 
