@@ -10,7 +10,7 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build
 
-# Runtime: production dependencies only and the compiled code; no TypeScript, no tsx loader, no sources.
+# Runtime: production dependencies and the compiled code only; no sources, nothing runs through tsx.
 # No optional ones either: they are the embedded PostgreSQL's and esbuild's platform binaries (npm start, tsx),
 # which production never runs.
 FROM node:20-bookworm-slim
