@@ -130,6 +130,13 @@ describe('reviews subgraph end to end', () => {
     expect(await reviewable()).toEqual([
       { productName: SHIRT.name, variantName: black.name, product: { id: SHIRT.id }, variant: { id: black.id } },
     ]);
+    // The factory's owner reads the order too, but only its buyer learns what is left to review.
+    const seenByOwner = await stack.graphql(
+      `query($id: ID!) { order(id: $id) { id reviewable { productName } } }`,
+      { id: orderId },
+      as(OWNER),
+    );
+    expect(ok(seenByOwner).order).toEqual({ id: orderId, reviewable: [] });
     const undelivered = await anOrder(buyer.userId, [black.id], false);
     const valid = { orderId, variantId: black.id, rating: 4, title: 'Bagus', body: 'Kainnya adem.' };
 
