@@ -136,11 +136,7 @@ export function createLoaders(em: EntityManager, { client }: SubgraphDeps) {
     ),
     /** The products of each order reviewed already (hidden ones too: once per order and product stays once). */
     reviewedProducts: new DataLoader<string, Set<string>>(async (orderIds) => {
-      const reviews = await em.find(
-        Review,
-        { orderId: { $in: orderIds.filter(isId) } },
-        { fields: ['orderId', 'productId'] },
-      );
+      const reviews = await em.find(Review, { orderId: { $in: orderIds.filter(isId) } });
       return orderIds.map((id) => new Set(reviews.filter((r) => r.orderId === id).map((r) => r.productId)));
     }),
   };
