@@ -412,12 +412,14 @@ export class PaymentService {
     const { gateway } = this.deps;
     const refundable = statesLeadingTo(ESCROW_TRANSITIONS, 'REFUNDED');
     await this.em.fork().transactional(async (tx) => {
+      // The chunk is materialized first: as a plain `id in (… limit ? for update)` PostgreSQL may rescan it per
+      // row, skip the rows this statement already changed and claim the whole session at once.
       const rows = await tx.execute(
-        `update payments set escrow_status = 'REFUNDED', updated_at = now()
-         where id in (
+        `with chunk as materialized (
            select id from payments where session_id = ? and is_in_escrow and status = 'PAID' and escrow_status in (?)
             order by id limit ? for update)
-           and status = 'PAID' and escrow_status in (?)
+         update payments set escrow_status = 'REFUNDED', updated_at = now()
+          where id in (select id from chunk) and status = 'PAID' and escrow_status in (?)
          returning *`,
         [sessionId, refundable, limit, refundable],
       );
