@@ -122,13 +122,13 @@ export function flushTraces(): Promise<void> {
   return shutdown();
 }
 
-/** The current request id and trace context, for work that goes on later elsewhere (an outbox message). */
-export function traceCarrier(): TraceCarrier {
+/** The current request id and trace context, for work that goes on later elsewhere (an outbox message); null when none. */
+export function traceCarrier(): TraceCarrier | null {
   const carrier: TraceCarrier = {};
   const requestId = currentRequestId();
   if (requestId) carrier.requestId = requestId;
   api?.propagation.inject(api.context.active(), carrier);
-  return carrier;
+  return Object.keys(carrier).length ? carrier : null;
 }
 
 /** Links the current span to the trace a carrier kept: later work on something (a callback) to the work that made it. */
