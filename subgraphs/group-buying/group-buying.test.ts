@@ -480,6 +480,22 @@ describe('group-buying subgraph end to end', () => {
     expect(ok(await join(buyer, sessionId, 2)).joinGroupBuyingSession.participant.quantity).toBe(2);
   });
 
+  it("answers payment's notices about a join that was undone: EXPIRED changes nothing, PAID and REFUNDED are refused for good", async () => {
+    // The place was deleted when the join was undone; payment's payment for it lives on and may send notices.
+    const notice = (status: string) =>
+      stack.internal('group-buying', 'POST', '/api/group-buying/participants/payment-status', {
+        participantId: newId(),
+        sessionId: newId(),
+        paymentId: newId(),
+        status,
+      });
+    expect(await notice('EXPIRED')).toMatchObject({ status: 200, body: { status: 'EXPIRED', changed: false } });
+    // 409 is final for an outbox (a dead letter with its reason), where a 404 would be retried for ever.
+    for (const status of ['PAID', 'REFUNDED']) {
+      expect(await notice(status)).toMatchObject({ status: 409, body: { error: { code: 'CONFLICT' } } });
+    }
+  });
+
   it('refuses bad input with the documented codes and writes nothing', async () => {
     const [buyer, other] = await newBuyers(2);
     const future = new Date(Date.now() + 60_000).toISOString();

@@ -309,8 +309,12 @@ export class GroupBuyingService {
       });
       if (!moved) {
         const participant = await tx.findOne(GroupParticipant, { id: participantId, sessionId });
-        if (!participant) throw notFound('No participant with this id in this session');
-        return { participantId, status: participant.status, changed: false };
+        if (participant) return { participantId, status: participant.status, changed: false };
+        // No such place: its join was undone after a create-payment call went unanswered, and payment was asked
+        // to abandon that payment. Its expiry gives nothing back; money paid on it is payment's to refund, and a
+        // 404 would only be retried for ever.
+        if (status === 'EXPIRED') return { participantId, status, changed: false };
+        throw conflict('No participant with this id in this session: its join was undone');
       }
       return { participantId, status, changed: true };
     });
