@@ -86,8 +86,13 @@ export async function mountSubscriptions(options: {
   clientAddressOf: ClientAddressOf;
 }) {
   const { config, logger, sessions, limits } = options;
-  const apiSchema: GraphQLSchema = Supergraph.build(options.supergraphSdl).apiSchema().toGraphQLJSSchema();
-  const planner = new SubscriptionPlanner(apiSchema, readSupergraphConfig());
+  // Built at the first WebSocket operation, not at start: a gateway that serves none saves about a second of CPU.
+  let built: { apiSchema: GraphQLSchema; planner: SubscriptionPlanner } | undefined;
+  const schemas = () => {
+    if (built) return built;
+    const apiSchema = Supergraph.build(options.supergraphSdl).apiSchema().toGraphQLJSSchema();
+    return (built = { apiSchema, planner: new SubscriptionPlanner(apiSchema, readSupergraphConfig()) });
+  };
   const parsing = parseOptions(config);
   const validationRules = [...specifiedRules, ...options.validationRules];
   const upstreams = new Map<string, Client>();
@@ -237,7 +242,7 @@ export async function mountSubscriptions(options: {
 
   const server = useServer(
     {
-      schema: apiSchema,
+      schema: () => schemas().apiSchema,
       onConnect: async (ctx) => {
         const authorization =
           typeof ctx.connectionParams?.authorization === 'string' ? ctx.connectionParams.authorization : undefined;
@@ -297,6 +302,7 @@ export async function mountSubscriptions(options: {
           request: { query: payload.query, variables, operationName: payload.operationName ?? undefined },
           connection,
         };
+        const { apiSchema } = schemas();
         const args = {
           schema: apiSchema,
           document,
@@ -325,7 +331,7 @@ export async function mountSubscriptions(options: {
       subscribe: (args) => {
         let plan: SubscriptionPlan;
         try {
-          plan = planner.plan(args.document, args.operationName);
+          plan = schemas().planner.plan(args.document, args.operationName);
         } catch (error) {
           return { errors: [new GraphQLError((error as Error).message, { extensions: { code: 'BAD_USER_INPUT' } })] };
         }
