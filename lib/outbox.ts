@@ -383,6 +383,7 @@ export function startOutboxWorker(
 /**
  * The outbox gauges (backlog, oldest undelivered age, dead letters per destination), read from the table when
  * scraped, on a connection of its own so a scrape is not counted in sql_statements_total; answers the unwatch.
+ * The age counts from when a message was due: one enqueued for later (`notBefore`) is not late before then.
  */
 export function watchOutbox(deps: SubgraphDeps): () => void {
   type Row = { service: string; backlog: number; dead: number; age: number | null };
@@ -396,7 +397,8 @@ export function watchOutbox(deps: SubgraphDeps): () => void {
         const { rows } = (await connection.query(
           `select service, count(*) filter (where dead_at is null)::int as backlog,
                   count(*) filter (where dead_at is not null)::int as dead,
-                  extract(epoch from now() - min(created_at) filter (where dead_at is null))::float8 as age
+                  extract(epoch from now() - min(case when attempts = 0 then next_attempt_at else created_at end)
+                    filter (where dead_at is null and (attempts > 0 or next_attempt_at <= now())))::float8 as age
              from outbox where delivered_at is null group by service`,
         )) as { rows: Row[] };
         return rows;
