@@ -31,7 +31,7 @@ export type TraceCarrier = Record<string, string>;
 // This module is the one place besides lib/config.ts that reads the environment: the SDK reads the
 // standard OTEL_* variables itself, and whether to load it at all must be known before anything loads.
 const env = process.env;
-export const tracingEnabled =
+const tracingEnabled =
   Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT) &&
   env.OTEL_SDK_DISABLED !== 'true';
 
