@@ -36,7 +36,7 @@ export interface SoakReport {
 
 export const SHORT_SOAK: SoakOptions = {
   loadMs: 60_000,
-  settleMs: 60_000,
+  settleMs: 120_000,
   concurrency: 6,
   sessionMs: [8_000, 16_000],
   killEveryMs: [8_000, 12_000],
