@@ -12,14 +12,14 @@ import { sendError } from './rest';
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export const httpRequestDuration = new Histogram({
+const httpRequestDuration = new Histogram({
   name: 'http_request_duration_seconds',
   help: 'HTTP requests served, by method, route pattern and status',
   labelNames: ['method', 'route', 'status'] as const,
   buckets: DURATION_BUCKETS,
 });
 
-export const graphqlOperationDuration = new Histogram({
+const graphqlOperationDuration = new Histogram({
   name: 'graphql_operation_duration_seconds',
   help: 'GraphQL operations served over HTTP, by operation name, type and outcome (ok, or error when any error was answered)',
   labelNames: ['operation', 'type', 'outcome'] as const,
@@ -62,7 +62,7 @@ export const eventListenerReconnects = new Counter({
 });
 
 /** What a running server reports at scrape time: label values and a value per series. */
-export type Sampler = () => Promise<[Record<string, string>, number][]> | [Record<string, string>, number][];
+type Sampler = () => Promise<[Record<string, string>, number][]> | [Record<string, string>, number][];
 
 /**
  * A gauge read when scraped, summing what every running server of the process registered (tests may run
@@ -118,7 +118,7 @@ export const wsConnections = sampledGauge('graphql_ws_connections', 'graphql-ws 
 let defaultsCollected = false;
 
 /** Process metrics (CPU, memory, event-loop lag, GC), once per process. */
-export function collectProcessMetrics(): void {
+function collectProcessMetrics(): void {
   if (defaultsCollected) return;
   defaultsCollected = true;
   collectDefaultMetrics();
