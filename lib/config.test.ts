@@ -10,6 +10,7 @@ const strong = {
   WHATSAPP_TOKEN: 'EAAG'.padEnd(60, 'x'),
   XENDIT_API_URL: 'https://api.xendit.co',
   WHATSAPP_API_URL: 'https://graph.facebook.com',
+  WHATSAPP_PHONE_NUMBER_ID: '109876543210987',
 };
 
 /** The lines of the refusal, keyed by the variable each names. */
@@ -44,8 +45,13 @@ describe('loadConfig in production', () => {
 
   it('refuses every development default, one line per variable', () => {
     const lines = refusal({ NODE_ENV: 'production' });
-    expect(Object.keys(lines).sort()).toEqual([...PRODUCTION_SECRETS, 'XENDIT_API_URL', 'WHATSAPP_API_URL'].sort());
+    expect(Object.keys(lines).sort()).toEqual(
+      [...PRODUCTION_SECRETS, 'XENDIT_API_URL', 'WHATSAPP_API_URL', 'WHATSAPP_PHONE_NUMBER_ID'].sort(),
+    );
     expect(lines.INTERNAL_TOKEN).toMatch(/not set/);
+    expect(refusal({ ...strong, WHATSAPP_PHONE_NUMBER_ID: '100000000000001' })).toEqual({
+      WHATSAPP_PHONE_NUMBER_ID: expect.stringMatching(/not set/),
+    });
     expect(lines.XENDIT_API_URL).toMatch(/sandbox.*https:\/\/api\.xendit\.co/);
   });
 

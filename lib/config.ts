@@ -251,6 +251,9 @@ export const PROVIDER_URLS = {
 /** Hosts that mean this machine, or the sandbox's service in docker-compose.dev.yml. */
 const SANDBOX_HOSTS = ['localhost', '127.0.0.1', '[::1]', '0.0.0.0', 'sandbox'];
 
+/** Settings that are neither secrets nor provider URLs but have no usable default in production. */
+export const PRODUCTION_SETTINGS = ['WHATSAPP_PHONE_NUMBER_ID'] as const;
+
 /**
  * What production refuses, as [variable, why] pairs: secrets left at a development value or too short,
  * Xendit and WhatsApp left at (or pointed at) the local sandbox, and demo data.
@@ -294,6 +297,11 @@ export function productionProblems(
         `points at the local sandbox or this machine (${value}); production needs the real one (${example})`,
       ]);
     } else if (url.protocol !== 'https:') problems.push([name, `must be an https URL (${example})`]);
+  }
+  // Left at its default, messages would go out from the sandbox's made-up sender number and reach no buyer.
+  for (const name of PRODUCTION_SETTINGS) {
+    if (env[name] === undefined || env[name] === schema.shape[name].parse(undefined))
+      problems.push([name, 'not set; production needs its own value (the WhatsApp Business sender number id)']);
   }
   if (env.SEED_DEMO_DATA === 'true')
     problems.push(['SEED_DEMO_DATA', 'demo factories and products must not be seeded in production']);

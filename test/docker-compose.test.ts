@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { SUBGRAPHS, envPrefix, type SubgraphName, GATEWAY_PORT, SANDBOX_PORT } from '../lib/services';
-import { ConfigError, loadConfig, PRODUCTION_SECRETS, PROVIDER_URLS } from '../lib/config';
+import { ConfigError, loadConfig, PRODUCTION_SECRETS, PRODUCTION_SETTINGS, PROVIDER_URLS } from '../lib/config';
 
 interface Service {
   image?: string;
@@ -177,7 +177,7 @@ describe('docker-compose.yml (production)', () => {
       const variables = (refused as ConfigError).problems.map((line) => line.split(':')[0]).sort();
       expect({ name, variables }).toEqual({
         name,
-        variables: [...PRODUCTION_SECRETS, ...Object.keys(PROVIDER_URLS)].sort(),
+        variables: [...PRODUCTION_SECRETS, ...Object.keys(PROVIDER_URLS), ...PRODUCTION_SETTINGS].sort(),
       });
     }
   });
