@@ -4,6 +4,8 @@ import type { Role } from '../internal-auth';
 
 /** `GET`: the user; 404 NOT_FOUND for no such user. */
 export const authUserPath = (userId: string) => `/api/auth/users/${userId}`;
+/** `POST { role }`: raises the user's role, never lowers it (factory sends it through its outbox). */
+export const authUserRolePath = (userId: string) => `/api/auth/users/${userId}/role`;
 export interface AuthUser {
   id: string;
   /** E.164. */

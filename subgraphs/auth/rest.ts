@@ -1,5 +1,6 @@
 import express from 'express';
 import { route } from '../../lib/rest';
+import { authUserPath, authUserRolePath } from '../../lib/contracts/auth';
 import type { SubgraphDeps } from '../../lib/subgraph-server';
 import { AuthService } from './service';
 
@@ -21,11 +22,11 @@ export function mountRest(app: express.Express, { orm, config }: SubgraphDeps) {
     route(async (req) => service().sessionsCount(String(req.params.phone))),
   );
   app.get(
-    '/api/auth/users/:userId',
+    authUserPath(':userId'),
     route(async (req) => service().user(String(req.params.userId))),
   );
   app.post(
-    '/api/auth/users/:userId/role',
+    authUserRolePath(':userId'),
     express.json({ limit: '16kb' }),
     route(async (req) => service().raiseRole(String(req.params.userId), req.body)),
   );

@@ -8,6 +8,7 @@ import type { Caller } from '../../lib/internal-auth';
 import { enqueue } from '../../lib/outbox';
 import { isId } from '../../lib/ids';
 import type { FactorySnapshot } from '../../lib/contracts/seller';
+import { authUserRolePath } from '../../lib/contracts/auth';
 
 /** Blank text means "no description", not an empty one. */
 const description = optionalText(5000);
@@ -49,7 +50,7 @@ export class FactoryService {
       await enqueue(em, {
         dedupeKey: `promote-owner:${caller.userId}`,
         service: 'auth',
-        path: `/api/auth/users/${caller.userId}/role`,
+        path: authUserRolePath(caller.userId),
         body: { role: 'FACTORY_OWNER' },
       });
       return factory;

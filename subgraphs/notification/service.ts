@@ -12,6 +12,7 @@ import type { InternalClient } from '../../lib/internal-client';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import { enqueue } from '../../lib/outbox';
+import { type AuthUser, authUserPath } from '../../lib/contracts/auth';
 import {
   factoryPath,
   type FactorySnapshot,
@@ -159,7 +160,7 @@ export class NotificationService {
   private async phoneOf(userId: string): Promise<string | null> {
     const { client, logger } = this.requireDeps();
     try {
-      return (await client.get<{ phone: string }>('auth', `/api/auth/users/${userId}`)).phone;
+      return (await client.get<AuthUser>('auth', authUserPath(userId))).phone;
     } catch (error) {
       if (!(isAppError(error) && error.code === 'NOT_FOUND')) throw error;
       logger.warn({ userId }, 'recipient unknown to auth: notice stored in-app only, not sent on WhatsApp');
