@@ -688,7 +688,6 @@ async function claimForRefund(tx: EntityManager, payment: Payment): Promise<Paym
   return rows.length ? tx.map(Payment, rows[0]) : null;
 }
 
-/** What a delivered order made available, from its ORDER_DELIVERED legs (the same answer on every call). */
 /**
  * A full refund of a claimed payment, in the claim's transaction: its money reserved into buyer_refunds (from
  * escrow, or the factory's pending money for a regular order), and a WALLET refund's credit enqueued. Sending an
