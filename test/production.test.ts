@@ -36,6 +36,7 @@ const DEPLOYMENT = {
   // Nothing calls the providers at start; .invalid never resolves, so nothing could reach them anyway.
   XENDIT_API_URL: 'https://api.xendit.invalid',
   WHATSAPP_API_URL: 'https://graph.whatsapp.invalid',
+  WHATSAPP_PHONE_NUMBER_ID: '109876543210987',
   LOG_LEVEL: 'warn',
 };
 
@@ -43,7 +44,7 @@ describe('a process started in production with development settings', () => {
   const unsafe = {
     NODE_ENV: 'production',
     DATABASE_URL: 'postgres://postgres@127.0.0.1:1/postgres',
-    // Left unset: JWT_SECRET, XENDIT_SECRET_KEY and WHATSAPP_TOKEN fall back to their development defaults.
+    // Left unset: JWT_SECRET, XENDIT_SECRET_KEY, WHATSAPP_TOKEN and WHATSAPP_PHONE_NUMBER_ID fall back to their development defaults.
     INTERNAL_TOKEN: 'a-real-looking-but-short-token',
     XENDIT_CALLBACK_TOKEN: 'dev-xendit-callback-token',
     XENDIT_API_URL: `http://localhost:${SANDBOX_PORT}`,
@@ -57,6 +58,7 @@ describe('a process started in production with development settings', () => {
     'WHATSAPP_TOKEN',
     'XENDIT_API_URL',
     'WHATSAPP_API_URL',
+    'WHATSAPP_PHONE_NUMBER_ID',
   ];
 
   it.each([['subgraphs/product/index.ts'], ['gateway/index.ts'], ['sandbox/index.ts']])(
