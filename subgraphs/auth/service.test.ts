@@ -1,9 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { dropDatabases, ensureDatabase, withDatabase } from '../../lib/database';
 import { loadConfig } from '../../lib/config';
-import { initOrm, type Orm } from '../../lib/orm';
 import { isAppError } from '../../lib/errors';
-import { capturingLogger } from '../../test/support/logs';
+import { openServiceDatabase, type ServiceDatabase } from '../../test/support/service-db';
 import { TestClock } from '../../test/support/clock';
 import { migrations } from './migrations';
 import { AUTH_ENTITIES } from './index';
@@ -25,7 +22,6 @@ const DAY_SECONDS = 24 * 3600;
  * What needs the running stack (WhatsApp delivery, the gateway, client addresses): auth.test.ts.
  */
 describe('auth service: OTP time rules', () => {
-  const prefix = `as${randomBytes(4).toString('hex')}`;
   const config = loadConfig({
     NODE_ENV: 'test',
     OTP_TTL_SECONDS: String(OTP_TTL_SECONDS),
@@ -35,27 +31,18 @@ describe('auth service: OTP time rules', () => {
     OTP_MAX_FAILURES_PER_DAY: String(OTP_MAX_FAILURES_PER_DAY),
     OTP_FAILURE_BACKOFF_SECONDS: String(OTP_FAILURE_BACKOFF_SECONDS),
   });
-  let orm: Orm;
+  let db: ServiceDatabase;
   let clock: TestClock;
 
   beforeAll(async () => {
-    await ensureDatabase(process.env.TEST_DATABASE_URL!, `${prefix}_auth`);
-    orm = await initOrm({
-      clientUrl: withDatabase(process.env.TEST_DATABASE_URL!, `${prefix}_auth`),
-      entities: AUTH_ENTITIES,
-      migrations,
-      logger: capturingLogger().logger,
-    });
+    db = await openServiceDatabase('auth', { entities: AUTH_ENTITIES, migrations });
   });
-  afterAll(async () => {
-    await orm?.close();
-    await dropDatabases(process.env.TEST_DATABASE_URL!, prefix);
-  });
+  afterAll(() => db?.close());
   beforeEach(() => {
     clock = new TestClock();
   });
 
-  const service = () => new AuthService(orm.em.fork(), config, undefined, clock);
+  const service = () => new AuthService(db.orm.em.fork(), config, undefined, clock);
   let phoneCounter = 0;
   const freshPhone = () => `+628123${String((phoneCounter += 1)).padStart(6, '0')}`;
   const wrongCodeFor = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
@@ -193,7 +180,7 @@ describe('auth service: OTP time rules', () => {
     expect(await refusal(service().issueCode(phone))).toMatchObject({ reason: 'OTP_TOO_MANY_FAILURES' });
     expect(await sessions(phone)).toBe(0);
     // The refusals spent none of the code's attempts: only the three wrong guesses did.
-    const [{ attempts }] = await orm.em
+    const [{ attempts }] = await db.orm.em
       .fork()
       .execute<{ attempts: number }[]>('select attempts from otp_codes where phone = ?', [phone]);
     expect(attempts).toBe(3);
@@ -207,7 +194,7 @@ describe('auth service: OTP time rules', () => {
     clock.advance(1);
     const fresh = await service().issueCode(phone);
     expect((await service().verifyOtp(phone, fresh.code)).user.phone).toBe(phone);
-    const failures = await orm.em.fork().execute('select 1 from otp_failures where phone = ?', [phone]);
+    const failures = await db.orm.em.fork().execute('select 1 from otp_failures where phone = ?', [phone]);
     expect(failures).toHaveLength(0);
   });
 

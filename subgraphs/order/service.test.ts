@@ -1,7 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { dropDatabases, ensureDatabase, withDatabase } from '../../lib/database';
 import { loadConfig } from '../../lib/config';
-import { initOrm, type Orm } from '../../lib/orm';
 import { InternalClient } from '../../lib/internal-client';
 import { OutboxMessage } from '../../lib/outbox';
 import { newId } from '../../lib/ids';
@@ -9,7 +6,7 @@ import { orderDeliveredPath, REFUND_ORDER_PATH } from '../../lib/contracts/selle
 import { SHIPMENT_CANCEL_PATH } from '../../lib/contracts/order';
 import { INVENTORY_RESTOCK_PATH } from '../../lib/contracts/warehouse';
 import { NOTIFICATIONS_PATH } from '../../lib/contracts/notification';
-import { capturingLogger } from '../../test/support/logs';
+import { openServiceDatabase, type ServiceDatabase } from '../../test/support/service-db';
 import { Order } from './entities/order.entity';
 import { OrderItem } from './entities/order-item.entity';
 import { OrderStatusChange } from './entities/order-status-change.entity';
@@ -22,27 +19,20 @@ import { OrderService } from './service';
  * order schema): the paths that call no other service. The flows with them: test/seller-orders.test.ts.
  */
 describe('order service: transitions and their effects', () => {
-  const prefix = `os${randomBytes(4).toString('hex')}`;
-  let orm: Orm;
+  let db: ServiceDatabase;
   const config = loadConfig({ NODE_ENV: 'test', UNPAID_HOLD_MINUTES: '1' });
 
   beforeAll(async () => {
-    await ensureDatabase(process.env.TEST_DATABASE_URL!, `${prefix}_order`);
-    orm = await initOrm({
-      clientUrl: withDatabase(process.env.TEST_DATABASE_URL!, `${prefix}_order`),
+    db = await openServiceDatabase('order', {
       entities: [Order, OrderItem, OrderStatusChange, OutboxMessage],
       migrations,
-      logger: capturingLogger().logger,
     });
   });
-  afterAll(async () => {
-    await orm?.close();
-    await dropDatabases(process.env.TEST_DATABASE_URL!, prefix);
-  });
+  afterAll(() => db?.close());
 
-  const service = () => new OrderService(orm.em.fork(), new InternalClient(config), config);
+  const service = () => new OrderService(db.orm.em.fork(), new InternalClient(config), config);
   const anOrder = async (status: OrderStatus, source: OrderSource = 'REGULAR', createdAt = new Date()) => {
-    const em = orm.em.fork();
+    const em = db.orm.em.fork();
     const order = em.create(Order, {
       userId: newId(),
       factoryId: newId(),
@@ -59,12 +49,12 @@ describe('order service: transitions and their effects', () => {
   /** The outbox messages an order's changes left, as [service, path, type or status]. */
   const sent = async (orderId: string) =>
     (
-      await orm.em
+      await db.orm.em
         .fork()
         .find(OutboxMessage, { dedupeKey: { $like: `%${orderId}%` } }, { orderBy: { createdAt: 'asc', id: 'asc' } })
     ).map((m) => [m.service, m.path, (m.body.type as string | undefined) ?? null]);
   const history = async (orderId: string) =>
-    (await orm.em.fork().find(OrderStatusChange, { subjectId: orderId }, { orderBy: { id: 'asc' } })).map(
+    (await db.orm.em.fork().find(OrderStatusChange, { subjectId: orderId }, { orderBy: { id: 'asc' } })).map(
       (h) => `${h.fromStatus ?? ''}→${h.toStatus}`,
     );
 
@@ -77,7 +67,9 @@ describe('order service: transitions and their effects', () => {
       ['warehouse', '/api/inventory/commit', null],
       ['notification', '/api/notifications', 'ORDER_RECEIVED'],
     ]);
-    const notice = await orm.em.fork().findOneOrFail(OutboxMessage, { dedupeKey: `notify:order-received:${order.id}` });
+    const notice = await db.orm.em
+      .fork()
+      .findOneOrFail(OutboxMessage, { dedupeKey: `notify:order-received:${order.id}` });
     expect(notice.body).toMatchObject({ factoryId: order.factoryId, data: { orderId: order.id } });
     expect(notice.body.userId).toBeUndefined();
     // A late EXPIRED cannot cancel it; another payment's verdict is refused.
@@ -151,7 +143,7 @@ describe('order service: transitions and their effects', () => {
     const counts = await Promise.all([service().cancelLapsedUnpaid(), service().cancelLapsedUnpaid()]);
     expect(counts.reduce((a, b) => a + b, 0)).toBe(1);
     expect(await service().cancelLapsedUnpaid()).toBe(0);
-    const statuses = await orm.em.fork().find(Order, { id: { $in: [lapsed.id, fresh.id, paid.id] } });
+    const statuses = await db.orm.em.fork().find(Order, { id: { $in: [lapsed.id, fresh.id, paid.id] } });
     expect(Object.fromEntries(statuses.map((o) => [o.id, o.status]))).toEqual({
       [lapsed.id]: 'CANCELLED',
       [fresh.id]: 'PENDING_PAYMENT',

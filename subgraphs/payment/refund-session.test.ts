@@ -6,11 +6,7 @@ import { openServiceDatabase, type ServiceDatabase } from '../../test/support/se
 import { Payment } from './entities/payment.entity';
 import { Refund } from './entities/refund.entity';
 import { LedgerEntry } from './entities/ledger-entry.entity';
-import { PayoutReservation } from './entities/payout-reservation.entity';
-import { WebhookEvent } from './entities/webhook-event.entity';
-import { PaymentStatusChange } from './entities/payment-status-change.entity';
-import { RefundStatusChange } from './entities/refund-status-change.entity';
-import { migrations } from './migrations';
+import { subgraph } from './index';
 import { PaymentService } from './service';
 import type { PaymentGateway } from './xendit';
 import type { EscrowStatus, PaymentStatus, RefundDestination } from './states';
@@ -55,19 +51,7 @@ describe('payment: refunding a session', () => {
   const config = loadConfig({ NODE_ENV: 'test' });
 
   beforeAll(async () => {
-    db = await openServiceDatabase('payment', {
-      entities: [
-        Payment,
-        Refund,
-        LedgerEntry,
-        PayoutReservation,
-        WebhookEvent,
-        PaymentStatusChange,
-        RefundStatusChange,
-        OutboxMessage,
-      ],
-      migrations,
-    });
+    db = await openServiceDatabase('payment', subgraph);
   });
   afterAll(() => db?.close());
 

@@ -1,14 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { dropDatabases, ensureDatabase, withDatabase } from '../../lib/database';
 import { loadConfig } from '../../lib/config';
-import { initOrm, type Orm } from '../../lib/orm';
 import { InternalClient } from '../../lib/internal-client';
 import { newId } from '../../lib/ids';
 import type { Caller } from '../../lib/internal-auth';
 import type { OrderForReview } from '../../lib/contracts/order';
-import { capturingLogger } from '../../test/support/logs';
+import { openServiceDatabase, type ServiceDatabase } from '../../test/support/service-db';
 import { TestClock } from '../../test/support/clock';
-import { migrations } from './migrations';
 import { subgraph } from './index';
 import { Review } from './entities/review.entity';
 import { EDIT_WINDOW_DAYS, maskName, ratingSummary, reviewableItems, ReviewService } from './service';
@@ -64,29 +60,19 @@ describe('reviews: pure rules', () => {
 
 /** The edit window in process against PostgreSQL, with a clock the test moves instead of waiting 30 days. */
 describe('reviews service: the edit window', () => {
-  const prefix = `rv${randomBytes(4).toString('hex')}`;
   const config = loadConfig({ NODE_ENV: 'test' });
-  let orm: Orm;
+  let db: ServiceDatabase;
   const clock = new TestClock();
   const author: Caller = { userId: newId(), role: 'BUYER' };
-  const service = () => new ReviewService(orm.em.fork(), { client: new InternalClient(config), clock });
+  const service = () => new ReviewService(db.orm.em.fork(), { client: new InternalClient(config), clock });
 
   beforeAll(async () => {
-    await ensureDatabase(process.env.TEST_DATABASE_URL!, `${prefix}_reviews`);
-    orm = await initOrm({
-      clientUrl: withDatabase(process.env.TEST_DATABASE_URL!, `${prefix}_reviews`),
-      entities: subgraph.entities,
-      migrations,
-      logger: capturingLogger().logger,
-    });
+    db = await openServiceDatabase('reviews', subgraph);
   });
-  afterAll(async () => {
-    await orm?.close();
-    await dropDatabases(process.env.TEST_DATABASE_URL!, prefix);
-  });
+  afterAll(() => db?.close());
 
   it(`lets the author edit until ${EDIT_WINDOW_DAYS} days after writing, and never afterwards`, async () => {
-    const em = orm.em.fork();
+    const em = db.orm.em.fork();
     const review = em.create(Review, {
       orderId: newId(),
       productId: newId(),
@@ -109,7 +95,7 @@ describe('reviews service: the edit window', () => {
     await expect(service().updateReview(author, review.id, { rating: 5 })).rejects.toMatchObject({
       code: 'FORBIDDEN',
     });
-    expect((await orm.em.fork().findOneOrFail(Review, { id: review.id })).rating).toBe(3);
+    expect((await db.orm.em.fork().findOneOrFail(Review, { id: review.id })).rating).toBe(3);
     await expect(
       service().updateReview({ userId: newId(), role: 'BUYER' }, review.id, { rating: 5 }),
     ).rejects.toMatchObject({ code: 'NOT_FOUND' });
